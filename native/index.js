@@ -1,0 +1,1 @@
+module.exports = { native: null, loadError: new Error("native addon not built") };

@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { hostname, release } from 'node:os';
+import { KallmodError, TABLE_FORMAT, writeSnapshot, type Warning } from '@kallmod/core';
+import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
+import { VERSION } from '../main.js';
+
+const HELP = `usage: kallmod capture -o FILE [SOURCES]
+
+Save everything this kernel offers (kallsyms or kallmodsyms, /proc/modules, module section
+bases, /lib/modules/$(uname -r)/modules.builtin*, and any files given as source flags) into
+one versioned snapshot. Annotate elsewhere with --snapshot FILE. Needs real addresses: run as
+root (or with kptr_restrict=0 and CAP_SYSLOG).
+
+  -o, --output FILE   where to write the snapshot
+
+${SOURCE_FLAGS_HELP}
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { output: { type: 'string', short: 'o' } });
+  if (values['help']) { process.stdout.write(HELP); return 0; }
+  const out = values['output'];
+  if (typeof out !== 'string') throw new KallmodError('-o FILE is required', { exitCode: 2 });
+  if (values['snapshot']) throw new KallmodError('--snapshot cannot be captured again; copy the file instead', { exitCode: 2 });
+  const warnings: Warning[] = [];
+  const l = loadFromFlags(values, (w) => { warnings.push(w); process.stderr.write(`kallmod: warning: ${w.source}: ${w.message}\n`); });
+  if (l.parsed?.kallsyms?.addressesHidden && !l.parsed.kallmodsyms && !l.parsed.systemMap) {
+    throw new KallmodError(`addresses are hidden (all zero): a snapshot without addresses is useless. Run as root, or lower kernel.kptr_restrict`, { file: l.parsed.kallsyms.path });
+  }
+  const files = l.loaded.filter((s) => s.role !== 'modules-dir').flatMap((s) => s.path.split(',').map((p) => ({ role: s.role, path: p })))
+    .flatMap((f) => { try { return [{ ...f, data: readFileSync(f.path) }]; } catch { return []; } });
+  let version: string | undefined;
+  try { version = l.loaded.some((s) => s.origin === 'running-kernel') ? readFileSync('/proc/version', 'latin1').trim() : undefined; } catch { /* not linux */ }
+  const running = l.loaded.some((s) => s.origin === 'running-kernel');
+  writeSnapshot(out, l.table, {
+    format: TABLE_FORMAT, kallmodVersion: VERSION, created: new Date().toISOString(),
+    ...(running ? { host: hostname(), release: release() } : {}), ...(version ? { version } : {}),
+    sources: files.map((f) => ({ role: f.role, path: f.path })), warnings: [...l.report.warnings, ...warnings],
+  }, files);
+  process.stderr.write(`kallmod: wrote ${out}: ${l.table.length} symbols from ${files.length} source file(s)\n`);
+  return 0;
+}

@@ -1,0 +1,62 @@
+import { keyFromHex, SymbolTable, type Resolution } from '@kallmod/core';
+import { createInterface } from 'node:readline';
+import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
+
+const HELP = `usage: kallmod lookup [SOURCES] [--json] [QUERY...]
+
+QUERY: an address (hex, 0x optional) or name, name+0xOFF, name+0xOFF/0xSIZE (the form oopses
+print; SIZE is the kallsyms size and picks between same-named symbols), optionally followed by
+[module]. Without QUERY, one query per stdin line.
+
+  --json   one JSON object per query, in order: query, address, name, offset, size,
+           sizeInferred, kallsymsSize, type, modules, builtin, objname, objnameShort,
+           ambiguous, candidates, resolvedBy
+
+${SOURCE_FLAGS_HELP}
+`;
+
+const NAME_Q = /^([^\s+\/\[]+)(?:\+(0x[0-9a-fA-F]+|\d+))?(?:\/(0x[0-9a-fA-F]+|\d+))?(?:\s+\[([^\]\s]+)\])?$/;
+
+/** An address when it says 0x, or is all hex and at least 8 digits long; else a name. */
+export function resolveQuery(table: SymbolTable, q: string): Resolution {
+  const s = q.trim();
+  if (/^0x[0-9a-f]+$/i.test(s) || /^[0-9a-f]{8,16}$/i.test(s)) {
+    const key = keyFromHex(s);
+    if (!Number.isNaN(key)) return table.resolveKey(key);
+  }
+  const m = NAME_Q.exec(s);
+  if (!m) return SymbolTable.unresolved('query: not an address or name[+off[/size]]');
+  return table.resolveName({ name: m[1]!, offset: m[2] ? Number(m[2]) : null, size: m[3] ? Number(m[3]) : null, module: m[4] ?? null });
+}
+
+function text(q: string, r: Resolution, table: SymbolTable): string {
+  if (r.ambiguous) {
+    return `${q}\tambiguous (${r.resolvedBy.split(';')[0]}):\n` + r.candidates.map((c) => `\t${c.address} ${c.type} ${c.name}/0x${c.kallsymsSize.toString(16)}${table.annotationOf({ ...r, ambiguous: false, address: c.address, name: c.name, modules: c.modules, objnameShort: c.objnameShort }, 'always')}${c.objname ? `  (${c.objname})` : ''}`).join('\n');
+  }
+  if (!r.name) return `${q}\tnot found (${r.resolvedBy})`;
+  const off = r.offset != null ? `+0x${r.offset.toString(16)}` : '';
+  return `${q}\t${r.address} ${r.type} ${r.name}${off}/0x${(r.kallsymsSize ?? 0).toString(16)}${table.annotationOf(r, 'always')}${r.objname ? `  (${r.objname})` : ''}`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (values['help']) { process.stdout.write(HELP); return 0; }
+  const { table } = loadFromFlags(values);
+  const json = Boolean(values['json']);
+  let misses = 0;
+  const out: string[] = [];
+  const flush = () => { if (out.length) { process.stdout.write(out.join('\n') + '\n'); out.length = 0; } };
+  const one = (q: string) => {
+    const r = resolveQuery(table, q);
+    if (!r.name) misses++;
+    out.push(json ? JSON.stringify({ query: q, ...r }) : text(q, r, table));
+    if (out.length >= 4096) flush();
+  };
+  if (positionals.length) positionals.forEach(one);
+  else {
+    const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    for await (const l of rl) one(l);
+  }
+  flush();
+  return positionals.length && misses === positionals.length ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+import { F_LOADABLE, F_PADDING, type LoadedTable, type Warning } from '@kallmod/core';
+import { nativeStatus } from '../native-status.js';
+import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
+
+const HELP = `usage: kallmod sources [SOURCES] [--json]
+
+What was found and merged: each source file, symbol counts, coverage (text symbols with a
+module / an objname), duplicated names before and after adding module and objname, the
+KASLR slide, every consistency warning, and whether the native addon is in use.
+
+${SOURCE_FLAGS_HELP}
+`;
+
+export function summarize(l: LoadedTable, warnings: Warning[]) {
+  const t = l.table;
+  let text = 0, withMod = 0, withObj = 0, loadable = 0, builtin = 0, padding = 0;
+  const byName = new Map<string, number>(), byPair = new Map<string, number>(), byTriplet = new Map<string, number>();
+  for (let i = 0; i < t.length; i++) {
+    if (!t.isText(i)) continue;
+    text++;
+    const f = t.d.flags[i]!;
+    if (f & F_PADDING) padding++;
+    if (t.d.modSetIds[i] !== 0) { withMod++; if (f & F_LOADABLE) loadable++; else builtin++; }
+    if (t.d.objIds[i]! >= 0) withObj++;
+    if (f & F_PADDING) continue;
+    const nm = t.name(i), ms = String(t.d.modSetIds[i]), ob = String(t.d.objIds[i]);
+    byName.set(nm, (byName.get(nm) ?? 0) + 1);
+    byPair.set(nm + '\0' + ms, (byPair.get(nm + '\0' + ms) ?? 0) + 1);
+    const tk = nm + '\0' + ms + '\0' + ob;
+    byTriplet.set(tk, (byTriplet.get(tk) ?? 0) + 1);
+  }
+  const dup = (m: Map<string, number>) => { let names = 0, syms = 0; for (const v of m.values()) if (v > 1) { names++; syms += v; } return { keys: names, symbols: syms }; };
+  return {
+    sources: l.loaded,
+    base: l.report.base,
+    kaslrSlide: l.report.slide ? { slide: l.report.slide.slide, consistent: l.report.slide.consistent, anchors: l.report.slide.anchors.map((a) => a.name), matchRate: l.report.slide.matchRate } : null,
+    symbols: t.length,
+    textSymbols: text,
+    paddingSymbols: padding,
+    withModule: withMod, builtinModule: builtin, loadableModule: loadable, withObjname: withObj,
+    coverage: { module: text ? withMod / text : 0, objname: text ? withObj / text : 0 },
+    duplicates: { byName: dup(byName), byNameModule: dup(byPair), byTriplet: dup(byTriplet) },
+    stats: l.report.stats,
+    native: nativeStatus(),
+    warnings,
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv);
+  if (values['help']) { process.stdout.write(HELP); return 0; }
+  const warnings: Warning[] = [];
+  const l = loadFromFlags(values, (w) => warnings.push(w));
+  const s = summarize(l, [...l.report.warnings.filter((w) => !warnings.includes(w)), ...warnings].filter((w, i, a) => a.findIndex((x) => x.source === w.source && x.message === w.message) === i));
+  if (values['json']) { process.stdout.write(JSON.stringify(s, null, 2) + '\n'); return 0; }
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const lines = [
+    'sources:',
+    ...s.sources.map((x) => `  ${x.role.padEnd(16)} ${x.path}${x.origin === 'running-kernel' ? '  (running kernel)' : ''}${x.detail ? `  ${x.detail}` : ''}`),
+    `addresses from: ${s.base}` + (s.kaslrSlide ? `; KASLR slide ${s.kaslrSlide.slide < 0 ? '-' : ''}0x${Math.abs(s.kaslrSlide.slide).toString(16)} (${s.kaslrSlide.consistent ? 'consistent' : 'INCONSISTENT'} over ${s.kaslrSlide.anchors.join(', ')}; ${pct(s.kaslrSlide.matchRate)} of text symbols agree)` : ''),
+    `symbols: ${s.symbols} (${s.textSymbols} text, ${s.paddingSymbols} of them __pfx_/__cfi_ padding)`,
+    `text symbols with a module: ${s.withModule} (${pct(s.coverage.module)}; built-in ${s.builtinModule}, loadable ${s.loadableModule})`,
+    `text symbols with an objname: ${s.withObjname} (${pct(s.coverage.objname)})`,
+    `duplicated (padding excluded): by name ${s.duplicates.byName.keys} names / ${s.duplicates.byName.symbols} symbols; ` +
+      `by (name, module) ${s.duplicates.byNameModule.keys} / ${s.duplicates.byNameModule.symbols}; by (name, module, objname) ${s.duplicates.byTriplet.keys} / ${s.duplicates.byTriplet.symbols}`,
+    `lookup path: ${s.native.path}${s.native.reason ? ` (${s.native.reason})` : ''}`,
+    `warnings: ${s.warnings.length}`,
+    ...s.warnings.map((w) => `  ${w.source}: ${w.message}`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}

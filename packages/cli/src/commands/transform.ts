@@ -1,0 +1,51 @@
+import { openSync } from 'node:fs';
+import { runTransform, KallmodError, type TransformerSpec, type AnnotatorModule, type TransformInput } from '@kallmod/core';
+import { jobsFlag, loadFromFlags, objnameMode, parse, SOURCE_FLAGS_HELP } from '../common.js';
+
+const TRANSFORM_FLAGS = {
+  refs: { type: 'boolean' },
+  objname: { type: 'string' },
+  jobs: { type: 'string', short: 'j' },
+} as const;
+
+/** The one driver of every transformer command: sources, input, output, --refs, --jobs. */
+export async function runTransformer(spec: TransformerSpec, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ...TRANSFORM_FLAGS, ...spec.flags });
+  if (values['help']) {
+    process.stdout.write(`usage: kallmod ${spec.name} [OPTIONS] [FILE]
+
+${spec.summary}. Reads FILE or stdin, writes stdout; every byte it does not annotate passes
+through unchanged, line for line.
+
+${spec.help}
+
+Output:
+  --objname MODE     when to print {obj.o}: always, ambiguous (default: only when name+module
+                     is not unique), never
+  --refs             instead of text, one JSON object per symbol reference (fields of
+                     \`kallmod lookup --json\`, plus line, text and what was printed)
+  -j, --jobs N       worker threads for large files (default: 2 for files >= 16 MB; 1 = inline)
+
+${SOURCE_FLAGS_HELP}
+`);
+    return 0;
+  }
+  if (positionals.length > 1) throw new KallmodError('at most one FILE', { exitCode: 2 });
+  const { table } = loadFromFlags(values);
+  const opts = { objname: objnameMode(values), refs: Boolean(values['refs']), extra: spec.extraOptions?.(values) ?? {} };
+  let input: TransformInput | null = (await spec.openInput?.(values)) ?? null;
+  if (!input) {
+    const file = positionals[0];
+    if (file && file !== '-') {
+      try { input = { fd: openSync(file, 'r'), path: file }; } catch (e) { throw new KallmodError(`cannot open: ${(e as NodeJS.ErrnoException).code ?? e}`, { file }); }
+    } else input = { fd: 0 };
+  }
+  const jobs = jobsFlag(values);
+  if (spec.run) {
+    await spec.run({ table, opts, values, input, output: process.stdout, jobs });
+    return 0;
+  }
+  const annotator = (await import(spec.annotatorUrl)) as AnnotatorModule;
+  await runTransform({ table, annotator, annotatorUrl: spec.annotatorUrl, opts, input, output: process.stdout, ...(jobs !== undefined ? { jobs } : {}) });
+  return 0;
+}

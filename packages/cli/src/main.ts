@@ -1,0 +1,54 @@
+import { KallmodError } from '@kallmod/core';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  perf: { summary: 'annotate `perf script` text (stdin or FILE)', load: () => transformer('@kallmod/perf-script/command') },
+  json: { summary: 'annotate `perf data convert --to-json` output', load: () => transformer('@kallmod/perf-json/command') },
+  trace: { summary: 'annotate ftrace trace / trace_pipe text, live', load: () => transformer('@kallmod/trace-pipe/command') },
+  dmesg: { summary: 'annotate dmesg, journalctl -k, serial logs and oopses, live', load: () => transformer('@kallmod/dmesg/command') },
+  lookup: { summary: 'address or name[+off[/size]] → (name, module, objname)', load: () => import('./commands/lookup.js') },
+  resolve: { summary: 'triplet → address, kprobe, ftrace filter index (trace one duplicate)', load: () => import('./commands/resolve.js') },
+  sources: { summary: 'what was found and merged, coverage and consistency warnings', load: () => import('./commands/sources.js') },
+  dups: { summary: 'duplicated names with their triplets', load: () => import('./commands/dups.js') },
+  capture: { summary: 'save this kernel\'s sources into one snapshot file (--snapshot elsewhere)', load: () => import('./commands/capture.js') },
+};
+
+async function transformer(mod: string) {
+  const [{ spec }, { runTransformer }] = await Promise.all([import(mod), import('./commands/transform.js')]);
+  return { run: (argv: string[]) => runTransformer(spec, argv) };
+}
+
+export const VERSION = '0.1.0';
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return `usage: kallmod COMMAND [OPTIONS] [ARGS]
+
+Restores (name, module, objname) wherever kernel text names a function.
+
+Commands:
+${Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(w)}  ${v.summary}`).join('\n')}
+
+\`kallmod COMMAND --help\` for its options. Sources default to the running kernel.
+Environment: KALLMOD_NATIVE=0|1 (force the TypeScript path / require the native addon), NO_COLOR.
+`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const cmd = argv[0];
+  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') { process.stdout.write(usage()); return; }
+  if (cmd === '--version' || cmd === '-V') { process.stdout.write(`kallmod ${VERSION}\n`); return; }
+  const c = COMMANDS[cmd];
+  if (!c) { process.stderr.write(`kallmod: unknown command '${cmd}'\n\n${usage()}`); process.exitCode = 2; return; }
+  try {
+    const m = await c.load();
+    const code = await m.run(argv.slice(1));
+    if (code) process.exitCode = code;
+  } catch (e) {
+    if (e instanceof KallmodError) {
+      process.stderr.write(`kallmod ${cmd}: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    throw e;
+  }
+}

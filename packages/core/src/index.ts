@@ -1,0 +1,15 @@
+export * from './address.js';
+export * from './errors.js';
+export * from './types.js';
+export * from './notation.js';
+export { SymbolTable, refJson, type TableData, type NameQuery, F_LOADABLE, F_DYNAMIC, F_PADDING, F_EXACT_SIZE, F_NEEDS_OBJ } from './table/symbol-table.js';
+export { buildTable, type ParsedSources, type BuildReport } from './table/build.js';
+export { encodeTable, decodeTable, readSnapshot, writeSnapshot, TABLE_FORMAT, type SnapshotMeta } from './table/snapshot.js';
+export { loadTable, type LoadedTable } from './load.js';
+export * from './sources/index.js';
+export { readSourceFile } from './sources/read-file.js';
+export { parseNmList, PSEUDO_MODULES } from './sources/nm-list.js';
+export { runTransform, exitQuietlyOnEpipe, type RunOptions } from './stream/run.js';
+export { perLineAnnotator, LineWriter, type Annotator, type AnnotatorModule, type AnnotatorOptions, type LineView } from './stream/annotator.js';
+export { OutBuffer } from './stream/out-buffer.js';
+export type { TransformerSpec, FlagSpec, FlagValues, TransformInput } from './stream/spec.js';

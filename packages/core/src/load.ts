@@ -1,0 +1,38 @@
+import type { Warning } from './errors.js';
+import { hasExplicitSources, readSources, runningKernelOptions, type LoadedSource, type SourceOptions } from './sources/index.js';
+import { buildTable, type BuildReport, type ParsedSources } from './table/build.js';
+import { readSnapshot, type SnapshotMeta } from './table/snapshot.js';
+import type { SymbolTable } from './table/symbol-table.js';
+
+export interface LoadedTable {
+  table: SymbolTable;
+  report: BuildReport;
+  loaded: LoadedSource[];
+  parsed?: ParsedSources;
+  snapshot?: SnapshotMeta;
+}
+
+/**
+ * The symbol table for a command: a snapshot, the explicit sources, or the running kernel.
+ * Warnings (sources that disagree, hidden addresses, unresolved anchors) go to `warn` as they
+ * are found; the CLI prints them on stderr.
+ */
+export function loadTable(opts: SourceOptions, warn: (w: Warning) => void): LoadedTable {
+  if (opts.snapshot) {
+    const { table, meta } = readSnapshot(opts.snapshot);
+    for (const w of meta.warnings) warn(w);
+    return {
+      table, snapshot: meta,
+      report: { warnings: meta.warnings, slide: null, base: 'snapshot', stats: { symbols: table.length } },
+      loaded: [{ role: 'snapshot', path: opts.snapshot, origin: 'explicit', detail: `${meta.host ?? '?'} ${meta.release ?? ''} ${meta.created}` }],
+    };
+  }
+  const explicit = hasExplicitSources(opts);
+  const notes: Warning[] = [];
+  const o = explicit ? opts : { ...runningKernelOptions(notes), ...(opts.kaslrOffset !== undefined ? { kaslrOffset: opts.kaslrOffset } : {}) };
+  const { parsed, loaded } = readSources(o, explicit ? 'explicit' : 'running-kernel', warn);
+  const { table, report } = buildTable(parsed);
+  for (const w of report.warnings) warn(w);
+  report.warnings.unshift(...notes);
+  return { table, report, loaded, parsed };
+}

@@ -1,0 +1,192 @@
+/**
+ * Which files describe the kernel, and reading them. One contract for every command:
+ * explicit source flags, or (when none is given) the running kernel. Any explicit flag turns
+ * every running-kernel default off, so two kernels never mix.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { KallmodError, type Warning } from '../errors.js';
+import { readSourceFile } from './read-file.js';
+import { parseNmList } from './nm-list.js';
+import { parseBuiltinRanges } from './builtin-ranges.js';
+import { parseBuiltinModinfo, parseModulesList } from './modules-list.js';
+import { parseModuleSections, parseProcModules, type SectionBases } from './proc-modules.js';
+import { parseKallmodsyms } from './kallmodsyms.js';
+import { parseLinkerMaps } from './linker-map.js';
+import { openElfAny } from './elf/index.js';
+import { ModuleObjects } from './module-objects.js';
+import type { ParsedSources } from '../table/build.js';
+
+export interface SourceOptions {
+  kallsyms?: string;
+  kallmodsyms?: string;
+  systemMap?: string;
+  ranges?: string;
+  builtin?: string;
+  modinfo?: string;
+  order?: string;
+  linkerMap?: string[];
+  vmlinux?: string;
+  modulesDir?: string[];
+  procModules?: string;
+  moduleSections?: string;
+  snapshot?: string;
+  kaslrOffset?: number;
+}
+
+/** Flags shared by every command (node:util parseArgs options). */
+export const SOURCE_FLAGS = {
+  kallsyms: { type: 'string' },
+  kallmodsyms: { type: 'string' },
+  'system-map': { type: 'string' },
+  ranges: { type: 'string' },
+  builtin: { type: 'string' },
+  modinfo: { type: 'string' },
+  'modules-order': { type: 'string' },
+  'linker-map': { type: 'string', multiple: true },
+  vmlinux: { type: 'string' },
+  'modules-dir': { type: 'string', multiple: true },
+  'proc-modules': { type: 'string' },
+  'module-sections': { type: 'string' },
+  snapshot: { type: 'string' },
+  'kaslr-offset': { type: 'string' },
+} as const;
+
+export const SOURCE_FLAGS_HELP = `Symbol sources (default: the running kernel; any of these turns every default off):
+  --kallsyms F          /proc/kallsyms or a saved copy (.xz/.gz/.zst read directly)
+  --kallmodsyms F       /proc/kallmodsyms (Oracle/patched kernels)
+  --system-map F        System.map of the same build
+  --ranges F            modules.builtin.ranges (Linux >= 6.12)
+  --builtin F           modules.builtin          --modinfo F   modules.builtin.modinfo
+  --modules-order F     modules.order
+  --linker-map F        vmlinux.map / vmlinux.o.map (repeat the flag for both)
+  --vmlinux F           unstripped vmlinux (ELF symtab sizes, DWARF objnames)
+  --modules-dir D       directory tree of .ko/.ko.xz/.ko.gz/.ko.zst files (repeatable)
+  --proc-modules F      /proc/modules copy  --module-sections F  saved "module section address" lines
+  --snapshot F          a file written by \`kallmod capture\` (loads instantly, another machine's kernel)
+  --kaslr-offset HEX    KASLR slide when only link-time sources are given`;
+
+type FlagValues = Partial<Record<keyof typeof SOURCE_FLAGS, string | string[] | boolean | undefined>>;
+
+export function sourceOptionsFromFlags(v: FlagValues): SourceOptions {
+  const s = (k: keyof typeof SOURCE_FLAGS) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const a = (k: keyof typeof SOURCE_FLAGS) => (Array.isArray(v[k]) ? (v[k] as string[]) : undefined);
+  const o: SourceOptions = {};
+  const set = <K extends keyof SourceOptions>(k: K, x: SourceOptions[K] | undefined) => { if (x !== undefined) o[k] = x; };
+  set('kallsyms', s('kallsyms')); set('kallmodsyms', s('kallmodsyms')); set('systemMap', s('system-map'));
+  set('ranges', s('ranges')); set('builtin', s('builtin')); set('modinfo', s('modinfo')); set('order', s('modules-order'));
+  set('linkerMap', a('linker-map')); set('vmlinux', s('vmlinux')); set('modulesDir', a('modules-dir'));
+  set('procModules', s('proc-modules')); set('moduleSections', s('module-sections')); set('snapshot', s('snapshot'));
+  const ko = s('kaslr-offset');
+  if (ko !== undefined) {
+    const neg = ko.startsWith('-');
+    const x = parseInt(ko.replace(/^-/, '').replace(/^0x/i, ''), 16);
+    if (!Number.isFinite(x)) throw new KallmodError(`--kaslr-offset: not a hex number: ${ko}`, { exitCode: 2 });
+    o.kaslrOffset = neg ? -x : x;
+  }
+  return o;
+}
+
+export function hasExplicitSources(o: SourceOptions): boolean {
+  return Object.keys(o).some((k) => k !== 'kaslrOffset');
+}
+
+/** What one file contributed: for `kallmod sources`. */
+export interface LoadedSource { role: string; path: string; origin: 'explicit' | 'running-kernel'; detail?: string }
+
+/** The running kernel's files that exist and can be read. */
+export function runningKernelOptions(notes: Warning[]): SourceOptions {
+  const rel = release();
+  const lib = `/lib/modules/${rel}`;
+  const o: SourceOptions = {};
+  const readable = (p: string) => { try { readFileSync(p, { flag: 'r' }).subarray(0, 0); return true; } catch { return false; } };
+  if (existsSync('/proc/kallmodsyms')) o.kallmodsyms = '/proc/kallmodsyms';
+  else o.kallsyms = '/proc/kallsyms';
+  if (existsSync('/proc/modules')) o.procModules = '/proc/modules';
+  for (const [k, f] of [['builtin', 'modules.builtin'], ['modinfo', 'modules.builtin.modinfo'], ['order', 'modules.order'], ['ranges', 'modules.builtin.ranges']] as const) {
+    if (existsSync(join(lib, f))) o[k] = join(lib, f);
+  }
+  if (existsSync(lib)) o.modulesDir = [lib];
+  const sm = `/boot/System.map-${rel}`;
+  if (existsSync(sm) && readable(sm)) o.systemMap = sm;
+  if (!o.ranges) notes.push({ source: lib, message: 'no modules.builtin.ranges for the running kernel: built-in symbols get no module (Linux >= 6.12 with CONFIG_BUILTIN_MODULE_RANGES installs it)' });
+  return o;
+}
+
+/** /sys/module/<m>/sections/* of the running kernel (root only; zeros otherwise). */
+function readSysModuleSections(): SectionBases | undefined {
+  const out: SectionBases = new Map();
+  let mods: string[];
+  try { mods = readdirSync('/sys/module'); } catch { return undefined; }
+  const lines: string[] = [];
+  for (const m of mods) {
+    const d = `/sys/module/${m}/sections`;
+    let secs: string[];
+    try { secs = readdirSync(d); } catch { continue; }
+    for (const s of secs) {
+      try { lines.push(`${m} ${s} ${readFileSync(join(d, s), 'latin1').trim()}`); } catch { /* unreadable */ }
+    }
+  }
+  const parsed = parseModuleSections(Buffer.from(lines.join('\n'), 'latin1'), '/sys/module');
+  for (const [m, s] of parsed) { if ([...s.values()].some((v) => v !== 0)) out.set(m, s); }
+  return out;
+}
+
+/** Read and parse every source the options name. Explicit files that fail are errors. */
+export function readSources(o: SourceOptions, origin: LoadedSource['origin'], warn: (w: Warning) => void): { parsed: ParsedSources; loaded: LoadedSource[] } {
+  const parsed: ParsedSources = {};
+  const loaded: LoadedSource[] = [];
+  const explicit = origin === 'explicit';
+  const attempt = <T>(role: string, path: string, fn: () => T): T | undefined => {
+    try {
+      const r = fn();
+      loaded.push({ role, path, origin });
+      return r;
+    } catch (e) {
+      if (explicit || !(e instanceof KallmodError)) throw e;
+      warn({ source: path, message: `${role} not used: ${e.message}` });
+      return undefined;
+    }
+  };
+  if (o.kallmodsyms) parsed.kallmodsyms = attempt('kallmodsyms', o.kallmodsyms, () => ({ ...parseKallmodsyms(readSourceFile(o.kallmodsyms!), o.kallmodsyms!, warn), path: o.kallmodsyms! }));
+  if (o.kallsyms) parsed.kallsyms = attempt('kallsyms', o.kallsyms, () => parseNmList(readSourceFile(o.kallsyms!), o.kallsyms!, warn));
+  if (o.systemMap) parsed.systemMap = attempt('system-map', o.systemMap, () => parseNmList(readSourceFile(o.systemMap!), o.systemMap!, warn));
+  if (o.ranges) { const p = o.ranges; const r = attempt('ranges', p, () => parseBuiltinRanges(readSourceFile(p), p, warn)); if (r) parsed.ranges = { path: p, sections: r }; }
+  if (o.builtin) parsed.builtinNames = attempt('builtin', o.builtin, () => parseModulesList(readSourceFile(o.builtin!)).names);
+  if (o.modinfo) {
+    const mi = attempt('modinfo', o.modinfo, () => parseBuiltinModinfo(readSourceFile(o.modinfo!), o.modinfo!, warn));
+    if (mi) { parsed.builtinNames ??= new Set(); for (const n of mi.names) parsed.builtinNames.add(n); }
+  }
+  if (o.order) parsed.orderNames = attempt('modules-order', o.order, () => parseModulesList(readSourceFile(o.order!)).names);
+  if (o.linkerMap?.length) {
+    const files = o.linkerMap.map((p) => ({ path: p, data: readSourceFile(p) }));
+    const map = attempt('linker-map', o.linkerMap.join(','), () => parseLinkerMaps(files, warn));
+    if (map) parsed.linkerMap = { paths: o.linkerMap, map };
+  }
+  if (o.vmlinux) {
+    const p = o.vmlinux;
+    parsed.vmlinux = attempt('vmlinux', p, () => {
+      const elf = openElfAny(p);
+      try {
+        const symbols = elf.symbols().filter((s) => s.type === 'func' || s.type === 'object' || s.type === 'notype').map((s) => ({ name: s.name, value: s.value, size: s.size, type: s.type }));
+        if (!elf.hasDwarf()) warn({ source: p, message: 'no DWARF: objnames will not come from this file' });
+        return { path: p, symbols, cuRanges: elf.hasDwarf() ? elf.cuRanges() : [] };
+      } finally { elf.close(); }
+    });
+  }
+  let sections: SectionBases | undefined;
+  if (o.moduleSections) sections = attempt('module-sections', o.moduleSections, () => parseModuleSections(readSourceFile(o.moduleSections!), o.moduleSections!, warn));
+  else if (origin === 'running-kernel') sections = readSysModuleSections();
+  if (o.procModules) attempt('proc-modules', o.procModules, () => parseProcModules(readSourceFile(o.procModules!), o.procModules!, warn));
+  if (o.modulesDir?.length) {
+    for (const d of o.modulesDir) if (!existsSync(d)) { if (explicit) throw new KallmodError('no such directory', { file: d }); }
+    parsed.moduleObjects = new ModuleObjects(o.modulesDir.filter(existsSync), sections);
+    loaded.push({ role: 'modules-dir', path: o.modulesDir.join(','), origin });
+  }
+  if (o.kaslrOffset !== undefined) parsed.kaslrOffset = o.kaslrOffset;
+  if (!parsed.kallsyms && !parsed.kallmodsyms && !parsed.systemMap) {
+    throw new KallmodError('no symbol list: give --kallsyms, --kallmodsyms, --system-map or --snapshot (or run where /proc/kallsyms is readable)', { exitCode: 2 });
+  }
+  return { parsed, loaded };
+}

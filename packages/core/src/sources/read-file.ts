@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { KallmodError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Read a whole source file, decompressing .xz/.gz/.zst (distributions ship `.ko.xz`,
+ * `.ko.zst`, `.ko.gz`; saved kallsyms are often xz'd). Detection is by magic bytes, not by
+ * name, so a renamed file still works.
+ */
+export function readSourceFile(path: string): Buffer {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    throw new KallmodError(`cannot read: ${why}`, { file: path, cause: e });
+  }
+  return decompress(raw, path);
+}
+
+/**
+ * xz: @napi-rs/lzma (pure-Rust, prebuilt per platform through npm: node has no xz); where its
+ * platform package is missing, the system's `xz`.
+ */
+function unxz(raw: Buffer): Buffer {
+  type Xz = { decompressSync(b: Uint8Array): Buffer };
+  let lzma: Xz | null;
+  try { lzma = require('@napi-rs/lzma/xz') as Xz; } catch { lzma = null; }
+  if (lzma) return Buffer.from(lzma.decompressSync(raw));
+  const r = spawnSync('xz', ['-dc'], { input: raw, maxBuffer: 4 << 30 });
+  if (r.status !== 0) throw new Error(r.error ? `no xz decoder (${r.error.message})` : r.stderr.toString().trim());
+  return r.stdout;
+}
+
+export function decompress(raw: Buffer, path: string): Buffer {
+  try {
+    if (raw.length >= 6 && raw[0] === 0xfd && raw[1] === 0x37 && raw[2] === 0x7a && raw[3] === 0x58 && raw[4] === 0x5a) {
+      return unxz(raw);
+    }
+    if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) return gunzipSync(raw);
+    if (raw.length >= 4 && raw[0] === 0x28 && raw[1] === 0xb5 && raw[2] === 0x2f && raw[3] === 0xfd) {
+      // fzstd: small pure-JS zstd decoder (node 20's zlib has no zstd).
+      const fzstd = require('fzstd') as { decompress(b: Uint8Array): Uint8Array };
+      const out = fzstd.decompress(raw);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    }
+  } catch (e) {
+    throw new KallmodError(`cannot decompress: ${(e as Error).message}`, { file: path, cause: e });
+  }
+  return raw;
+}

@@ -1,0 +1,18 @@
+/** Piscina worker: decodes the shared table once, then annotates chunks with the same code as inline. */
+import { workerData } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { decodeTable } from '../table/snapshot.js';
+import { SymbolTable } from '../table/symbol-table.js';
+import type { AnnotatorModule, AnnotatorOptions } from './annotator.js';
+
+const wd = workerData as { table: SharedArrayBuffer; annotatorUrl: string; opts: AnnotatorOptions };
+const table = new SymbolTable(decodeTable(new Uint8Array(wd.table)).data);
+const mod = (await import(wd.annotatorUrl)) as AnnotatorModule;
+const ann = mod.createAnnotator(table, wd.opts);
+
+export default function annotate(task: { buf: Uint8Array; firstLine: number }): unknown {
+  const out = ann.chunk(Buffer.from(task.buf.buffer, task.buf.byteOffset, task.buf.byteLength), task.firstLine);
+  // transfer, not clone; only an unpooled buffer can be transferred (aesthetics.md §5)
+  const own = out.byteOffset === 0 && out.buffer.byteLength === out.length ? out : Buffer.from(out);
+  return Piscina.move(new Uint8Array(own.buffer, own.byteOffset, own.byteLength));
+}

@@ -1,0 +1,185 @@
+/**
+ * The stream driver every transformer shares.
+ *
+ * - live: a pipe or a tty (trace_pipe, dmesg -w, perf script |): every complete line that has
+ *   arrived is annotated and written at once, no batching delay;
+ * - batch: a regular file: read in 1 MiB chunks cut at record boundaries, annotated in a
+ *   piscina pool (or inline with --jobs 1) and written in input order.
+ * Bytes are never decoded: lines are split on "\n" only, so CR, invalid UTF-8 and NULs pass.
+ */
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { SymbolTable } from '../table/symbol-table.js';
+import { encodeTable } from '../table/snapshot.js';
+import type { Annotator, AnnotatorModule, AnnotatorOptions } from './annotator.js';
+import { createProgress, type Progress } from './progress.js';
+
+export interface RunOptions {
+  table: SymbolTable;
+  annotator: AnnotatorModule;
+  /** Module URL (import.meta.url of the module exporting createAnnotator) for worker threads. */
+  annotatorUrl: string;
+  opts: AnnotatorOptions;
+  input: { fd: number; path?: string } | { stream: Readable };
+  output: Writable;
+  /** undefined: choose (pool for large regular files); 1: inline; N: N workers. */
+  jobs?: number;
+  /** Force live (line-at-a-time) or batch reading. */
+  mode?: 'auto' | 'live' | 'batch';
+  chunkSize?: number;
+}
+
+const CHUNK = 1 << 20;
+/** Below this a file is annotated inline: a worker pool costs ~50 ms to start. */
+const POOL_MIN_BYTES = 16 << 20;
+
+/** Write and wait for drain when the stream asks; resolves false if the reader went away. */
+function writeAsync(out: Writable, b: Buffer): Promise<void> | void {
+  if (b.length === 0) return;
+  if (!out.write(b)) return new Promise((res) => { out.once('drain', res); out.once('close', res); });
+}
+
+let quietExitInstalled = false;
+/** `| head` closes the pipe early: end quietly, no EPIPE stack. */
+export function exitQuietlyOnEpipe(out: Writable): void {
+  if (quietExitInstalled) return;
+  quietExitInstalled = true;
+  out.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+    throw e;
+  });
+}
+
+export async function runTransform(o: RunOptions): Promise<void> {
+  exitQuietlyOnEpipe(o.output);
+  let st: Stats | null = null;
+  if ('fd' in o.input) { try { st = fstatSync(o.input.fd); } catch { st = null; } }
+  const regular = st?.isFile() ?? false;
+  const mode = o.mode && o.mode !== 'auto' ? o.mode : regular ? 'batch' : 'live';
+  if (mode === 'batch' && 'fd' in o.input && regular) return runBatch(o, o.input.fd, st!.size);
+  return runLive(o);
+}
+
+/** Line-at-a-time: annotate every complete line as soon as it has arrived. */
+async function runLive(o: RunOptions): Promise<void> {
+  const ann = o.annotator.createAnnotator(o.table, o.opts);
+  const { createReadStream } = await import('node:fs');
+  const input: Readable = 'stream' in o.input ? o.input.stream : createReadStream('', { fd: o.input.fd, highWaterMark: 1 << 16, autoClose: false });
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  let line = 1;
+  const emit = async (buf: Buffer) => {
+    const out = ann.chunk(buf, line);
+    line += countLines(buf);
+    await writeAsync(o.output, out);
+  };
+  for await (const c of input as AsyncIterable<Buffer>) {
+    const chunk = typeof c === 'string' ? Buffer.from(c, 'latin1') : c;
+    const last = chunk.lastIndexOf(10);
+    if (last < 0) { pending.push(chunk); pendingLen += chunk.length; continue; }
+    let head = chunk.subarray(0, last + 1);
+    if (pendingLen) { head = Buffer.concat([...pending, head], pendingLen + head.length); pending = []; pendingLen = 0; }
+    await emit(head);
+    if (last + 1 < chunk.length) { pending.push(chunk.subarray(last + 1)); pendingLen += chunk.length - last - 1; }
+  }
+  if (pendingLen) await emit(Buffer.concat(pending, pendingLen));
+}
+
+function countLines(b: Buffer): number {
+  let n = 0;
+  for (let p = b.indexOf(10); p >= 0; p = b.indexOf(10, p + 1)) n++;
+  return n;
+}
+
+/** Chunks of whole records from a regular file, each with its first line number. */
+function* fileChunks(fd: number, size: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null): Generator<{ buf: Buffer; firstLine: number }> {
+  let carry: Buffer | null = null;
+  let line = 1;
+  let read = 0;
+  for (;;) {
+    const fresh = Buffer.allocUnsafeSlow(chunkSize);
+    const n = readSync(fd, fresh, 0, chunkSize, null);
+    read += n;
+    progress?.update(read);
+    const data: Buffer = carry ? Buffer.concat([carry, fresh.subarray(0, n)]) : fresh.subarray(0, n);
+    carry = null;
+    if (n === 0) {
+      if (data.length) yield { buf: data, firstLine: line };
+      return;
+    }
+    let end = data.lastIndexOf(10) + 1;
+    if (end > 0 && cut) {
+      const c = cut(data, end);
+      if (c > 0) end = c;
+    }
+    if (end <= 0) { carry = data; continue; } // a line longer than the chunk: keep reading
+    const buf = data.subarray(0, end);
+    // copy the tail first: the chunk's memory may be transferred to a worker
+    if (end < data.length) carry = Buffer.from(data.subarray(end));
+    const lines = countLines(buf);
+    yield { buf, firstLine: line };
+    line += lines;
+  }
+  void size;
+}
+
+async function runBatch(o: RunOptions, fd: number, size: number): Promise<void> {
+  const chunkSize = o.chunkSize ?? CHUNK;
+  const progress = createProgress(size, o.output);
+  try {
+    const cores = availableParallelism();
+    const jobs = o.jobs ?? (size >= POOL_MIN_BYTES ? Math.min(2, cores) : 1);
+    if (jobs <= 1) {
+      const ann = o.annotator.createAnnotator(o.table, o.opts);
+      for (const { buf, firstLine } of fileChunks(fd, size, chunkSize, o.annotator.cutPoint, progress)) {
+        await writeAsync(o.output, ann.chunk(buf, firstLine));
+      }
+      return;
+    }
+    await runPool(o, jobs, fileChunks(fd, size, chunkSize, o.annotator.cutPoint, progress));
+  } finally {
+    progress?.stop();
+    if ('path' in o.input && o.input.path) closeSync(fd);
+  }
+}
+
+/** Shared table bytes for workers: encoded once per process. */
+let sharedTable: { table: SymbolTable; sab: SharedArrayBuffer } | null = null;
+function tableForWorkers(t: SymbolTable): SharedArrayBuffer {
+  if (sharedTable?.table === t) return sharedTable.sab;
+  const enc = encodeTable(t.d, { format: 1, kallmodVersion: '', created: '', sources: [], warnings: [] });
+  const sab = new SharedArrayBuffer(enc.length);
+  new Uint8Array(sab).set(enc);
+  sharedTable = { table: t, sab };
+  return sab;
+}
+
+async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buffer; firstLine: number }>): Promise<void> {
+  const { Piscina } = await import('piscina');
+  const pool = new Piscina({
+    filename: fileURLToPath(new URL('./pool-worker.js', import.meta.url)),
+    minThreads: jobs, maxThreads: jobs, idleTimeout: 1000,
+    workerData: { table: tableForWorkers(o.table), annotatorUrl: o.annotatorUrl, opts: o.opts },
+  });
+  try {
+    const inflight: Promise<Uint8Array>[] = [];
+    const maxInflight = 2 * jobs;
+    for (const c of chunks) {
+      inflight.push(pool.run({ buf: c.buf, firstLine: c.firstLine }, { transferList: [c.buf.buffer as ArrayBuffer] }) as Promise<Uint8Array>);
+      if (inflight.length >= maxInflight) {
+        const r = await inflight.shift()!;
+        await writeAsync(o.output, Buffer.from(r.buffer, r.byteOffset, r.byteLength));
+      }
+    }
+    while (inflight.length) {
+      const r = await inflight.shift()!;
+      await writeAsync(o.output, Buffer.from(r.buffer, r.byteOffset, r.byteLength));
+    }
+  } finally {
+    await pool.destroy();
+  }
+}
+
+export type { Annotator };

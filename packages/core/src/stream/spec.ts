@@ -1,0 +1,29 @@
+import type { Readable, Writable } from 'node:stream';
+import type { SymbolTable } from '../table/symbol-table.js';
+import type { AnnotatorOptions } from './annotator.js';
+
+/** Flag definitions in node:util parseArgs form. */
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+export type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export type TransformInput = { fd: number; path?: string } | { stream: Readable };
+
+/**
+ * What a transformer package tells the CLI: its command name, help, own flags, and the module
+ * that exports createAnnotator (loaded by URL in worker threads too). The CLI adds the shared
+ * source flags, --refs, --objname, --jobs, --help.
+ */
+export interface TransformerSpec {
+  name: string;
+  summary: string;
+  /** Extra help text: what the command reads and how it annotates (shown by --help). */
+  help: string;
+  flags?: FlagSpec;
+  annotatorUrl: string;
+  /** Transformer-specific options for the annotator, from the parsed flags. */
+  extraOptions?(values: FlagValues): Record<string, unknown>;
+  /** Open the input when a flag says where (--follow); null means stdin / the FILE argument. */
+  openInput?(values: FlagValues): Promise<TransformInput | null>;
+  /** Replace the line driver entirely (perf JSON is one document, not lines). */
+  run?(ctx: { table: SymbolTable; opts: AnnotatorOptions; values: FlagValues; input: TransformInput; output: Writable; jobs: number | undefined }): Promise<void>;
+}

@@ -1,0 +1,317 @@
+/**
+ * Merge the parsed sources into one SymbolTable: the one home of the precedence rules
+ * (shared/reference/formats.md §9.2) and of the consistency checks (§9.3).
+ *
+ * Addresses come from the runtime list (kallmodsyms, else kallsyms, else System.map);
+ * link-time sources (System.map, ranges via System.map anchors, linker maps, vmlinux DWARF)
+ * are moved by the KASLR slide, which must agree across several anchors or they are dropped.
+ */
+import type { Warning } from '../errors.js';
+import type { NmList } from '../sources/nm-list.js';
+import { PSEUDO_MODULES } from '../sources/nm-list.js';
+import type { RangeSection } from '../sources/builtin-ranges.js';
+import type { KallmodsymsData } from '../sources/kallmodsyms.js';
+import type { LinkerMap } from '../sources/linker-map.js';
+import type { ModuleObjects } from '../sources/module-objects.js';
+import type { CuRange } from '../sources/elf/index.js';
+import { cuToObject } from '../sources/elf/index.js';
+import { computeSlide, type SlideResult } from './kaslr.js';
+import { F_DYNAMIC, F_EXACT_SIZE, F_LOADABLE, F_NEEDS_OBJ, F_PADDING, SymbolTable, type TableData } from './symbol-table.js';
+
+export interface ParsedSources {
+  kallsyms?: NmList;
+  kallmodsyms?: KallmodsymsData & { path: string };
+  systemMap?: NmList;
+  ranges?: { path: string; sections: RangeSection[] };
+  builtinNames?: Set<string>;
+  orderNames?: Set<string>;
+  linkerMap?: { paths: string[]; map: LinkerMap };
+  vmlinux?: { path: string; symbols: { name: string; value: number; size: number; type: string }[]; cuRanges: CuRange[] };
+  /** Loadable modules' objects (.ko DWARF), opened lazily by module name. */
+  moduleObjects?: ModuleObjects;
+  /** Explicit KASLR offset when no runtime list gives it. */
+  kaslrOffset?: number;
+}
+
+export interface BuildReport {
+  warnings: Warning[];
+  slide: SlideResult | null;
+  base: string;
+  stats: Record<string, number>;
+}
+
+const PROV = ['none', 'kallsyms', 'kallmodsyms', 'ranges', 'linker-map', 'dwarf', 'ko-dwarf', 'system-map'] as const;
+type Prov = (typeof PROV)[number];
+const P = (p: Prov) => PROV.indexOf(p);
+
+interface Base {
+  label: string;
+  keys: Float64Array;
+  types: Uint8Array;
+  names: string[];
+  mods: (string | null)[];
+  kmsMods?: string[][];
+  kmsObjs?: (string | null)[];
+  kmsSizes?: Float64Array;
+}
+
+function isText(t: number): boolean { const c = t | 32; return c === 116 || c === 119; }
+
+export function buildTable(src: ParsedSources): { table: SymbolTable; report: BuildReport } {
+  const warnings: Warning[] = [];
+  const warn = (source: string, message: string) => warnings.push({ source, message });
+  const stats: Record<string, number> = {};
+
+  // 1. the runtime symbol list
+  let base: Base;
+  if (src.kallmodsyms && !src.kallmodsyms.addressesHidden) {
+    const k = src.kallmodsyms;
+    base = { label: 'kallmodsyms', keys: k.keys, types: k.types, names: k.names,
+      mods: k.modules.map(() => null), kmsMods: k.modules, kmsObjs: k.objnames, kmsSizes: k.hasSize ? k.sizes : undefined };
+  } else if (src.kallsyms && !src.kallsyms.addressesHidden) {
+    const k = src.kallsyms;
+    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, mods: k.modules };
+  } else if (src.systemMap) {
+    const s = src.systemMap;
+    const off = src.kaslrOffset ?? 0;
+    const keys = off ? s.keys.map((k) => (k === 0 ? 0 : k + off)) : s.keys;
+    base = { label: 'system-map', keys, types: s.types, names: s.names, mods: s.names.map(() => null) };
+    if (src.kallsyms?.addressesHidden) warn(src.kallsyms.path, 'addresses are hidden (kptr_restrict or no CAP_SYSLOG): using System.map addresses' + (off ? ' moved by --kaslr-offset' : ' as linked; pass --kaslr-offset if this boot is KASLR-shifted'));
+  } else if (src.kallsyms) {
+    // names and modules only: keep them so name lookups still work, but say so
+    const k = src.kallsyms;
+    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, mods: k.modules };
+    warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
+  } else {
+    throw new Error('no symbol source: give --kallsyms, --kallmodsyms, --system-map or --snapshot');
+  }
+
+  // 2. sort by address; ties: text first, then the list's own order (kallsyms puts the
+  // kernel's preferred alias first)
+  const n = base.keys.length;
+  // a plain array: TypedArray#sort with a comparator is ~50x slower in V8
+  const order: number[] = new Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const bk = base.keys, bt = base.types;
+  order.sort((a, b) => (bk[a]! - bk[b]!) || ((isText(bt[b]!) ? 1 : 0) - (isText(bt[a]!) ? 1 : 0)) || a - b);
+
+  const keys = new Float64Array(n);
+  const types = new Uint8Array(n);
+  const nameIds = new Uint32Array(n);
+  const names: string[] = [];
+  const nameIntern = new Map<string, number>();
+  const modSets: string[][] = [[]];
+  const modSetIntern = new Map<string, number>([['', 0]]);
+  const modSetIds = new Uint32Array(n);
+  const flags = new Uint8Array(n);
+  const modSrc = new Uint8Array(n);
+  const objSrc = new Uint8Array(n);
+  const objIds = new Int32Array(n).fill(-1);
+  const objnames: string[] = [];
+  const objIntern = new Map<string, number>();
+  const exactSizes = new Float64Array(n);
+  const block: (string | null)[] = new Array(n);
+
+  const internSet = (mods: readonly string[]): number => {
+    const k = mods.join(' ');
+    let id = modSetIntern.get(k);
+    if (id === undefined) { id = modSets.length; modSets.push([...mods]); modSetIntern.set(k, id); }
+    return id;
+  };
+  const internObj = (o: string): number => {
+    let id = objIntern.get(o);
+    if (id === undefined) { id = objnames.length; objnames.push(o); objIntern.set(o, id); }
+    return id;
+  };
+
+  for (let j = 0; j < n; j++) {
+    const i = order[j]!;
+    keys[j] = bk[i]!;
+    types[j] = bt[i]!;
+    const nm = base.names[i]!;
+    let id = nameIntern.get(nm);
+    if (id === undefined) { id = names.length; names.push(nm); nameIntern.set(nm, id); }
+    nameIds[j] = id;
+    if (nm.startsWith('__pfx_') || nm.startsWith('__cfi_')) flags[j]! |= F_PADDING;
+    const m = base.mods[i] ?? null;
+    block[j] = m;
+    if (m !== null) {
+      if (PSEUDO_MODULES.has(m)) { flags[j]! |= F_DYNAMIC; modSrc[j] = P('kallsyms'); }
+      else { flags[j]! |= F_LOADABLE; modSetIds[j] = internSet([m]); modSrc[j] = P('kallsyms'); }
+    }
+    if (base.kmsMods) {
+      const km = base.kmsMods[i]!;
+      if (km.length) {
+        modSetIds[j] = internSet(km);
+        modSrc[j] = P('kallmodsyms');
+        if (m === null && src.orderNames?.has(km[0]!) && km.length === 1) { flags[j]! |= F_LOADABLE; block[j] = km[0]!; }
+      }
+      const ko = base.kmsObjs![i];
+      if (ko) { objIds[j] = internObj(ko); objSrc[j] = P('kallmodsyms'); }
+      if (base.kmsSizes && Number.isFinite(base.kmsSizes[i])) { exactSizes[j] = base.kmsSizes[i]!; flags[j]! |= F_EXACT_SIZE; }
+    }
+  }
+
+  // 3. kallsyms sizes: distance to the next distinct address of the same block (core kernel
+  // or one module), which is what the kernel prints in func+off/size
+  const ksizes = new Float64Array(n);
+  {
+    const lastIdx = new Map<string | null, number[]>();
+    for (let j = 0; j < n; j++) {
+      const b = block[j] ?? null;
+      const pend = lastIdx.get(b);
+      if (pend && pend.length && keys[pend[0]!]! !== keys[j]!) {
+        const sz = keys[j]! - keys[pend[0]!]!;
+        for (const p of pend) ksizes[p] = sz;
+        pend.length = 0;
+      }
+      if (pend) pend.push(j); else lastIdx.set(b, [j]);
+    }
+  }
+
+  const tableKeyOf = (name: string): number => {
+    const id = nameIntern.get(name);
+    if (id === undefined) return NaN;
+    for (let j = 0; j < n; j++) if (nameIds[j] === id && block[j] === null) return keys[j]!;
+    return NaN;
+  };
+
+  // 4. KASLR slide between link-time sources and the runtime list
+  let slide: SlideResult | null = null;
+  const linkTime = src.systemMap ?? (src.vmlinux ? null : null);
+  if (base.label !== 'system-map' && (src.systemMap || src.vmlinux)) {
+    const ref = src.systemMap
+      ? { label: src.systemMap.path, keys: src.systemMap.keys, names: src.systemMap.names, types: src.systemMap.types }
+      : { label: src.vmlinux!.path, keys: Float64Array.from(src.vmlinux!.symbols.map((s) => s.value)), names: src.vmlinux!.symbols.map((s) => s.name), types: new Uint8Array(src.vmlinux!.symbols.map((s) => (s.type === 'func' ? 116 : 100))) };
+    slide = computeSlide({ label: base.label, keys, names, nameIds, isCore: (j) => block[j] === null, types }, ref);
+    for (const w of slide.warnings) warn(w.source, w.message);
+  } else if (base.label === 'system-map') {
+    slide = { slide: src.kaslrOffset ?? 0, consistent: true, anchors: [], matchRate: 1, warnings: [] };
+  }
+  void linkTime;
+  const linkOk = slide !== null && slide.consistent;
+  const slideV = slide?.slide ?? 0;
+
+  // address of a core-kernel symbol: runtime list, else link-time + slide
+  const addrOf = (name: string): number => {
+    const k = tableKeyOf(name);
+    if (!Number.isNaN(k) && k !== 0) return k;
+    if (src.systemMap && linkOk) {
+      const i = src.systemMap.names.indexOf(name);
+      if (i >= 0) return src.systemMap.keys[i]! + slideV;
+    }
+    return NaN;
+  };
+
+  // 5. built-in modules from modules.builtin.ranges
+  if (src.ranges) {
+    const iv: { s: number; e: number; id: number }[] = [];
+    let unresolved = 0;
+    const unknownMods = new Set<string>();
+    for (const sec of src.ranges.sections) {
+      if (!sec.ranges.length) continue;
+      const a = sec.anchor ? addrOf(sec.anchor) : NaN;
+      if (Number.isNaN(a)) {
+        unresolved++;
+        warn(src.ranges.path, `section ${sec.name}: ${sec.anchor ? `anchor ${sec.anchor} not found in the symbol sources` : 'no anchor line'}; its ${sec.ranges.length} range(s) are not used`);
+        continue;
+      }
+      const sb = a - sec.anchorOffset;
+      for (const r of sec.ranges) {
+        iv.push({ s: sb + r.start, e: sb + r.end, id: internSet(r.modules) });
+        if (src.builtinNames) for (const m of r.modules) if (!src.builtinNames.has(m)) unknownMods.add(m);
+      }
+    }
+    if (unknownMods.size) warn(src.ranges.path, `${unknownMods.size} module name(s) not in modules.builtin (another build?): ${[...unknownMods].slice(0, 5).join(', ')}`);
+    iv.sort((x, y) => x.s - y.s);
+    let p = 0, hit = 0;
+    for (let j = 0; j < n; j++) {
+      if (block[j] !== null || modSrc[j] === P('kallmodsyms')) continue;
+      const k = keys[j]!;
+      while (p < iv.length && iv[p]!.e <= k) p++;
+      // ranges may overlap only at shared boundaries; scan a few ahead
+      for (let q = p; q < iv.length && iv[q]!.s <= k; q++) {
+        if (k < iv[q]!.e) { modSetIds[j] = iv[q]!.id; modSrc[j] = P('ranges'); hit++; break; }
+      }
+    }
+    stats['ranges.hits'] = hit;
+    stats['ranges.unresolvedSections'] = unresolved;
+  }
+
+  // 6. objnames of core-kernel symbols from link-time intervals (moved by the slide)
+  const applyIntervals = (ivs: { start: number; end: number; object: string | null }[], prov: Prov, label: string) => {
+    if (!linkOk) { warn(label, 'not used: its addresses cannot be matched to the runtime symbols (see the KASLR warnings)'); return; }
+    const sorted = ivs.slice().sort((a, b) => a.start - b.start);
+    let p = 0, hit = 0, disagree = 0;
+    for (let j = 0; j < n; j++) {
+      if (block[j] !== null) continue;
+      // __pfx_ padding belongs to the function it pads (DWARF ranges start at the entry)
+      const k = keys[j]! - slideV + ((flags[j]! & F_PADDING) && prov === 'dwarf' ? ksizes[j]! : 0);
+      while (p < sorted.length && sorted[p]!.end <= k) p++;
+      let obj: string | null = null;
+      for (let q = p; q < sorted.length && sorted[q]!.start <= k; q++) if (k < sorted[q]!.end) { obj = sorted[q]!.object; break; }
+      if (!obj) continue;
+      if (objIds[j]! >= 0) {
+        if (objSrc[j] !== P('kallmodsyms') && objnames[objIds[j]!] !== obj) disagree++;
+        continue;
+      }
+      objIds[j] = internObj(obj); objSrc[j] = P(prov); hit++;
+    }
+    stats[`${prov}.hits`] = hit;
+    if (disagree) warn(label, `${disagree} symbol(s) where it names another object than a higher-precedence source (kept the latter)`);
+  };
+  if (src.linkerMap) applyIntervals(src.linkerMap.map.ranges, 'linker-map', src.linkerMap.paths.join(', '));
+  if (src.vmlinux) {
+    applyIntervals(src.vmlinux.cuRanges.map((r) => ({ start: r.start, end: r.end, object: cuToObject(r.cu, r.compDir) })), 'dwarf', src.vmlinux.path);
+    // exact sizes from the ELF symtab, matched by (name, address)
+    if (linkOk) {
+      const want = new Map<string, number>();
+      for (const s of src.vmlinux.symbols) if (s.size > 0) want.set(s.name + '@' + (s.value + slideV), s.size);
+      let got = 0;
+      for (let j = 0; j < n; j++) {
+        if (block[j] !== null || flags[j]! & F_EXACT_SIZE) continue;
+        const sz = want.get(names[nameIds[j]!] + '@' + keys[j]);
+        if (sz !== undefined) { exactSizes[j] = sz; flags[j]! |= F_EXACT_SIZE; got++; }
+      }
+      stats['vmlinux.sizes'] = got;
+    }
+  }
+
+  // 7. loadable modules: objnames (and exact sizes) from their .ko DWARF
+  if (src.moduleObjects) {
+    const byMod = new Map<string, number[]>();
+    for (let j = 0; j < n; j++) if (flags[j]! & F_LOADABLE) {
+      const m = block[j]!;
+      const l = byMod.get(m); if (l) l.push(j); else byMod.set(m, [j]);
+    }
+    let hit = 0;
+    for (const [mod, idx] of byMod) {
+      const res = src.moduleObjects.resolve(mod, idx.map((j) => ({ name: names[nameIds[j]!]!, key: keys[j]!, ksize: ksizes[j]!, padding: (flags[j]! & F_PADDING) !== 0 })), (w) => warnings.push(w));
+      if (!res) continue;
+      idx.forEach((j, t) => {
+        const r = res[t];
+        if (!r) return;
+        if (r.object && objIds[j]! < 0) { objIds[j] = internObj(r.object); objSrc[j] = P('ko-dwarf'); hit++; }
+        if (r.size != null && !(flags[j]! & F_EXACT_SIZE)) { exactSizes[j] = r.size; flags[j]! |= F_EXACT_SIZE; }
+      });
+    }
+    stats['ko-dwarf.hits'] = hit;
+  }
+
+  // 8. which (name, modules) pairs still need the objname to be unique
+  {
+    const cnt = new Map<string, number>();
+    const keyOf = (j: number) => nameIds[j] + ':' + modSetIds[j];
+    for (let j = 0; j < n; j++) if (isText(types[j]!) && (j === 0 || keys[j - 1] !== keys[j] || nameIds[j - 1] !== nameIds[j])) {
+      const k = keyOf(j); cnt.set(k, (cnt.get(k) ?? 0) + 1);
+    }
+    for (let j = 0; j < n; j++) if (isText(types[j]!) && (cnt.get(keyOf(j)) ?? 0) > 1) flags[j]! |= F_NEEDS_OBJ;
+  }
+
+  const data: TableData = {
+    keys, ksizes, exactSizes, nameIds, names, types, modSetIds, modSets, objIds, objnames, flags, modSrc, objSrc,
+    provenance: [...PROV],
+  };
+  stats['symbols'] = n;
+  return { table: new SymbolTable(data), report: { warnings, slide, base: base.label, stats } };
+}

@@ -1,0 +1,81 @@
+/**
+ * The shapes everything else speaks. Field names are the JSON contract of `kallmod lookup
+ * --json` and of every transformer's `--refs` (README, "Structured output").
+ */
+
+/** One symbol as JSON (lookup answers, candidates). Addresses are "0x..." hex strings. */
+export interface SymbolJson {
+  address: string;
+  name: string;
+  /** Exact size when a source knows it (ELF st_size, kallmodsyms), else the kallsyms size. */
+  size: number;
+  sizeInferred: boolean;
+  /** The kernel's kallsyms size: distance to the next symbol (what `func+off/size` prints). */
+  kallsymsSize: number;
+  type: string;
+  /** Built-in or loadable module names; [] for the core kernel. */
+  modules: string[];
+  builtin: boolean;
+  /** Full object path (fs/ext4/super.o) when known; a kallmodsyms suffix when only that is known. */
+  objname: string | null;
+  /** Shortest unique path suffix of objname, as /proc/kallmodsyms prints it. */
+  objnameShort: string | null;
+  /** For __pfx_/__cfi_ padding symbols: the function they pad. */
+  paddingOf?: string;
+}
+
+/** What a reference resolved to. `ambiguous` ⇒ `candidates` lists every symbol it may denote. */
+export interface Resolution {
+  /** Symbol start, "0x..." (null when unresolved or ambiguous). */
+  address: string | null;
+  name: string | null;
+  offset: number | null;
+  size: number | null;
+  sizeInferred: boolean | null;
+  kallsymsSize: number | null;
+  type: string | null;
+  modules: string[];
+  builtin: boolean;
+  objname: string | null;
+  objnameShort: string | null;
+  paddingOf?: string;
+  ambiguous: boolean;
+  candidates: SymbolJson[];
+  /** How it was decided: "address", "name", "name+size", "name+module", "evidence:caller-module", ... */
+  resolvedBy: string;
+}
+
+/** What a transformer saw in the text, before resolution. Numbers as printed; null if not printed. */
+export interface PrintedRef {
+  /** The reference exactly as printed (e.g. "vfs_read+0x5/0x320 [null_blk]"). */
+  text: string;
+  name: string | null;
+  offset: number | null;
+  size: number | null;
+  /** Printed address, "0x..." hex string. */
+  address: string | null;
+  /** Module printed next to it (`[mod]`, `:mod:`), when any. */
+  module?: string | null;
+}
+
+/** One `--refs` output object: the printed reference, then its resolution. */
+export interface RefJson {
+  line: number;
+  text: string;
+  name: string | null;
+  offset: number | null;
+  size: number | null;
+  address: string | null;
+  symbolAddress: string | null;
+  symbolSize: number | null;
+  modules: string[];
+  builtin: boolean;
+  objname: string | null;
+  objnameShort: string | null;
+  ambiguous: boolean;
+  candidates: SymbolJson[];
+  resolvedBy: string;
+}
+
+/** When to print `{obj.o}`: always, only when name+module is ambiguous (default), never. */
+export type ObjnameMode = 'always' | 'ambiguous' | 'never';

@@ -1,0 +1,1 @@
+export { createAnnotator } from './annotator.js';
