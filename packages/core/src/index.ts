@@ -2,7 +2,7 @@ export * from './address.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './notation.js';
-export { SymbolTable, refJson, type TableData, type NameQuery, F_LOADABLE, F_DYNAMIC, F_PADDING, F_EXACT_SIZE, F_NEEDS_OBJ } from './table/symbol-table.js';
+export { SymbolTable, refJson, type TableData, type NameQuery, F_LOADABLE, F_DYNAMIC, F_PADDING, F_EXACT_SIZE } from './table/symbol-table.js';
 export { buildTable, type ParsedSources, type BuildReport } from './table/build.js';
 export { encodeTable, decodeTable, readSnapshot, writeSnapshot, TABLE_FORMAT, type SnapshotMeta } from './table/snapshot.js';
 export { loadTable, type LoadedTable } from './load.js';
@@ -13,3 +13,5 @@ export { runTransform, exitQuietlyOnEpipe, type RunOptions } from './stream/run.
 export { perLineAnnotator, LineWriter, type Annotator, type AnnotatorModule, type AnnotatorOptions, type LineView } from './stream/annotator.js';
 export { OutBuffer } from './stream/out-buffer.js';
 export type { TransformerSpec, FlagSpec, FlagValues, TransformInput } from './stream/spec.js';
+export { NameStore } from './table/name-store.js';
+export * from './resolve/index.js';

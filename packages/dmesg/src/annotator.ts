@@ -1,6 +1,93 @@
-import { perLineAnnotator, type Annotator, type AnnotatorOptions, type SymbolTable } from '@kallmod/core';
+/**
+ * `kallmod dmesg`: annotate every kernel symbol reference of a kernel log with its module(s) and,
+ * when the name needs it, its object file. Insert-only: every input byte passes through.
+ *
+ * Placement (README "Placement"): by default the annotation goes BEFORE the word holding the
+ * symbol (` ? [ext4] {super.o} ext4_foo+0x12/0x40`), so that scripts/decode_stacktrace.sh, which
+ * decodes the last word of a line (or the word before a final `[module]`), still decodes every
+ * frame it decoded before. `place: 'after'` puts it after the reference, kallmodsyms-style.
+ */
+import {
+  F_LOADABLE, formatModules, perLineAnnotator, SymbolTable,
+  type Annotator, type AnnotatorOptions, type PrintedRef, type Resolution,
+} from '@kallmod/core';
+import { messageEnd, messageStart, isKmsgContinuation } from './prefix.js';
+import { findFrames, type FoundRef } from './frames.js';
+import { findNamed, isOpaque } from './headers.js';
 
-/** Placeholder: passes every line through until the recognisers land. */
+export type Placement = 'before' | 'after';
+
+/** Cheap test before any regex: does the line possibly hold a reference? */
+function worthParsing(s: string): boolean {
+  return s.includes('+0x') || s.includes('Workqueue:') || s.includes('[inline]') || s.includes(' from ');
+}
+
+/**
+ * Printed reference → resolution. The printed address decides when there is one (and agrees with
+ * the printed name); otherwise name, then `[mod]`, `/size` and offset narrow same-name symbols.
+ * In a kernel log a loadable-module symbol is always printed with its `[mod]`, so a frame printed
+ * without one is not in a loadable module (`+not-loadable`).
+ */
+export function resolveRef(table: SymbolTable, p: PrintedRef, inline = false): Resolution {
+  if (p.address) {
+    const r = table.resolvePrinted(p);
+    if (r.address !== null && r.resolvedBy.startsWith('address') && !r.resolvedBy.includes('differs')) return r;
+  }
+  if (!p.name) return SymbolTable.unresolved('nothing to resolve');
+  const q = { name: p.name, offset: p.offset, size: p.size, module: p.module ?? null };
+  let { indices, how } = table.candidates(q);
+  if (!p.module && indices.length > 1) {
+    const f = indices.filter((i) => (table.d.flags[i]! & F_LOADABLE) === 0);
+    if (f.length && f.length < indices.length) { indices = f; how += '+not-loadable'; }
+  }
+  if (p.address) how += '; printed address not in this table or names another symbol';
+  if (inline) how += '; inline frame (its code is in the caller below)';
+  return table.resolveAmong(indices, p.offset, how);
+}
+
+/** The text to insert for one resolved reference ('' = nothing). */
+export function annotationFor(table: SymbolTable, p: PrintedRef, r: Resolution, opts: AnnotatorOptions): string {
+  let a = table.annotationOf(r, opts.objname);
+  if (!a) return '';
+  // `func+.. [mod]` already names its (loadable) module: do not repeat it
+  if (p.module && !r.ambiguous && r.modules.length === 1 && r.modules[0] === p.module) {
+    const m = formatModules(r.modules);
+    if (a.startsWith(m)) a = a.slice(m.length);
+  }
+  return a;
+}
+
+export interface LineRefs { refs: FoundRef[]; msgStart: number; msgEnd: number }
+
+/** Every reference of one line (latin1 string), in order. */
+export function findRefs(s: string): FoundRef[] {
+  if (!worthParsing(s) || isKmsgContinuation(s)) return [];
+  const from = messageStart(s);
+  const to = messageEnd(s);
+  if (from >= to || isOpaque(s, from)) return [];
+  const out: FoundRef[] = [];
+  if (s.includes('+0x')) findFrames(s, from, to, out);
+  findNamed(s, from, to, out);
+  if (out.length > 1) out.sort((a, b) => a.end - b.end);
+  return out;
+}
+
 export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Annotator {
-  return perLineAnnotator(table, opts, () => null);
+  const place: Placement = opts.extra?.['place'] === 'after' ? 'after' : 'before';
+  return perLineAnnotator(table, opts, (v, w) => {
+    if (v.end - v.start < 6) return null;
+    const s = v.buf.toString('latin1', v.start, v.end);
+    const refs = findRefs(s);
+    if (refs.length === 0) return null;
+    let ins: [number, string][] | null = null;
+    for (const f of refs) {
+      const r = resolveRef(table, f.printed, f.inline);
+      if (opts.refs) { w.ref(v.line, f.printed, r); continue; }
+      const a = annotationFor(table, f.printed, r, opts);
+      if (!a) continue;
+      (ins ??= []).push(place === 'before' ? [f.wordStart, a.slice(1) + ' '] : [f.end, a]);
+    }
+    if (ins && ins.length > 1) ins.sort((x, y) => x[0] - y[0]);
+    return ins;
+  });
 }

@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { SymbolTable } from '../table/symbol-table.js';
-import { encodeTable } from '../table/snapshot.js';
+import { encodeTable, TABLE_FORMAT } from '../table/snapshot.js';
 import type { Annotator, AnnotatorModule, AnnotatorOptions } from './annotator.js';
 import { createProgress, type Progress } from './progress.js';
 
@@ -149,7 +149,7 @@ async function runBatch(o: RunOptions, fd: number, size: number): Promise<void> 
 let sharedTable: { table: SymbolTable; sab: SharedArrayBuffer } | null = null;
 function tableForWorkers(t: SymbolTable): SharedArrayBuffer {
   if (sharedTable?.table === t) return sharedTable.sab;
-  const enc = encodeTable(t.d, { format: 1, kallmodVersion: '', created: '', sources: [], warnings: [] });
+  const enc = encodeTable(t.d, { format: TABLE_FORMAT, kallmodVersion: '', created: '', sources: [], warnings: [] });
   const sab = new SharedArrayBuffer(enc.length);
   new Uint8Array(sab).set(enc);
   sharedTable = { table: t, sab };

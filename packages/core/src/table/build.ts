@@ -15,8 +15,9 @@ import type { LinkerMap } from '../sources/linker-map.js';
 import type { ModuleObjects } from '../sources/module-objects.js';
 import type { CuRange } from '../sources/elf/index.js';
 import { cuToObject } from '../sources/elf/index.js';
+import { NameStore } from './name-store.js';
 import { computeSlide, type SlideResult } from './kaslr.js';
-import { F_DYNAMIC, F_EXACT_SIZE, F_LOADABLE, F_NEEDS_OBJ, F_PADDING, SymbolTable, type TableData } from './symbol-table.js';
+import { F_DYNAMIC, F_EXACT_SIZE, F_LOADABLE, F_PADDING, SymbolTable, type TableData } from './symbol-table.js';
 
 export interface ParsedSources {
   kallsyms?: NmList;
@@ -48,14 +49,79 @@ interface Base {
   label: string;
   keys: Float64Array;
   types: Uint8Array;
-  names: string[];
-  mods: (string | null)[];
+  names: NameStore;
+  /** loadable/pseudo module of symbol i, or null */
+  modAt(i: number): string | null;
+  /** per base index: module id or -1 (kallsyms), to find the few symbols that have one */
+  moduleIds?: Int32Array;
   kmsMods?: string[][];
   kmsObjs?: (string | null)[];
   kmsSizes?: Float64Array;
 }
 
 function isText(t: number): boolean { const c = t | 32; return c === 116 || c === 119; }
+
+const noModules = (): string | null => null;
+
+// The hot loops live in small functions: V8 optimises (and OSR-compiles) them quickly, where
+// the same loops inside buildTable cost a compile of the whole function each (start-up budget).
+
+/** Length of the address-sorted prefix (kallsyms: the whole core kernel). */
+function sortedPrefix(k: Float64Array): number {
+  let p = 1;
+  while (p < k.length && k[p - 1]! <= k[p]!) p++;
+  return p;
+}
+
+/** Order that sorts the unsorted tail (modules) into the sorted prefix; ties: text first, then file order. */
+function mergeOrder(bk: Float64Array, bt: Uint8Array, p: number): Uint32Array {
+  const n = bk.length;
+  // a plain array: TypedArray#sort with a comparator is ~50x slower in V8
+  const tail: number[] = [];
+  for (let i = p; i < n; i++) tail.push(i);
+  tail.sort((a, b) => (bk[a]! - bk[b]!) || ((isText(bt[b]!) ? 1 : 0) - (isText(bt[a]!) ? 1 : 0)) || a - b);
+  const merged = new Uint32Array(n);
+  let i = 0, t = 0, o = 0;
+  while (i < p && t < tail.length) merged[o++] = bk[i]! <= bk[tail[t]!]! ? i++ : tail[t++]!;
+  while (i < p) merged[o++] = i++;
+  while (t < tail.length) merged[o++] = tail[t++]!;
+  return merged;
+}
+
+/** Table positions j whose base symbol order[j] has a module. */
+function positionsWithModule(moduleIds: Int32Array, order: ArrayLike<number> | null): Int32Array {
+  const out: number[] = [];
+  for (let j = 0; j < moduleIds.length; j++) if (moduleIds[order ? order[j]! : j]! >= 0) out.push(j);
+  return Int32Array.from(out);
+}
+
+function copyBase(bk: Float64Array, bt: Uint8Array, order: ArrayLike<number> | null, keys: Float64Array, types: Uint8Array): void {
+  if (!order) { keys.set(bk); types.set(bt); return; }
+  for (let j = 0; j < keys.length; j++) { const i = order[j]!; keys[j] = bk[i]!; types[j] = bt[i]!; }
+}
+
+function markPadding(names: NameStore, flags: Uint8Array): void {
+  const tx = names.text, st = names.starts;
+  for (let j = 0; j < st.length; j++) {
+    const ns = st[j]!;
+    if (tx.charCodeAt(ns) === 95 && tx.charCodeAt(ns + 1) === 95 && (tx.startsWith('__pfx_', ns) || tx.startsWith('__cfi_', ns))) flags[j]! |= F_PADDING;
+  }
+}
+
+/** Kallsyms size: per block (-1 core, else module), distance to the next distinct start. */
+function kallsymsSizes(keys: Float64Array, blockIds: Int32Array, nBlocks: number): Float64Array {
+  const n = keys.length, ksizes = new Float64Array(n);
+  // backwards: per block, the smallest start above the current one
+  const cur = new Float64Array(nBlocks + 1).fill(Infinity), next = new Float64Array(nBlocks + 1).fill(Infinity);
+  for (let j = n - 1; j >= 0; j--) {
+    const b = blockIds[j]! + 1;
+    const k = keys[j]!;
+    if (k < cur[b]!) { next[b] = cur[b]!; cur[b] = k; }
+    const nx = next[b]!;
+    ksizes[j] = nx === Infinity ? 0 : nx - k;
+  }
+  return ksizes;
+}
 
 export function buildTable(src: ParsedSources): { table: SymbolTable; report: BuildReport } {
   const warnings: Warning[] = [];
@@ -66,21 +132,21 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   let base: Base;
   if (src.kallmodsyms && !src.kallmodsyms.addressesHidden) {
     const k = src.kallmodsyms;
-    base = { label: 'kallmodsyms', keys: k.keys, types: k.types, names: k.names,
-      mods: k.modules.map(() => null), kmsMods: k.modules, kmsObjs: k.objnames, kmsSizes: k.hasSize ? k.sizes : undefined };
+    base = { label: 'kallmodsyms', keys: k.keys, types: k.types, names: NameStore.fromArray(k.names),
+      modAt: noModules, kmsMods: k.modules, kmsObjs: k.objnames, kmsSizes: k.hasSize ? k.sizes : undefined };
   } else if (src.kallsyms && !src.kallsyms.addressesHidden) {
     const k = src.kallsyms;
-    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, mods: k.modules };
+    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds, modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
   } else if (src.systemMap) {
     const s = src.systemMap;
     const off = src.kaslrOffset ?? 0;
     const keys = off ? s.keys.map((k) => (k === 0 ? 0 : k + off)) : s.keys;
-    base = { label: 'system-map', keys, types: s.types, names: s.names, mods: s.names.map(() => null) };
+    base = { label: 'system-map', keys, types: s.types, names: s.names, modAt: noModules };
     if (src.kallsyms?.addressesHidden) warn(src.kallsyms.path, 'addresses are hidden (kptr_restrict or no CAP_SYSLOG): using System.map addresses' + (off ? ' moved by --kaslr-offset' : ' as linked; pass --kaslr-offset if this boot is KASLR-shifted'));
   } else if (src.kallsyms) {
     // names and modules only: keep them so name lookups still work, but say so
     const k = src.kallsyms;
-    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, mods: k.modules };
+    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds, modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
     warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
   } else {
     throw new Error('no symbol source: give --kallsyms, --kallmodsyms, --system-map or --snapshot');
@@ -89,17 +155,15 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   // 2. sort by address; ties: text first, then the list's own order (kallsyms puts the
   // kernel's preferred alias first)
   const n = base.keys.length;
-  // a plain array: TypedArray#sort with a comparator is ~50x slower in V8
-  const order: number[] = new Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
+  // kallsyms lists the core kernel sorted (ties in the kernel's preferred order) and then the
+  // modules unsorted: keep the sorted prefix as it is, sort only the rest, merge.
   const bk = base.keys, bt = base.types;
-  order.sort((a, b) => (bk[a]! - bk[b]!) || ((isText(bt[b]!) ? 1 : 0) - (isText(bt[a]!) ? 1 : 0)) || a - b);
-
+  const p = sortedPrefix(bk);
+  const order: ArrayLike<number> = p >= n ? { length: n } : mergeOrder(bk, bt, p);
+  const identity = p >= n;
   const keys = new Float64Array(n);
   const types = new Uint8Array(n);
-  const nameIds = new Uint32Array(n);
-  const names: string[] = [];
-  const nameIntern = new Map<string, number>();
+  const names = base.names.permute(identity ? null : order);
   const modSets: string[][] = [[]];
   const modSetIntern = new Map<string, number>([['', 0]]);
   const modSetIds = new Uint32Array(n);
@@ -110,7 +174,16 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   const objnames: string[] = [];
   const objIntern = new Map<string, number>();
   const exactSizes = new Float64Array(n);
-  const block: (string | null)[] = new Array(n);
+  // block of each symbol: -1 core kernel, else an index into blockNames (module or pseudo-module)
+  const blockIds = new Int32Array(n).fill(-1);
+  const blockNames: string[] = [];
+  const blockIntern = new Map<string, number>();
+  const blockOf = (m: string): number => {
+    let b = blockIntern.get(m);
+    if (b === undefined) { b = blockNames.length; blockNames.push(m); blockIntern.set(m, b); }
+    return b;
+  };
+  const isCore = (j: number) => blockIds[j] === -1;
 
   const internSet = (mods: readonly string[]): number => {
     const k = mods.join(' ');
@@ -124,18 +197,17 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
     return id;
   };
 
-  for (let j = 0; j < n; j++) {
-    const i = order[j]!;
-    keys[j] = bk[i]!;
-    types[j] = bt[i]!;
-    const nm = base.names[i]!;
-    let id = nameIntern.get(nm);
-    if (id === undefined) { id = names.length; names.push(nm); nameIntern.set(nm, id); }
-    nameIds[j] = id;
-    if (nm.startsWith('__pfx_') || nm.startsWith('__cfi_')) flags[j]! |= F_PADDING;
-    const m = base.mods[i] ?? null;
-    block[j] = m;
+  copyBase(bk, bt, identity ? null : order, keys, types);
+  markPadding(names, flags);
+  // only the positions that have a module (kallsyms: the module tail) need the loop below
+  const withMods = base.kmsMods ? null : base.moduleIds ? positionsWithModule(base.moduleIds, identity ? null : order) : new Int32Array(0);
+  const count = withMods ? withMods.length : n;
+  for (let t = 0; t < count; t++) {
+    const j = withMods ? withMods[t]! : t;
+    const i = identity ? j : order[j]!;
+    const m = base.modAt(i);
     if (m !== null) {
+      blockIds[j] = blockOf(m);
       if (PSEUDO_MODULES.has(m)) { flags[j]! |= F_DYNAMIC; modSrc[j] = P('kallsyms'); }
       else { flags[j]! |= F_LOADABLE; modSetIds[j] = internSet([m]); modSrc[j] = P('kallsyms'); }
     }
@@ -144,7 +216,7 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
       if (km.length) {
         modSetIds[j] = internSet(km);
         modSrc[j] = P('kallmodsyms');
-        if (m === null && src.orderNames?.has(km[0]!) && km.length === 1) { flags[j]! |= F_LOADABLE; block[j] = km[0]!; }
+        if (m === null && src.orderNames?.has(km[0]!) && km.length === 1) { flags[j]! |= F_LOADABLE; blockIds[j] = blockOf(km[0]!); }
       }
       const ko = base.kmsObjs![i];
       if (ko) { objIds[j] = internObj(ko); objSrc[j] = P('kallmodsyms'); }
@@ -154,25 +226,10 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
 
   // 3. kallsyms sizes: distance to the next distinct address of the same block (core kernel
   // or one module), which is what the kernel prints in func+off/size
-  const ksizes = new Float64Array(n);
-  {
-    const lastIdx = new Map<string | null, number[]>();
-    for (let j = 0; j < n; j++) {
-      const b = block[j] ?? null;
-      const pend = lastIdx.get(b);
-      if (pend && pend.length && keys[pend[0]!]! !== keys[j]!) {
-        const sz = keys[j]! - keys[pend[0]!]!;
-        for (const p of pend) ksizes[p] = sz;
-        pend.length = 0;
-      }
-      if (pend) pend.push(j); else lastIdx.set(b, [j]);
-    }
-  }
+  const ksizes = kallsymsSizes(keys, blockIds, blockNames.length);
 
   const tableKeyOf = (name: string): number => {
-    const id = nameIntern.get(name);
-    if (id === undefined) return NaN;
-    for (let j = 0; j < n; j++) if (nameIds[j] === id && block[j] === null) return keys[j]!;
+    for (let j = 0; j < n; j++) if (blockIds[j] === -1 && names.equals(j, name)) return keys[j]!;
     return NaN;
   };
 
@@ -182,8 +239,8 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   if (base.label !== 'system-map' && (src.systemMap || src.vmlinux)) {
     const ref = src.systemMap
       ? { label: src.systemMap.path, keys: src.systemMap.keys, names: src.systemMap.names, types: src.systemMap.types }
-      : { label: src.vmlinux!.path, keys: Float64Array.from(src.vmlinux!.symbols.map((s) => s.value)), names: src.vmlinux!.symbols.map((s) => s.name), types: new Uint8Array(src.vmlinux!.symbols.map((s) => (s.type === 'func' ? 116 : 100))) };
-    slide = computeSlide({ label: base.label, keys, names, nameIds, isCore: (j) => block[j] === null, types }, ref);
+      : { label: src.vmlinux!.path, keys: Float64Array.from(src.vmlinux!.symbols.map((s) => s.value)), names: NameStore.fromArray(src.vmlinux!.symbols.map((s) => s.name)), types: new Uint8Array(src.vmlinux!.symbols.map((s) => (s.type === 'func' ? 116 : 100))) };
+    slide = computeSlide({ label: base.label, keys, names, isCore, types }, ref);
     for (const w of slide.warnings) warn(w.source, w.message);
   } else if (base.label === 'system-map') {
     slide = { slide: src.kaslrOffset ?? 0, consistent: true, anchors: [], matchRate: 1, warnings: [] };
@@ -197,8 +254,8 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
     const k = tableKeyOf(name);
     if (!Number.isNaN(k) && k !== 0) return k;
     if (src.systemMap && linkOk) {
-      const i = src.systemMap.names.indexOf(name);
-      if (i >= 0) return src.systemMap.keys[i]! + slideV;
+      const sm = src.systemMap;
+      for (let i = 0; i < sm.names.length; i++) if (sm.names.equals(i, name)) return sm.keys[i]! + slideV;
     }
     return NaN;
   };
@@ -226,7 +283,7 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
     iv.sort((x, y) => x.s - y.s);
     let p = 0, hit = 0;
     for (let j = 0; j < n; j++) {
-      if (block[j] !== null || modSrc[j] === P('kallmodsyms')) continue;
+      if (!isCore(j) || modSrc[j] === P('kallmodsyms')) continue;
       const k = keys[j]!;
       while (p < iv.length && iv[p]!.e <= k) p++;
       // ranges may overlap only at shared boundaries; scan a few ahead
@@ -244,7 +301,7 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
     const sorted = ivs.slice().sort((a, b) => a.start - b.start);
     let p = 0, hit = 0, disagree = 0;
     for (let j = 0; j < n; j++) {
-      if (block[j] !== null) continue;
+      if (!isCore(j)) continue;
       // __pfx_ padding belongs to the function it pads (DWARF ranges start at the entry)
       const k = keys[j]! - slideV + ((flags[j]! & F_PADDING) && prov === 'dwarf' ? ksizes[j]! : 0);
       while (p < sorted.length && sorted[p]!.end <= k) p++;
@@ -269,8 +326,8 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
       for (const s of src.vmlinux.symbols) if (s.size > 0) want.set(s.name + '@' + (s.value + slideV), s.size);
       let got = 0;
       for (let j = 0; j < n; j++) {
-        if (block[j] !== null || flags[j]! & F_EXACT_SIZE) continue;
-        const sz = want.get(names[nameIds[j]!] + '@' + keys[j]);
+        if (!isCore(j) || flags[j]! & F_EXACT_SIZE) continue;
+        const sz = want.get(names.get(j) + '@' + keys[j]);
         if (sz !== undefined) { exactSizes[j] = sz; flags[j]! |= F_EXACT_SIZE; got++; }
       }
       stats['vmlinux.sizes'] = got;
@@ -281,12 +338,12 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   if (src.moduleObjects) {
     const byMod = new Map<string, number[]>();
     for (let j = 0; j < n; j++) if (flags[j]! & F_LOADABLE) {
-      const m = block[j]!;
+      const m = blockNames[blockIds[j]!]!;
       const l = byMod.get(m); if (l) l.push(j); else byMod.set(m, [j]);
     }
     let hit = 0;
     for (const [mod, idx] of byMod) {
-      const res = src.moduleObjects.resolve(mod, idx.map((j) => ({ name: names[nameIds[j]!]!, key: keys[j]!, ksize: ksizes[j]!, padding: (flags[j]! & F_PADDING) !== 0 })), (w) => warnings.push(w));
+      const res = src.moduleObjects.resolve(mod, idx.map((j) => ({ name: names.get(j), key: keys[j]!, ksize: ksizes[j]!, padding: (flags[j]! & F_PADDING) !== 0 })), (w) => warnings.push(w));
       if (!res) continue;
       idx.forEach((j, t) => {
         const r = res[t];
@@ -298,18 +355,8 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
     stats['ko-dwarf.hits'] = hit;
   }
 
-  // 8. which (name, modules) pairs still need the objname to be unique
-  {
-    const cnt = new Map<string, number>();
-    const keyOf = (j: number) => nameIds[j] + ':' + modSetIds[j];
-    for (let j = 0; j < n; j++) if (isText(types[j]!) && (j === 0 || keys[j - 1] !== keys[j] || nameIds[j - 1] !== nameIds[j])) {
-      const k = keyOf(j); cnt.set(k, (cnt.get(k) ?? 0) + 1);
-    }
-    for (let j = 0; j < n; j++) if (isText(types[j]!) && (cnt.get(keyOf(j)) ?? 0) > 1) flags[j]! |= F_NEEDS_OBJ;
-  }
-
   const data: TableData = {
-    keys, ksizes, exactSizes, nameIds, names, types, modSetIds, modSets, objIds, objnames, flags, modSrc, objSrc,
+    keys, ksizes, exactSizes, names, types, modSetIds, modSets, objIds, objnames, flags, modSrc, objSrc,
     provenance: [...PROV],
   };
   stats['symbols'] = n;

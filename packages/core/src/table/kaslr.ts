@@ -1,5 +1,6 @@
 import { keyToHex } from '../address.js';
 import type { Warning } from '../errors.js';
+import type { NameStore } from './name-store.js';
 
 /**
  * The KASLR slide between a link-time list (System.map, vmlinux symtab) and the runtime one
@@ -20,8 +21,7 @@ const ANCHORS = ['_text', '_stext', '_etext', '_sinittext', '_einittext', 'start
 export interface RuntimeView {
   label: string;
   keys: Float64Array;
-  names: string[];
-  nameIds: Uint32Array;
+  names: NameStore;
   types: Uint8Array;
   isCore(j: number): boolean;
 }
@@ -29,7 +29,7 @@ export interface RuntimeView {
 export interface LinkTimeView {
   label: string;
   keys: Float64Array;
-  names: string[];
+  names: NameStore;
   types: Uint8Array;
 }
 
@@ -40,14 +40,14 @@ export function computeSlide(rt: RuntimeView, lt: LinkTimeView): SlideResult {
   const ltAddr = new Map<string, number>();
   const dupLt = new Set<string>();
   for (let i = 0; i < lt.names.length; i++) {
-    const nm = lt.names[i]!;
+    const nm = lt.names.get(i);
     if (ltAddr.has(nm)) dupLt.add(nm); else ltAddr.set(nm, lt.keys[i]!);
   }
   const rtAnchor = new Map<string, number>();
   const wanted = new Set(ANCHORS);
   for (let j = 0; j < rt.keys.length; j++) {
     if (!rt.isCore(j)) continue;
-    const nm = rt.names[rt.nameIds[j]!]!;
+    const nm = rt.names.get(j);
     if (wanted.has(nm) && !rtAnchor.has(nm)) rtAnchor.set(nm, rt.keys[j]!);
   }
   const anchors: { name: string; slide: number }[] = [];
@@ -65,7 +65,7 @@ export function computeSlide(rt: RuntimeView, lt: LinkTimeView): SlideResult {
   let found = 0, match = 0;
   for (let j = 0; j < rt.keys.length; j++) {
     if (!rt.isCore(j) || !isText(rt.types[j]!)) continue;
-    const nm = rt.names[rt.nameIds[j]!]!;
+    const nm = rt.names.get(j);
     if (dupLt.has(nm)) continue;
     const l = ltAddr.get(nm);
     if (l === undefined) continue;

@@ -10,10 +10,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { KallmodError } from '../errors.js';
 import { SymbolTable, type TableData } from './symbol-table.js';
+import { NameStore } from './name-store.js';
 
 export const SNAPSHOT_MAGIC = 'KALLMOD\0';
 /** Bump when TableData's layout or meaning changes. */
-export const TABLE_FORMAT = 1;
+export const TABLE_FORMAT = 2;
 
 export interface SnapshotMeta {
   format: number;
@@ -29,9 +30,9 @@ export interface SnapshotMeta {
 interface BlobRef { name: string; offset: number; length: number; kind: 'f64' | 'u32' | 'i32' | 'u8' | 'strings' | 'file' }
 interface Header { meta: SnapshotMeta; blobs: BlobRef[]; counts: { n: number } }
 
-type ArrayField = 'keys' | 'ksizes' | 'exactSizes' | 'nameIds' | 'types' | 'modSetIds' | 'objIds' | 'flags' | 'modSrc' | 'objSrc';
+type ArrayField = 'keys' | 'ksizes' | 'exactSizes' | 'types' | 'modSetIds' | 'objIds' | 'flags' | 'modSrc' | 'objSrc';
 const ARRAYS: [ArrayField, BlobRef['kind']][] = [
-  ['keys', 'f64'], ['ksizes', 'f64'], ['exactSizes', 'f64'], ['nameIds', 'u32'], ['types', 'u8'],
+  ['keys', 'f64'], ['ksizes', 'f64'], ['exactSizes', 'f64'], ['types', 'u8'],
   ['modSetIds', 'u32'], ['objIds', 'i32'], ['flags', 'u8'], ['modSrc', 'u8'], ['objSrc', 'u8'],
 ];
 
@@ -49,7 +50,9 @@ export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: str
     const a = d[f];
     add(f, kind, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
-  add('names', 'strings', Buffer.from(d.names.join('\n'), 'utf8'));
+  const nm = d.names.compact();
+  add('nameEnds', 'u32', new Uint8Array(nm.ends.buffer, nm.ends.byteOffset, nm.ends.byteLength));
+  add('names', 'strings', Buffer.from(nm.text, 'latin1'));
   add('objnames', 'strings', Buffer.from(d.objnames.join('\n'), 'utf8'));
   add('modSets', 'strings', Buffer.from(d.modSets.map((s) => s.join(' ')).join('\n'), 'utf8'));
   add('provenance', 'strings', Buffer.from(d.provenance.join('\n'), 'utf8'));
@@ -100,7 +103,8 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)'): { data: Table
   const arrays = Object.fromEntries(ARRAYS.map(([f, k]) => [f, view(f, k)])) as unknown as Pick<TableData, ArrayField>;
   const data: TableData = {
     ...arrays,
-    names: splitStrings(get('names')),
+    // latin1: string offsets equal byte offsets (names are ASCII; others round-trip as bytes)
+    names: NameStore.fromCompact(get('names').toString('latin1'), view('nameEnds', 'u32') as Uint32Array),
     objnames: splitStrings(get('objnames')),
     modSets: splitStrings(get('modSets')).map((s) => (s === '' ? [] : s.split(' '))),
     provenance: splitStrings(get('provenance')),

@@ -1,5 +1,6 @@
-import { keyToHex, keyFromHex } from '../address.js';
+import { keyToHex, keyFromHex, KERNEL_BASE } from '../address.js';
 import type { ObjnameMode, PrintedRef, RefJson, Resolution, SymbolJson } from '../types.js';
+import type { NameStore } from './name-store.js';
 import { formatAmbiguous, formatTriplet } from '../notation.js';
 
 /** Per-symbol flag bits (TableData.flags). */
@@ -7,7 +8,6 @@ export const F_LOADABLE = 1;      // in a loadable module (kallsyms `[mod]`)
 export const F_DYNAMIC = 2;       // pseudo-module: [bpf], [__builtin__ftrace], [__builtin__kprobes]
 export const F_PADDING = 4;       // __pfx_/__cfi_ padding of the next function
 export const F_EXACT_SIZE = 8;    // exactSizes[i] is known (ELF st_size, kallmodsyms size)
-export const F_NEEDS_OBJ = 16;    // (name, modules) is shared by another text symbol: objname disambiguates
 
 /**
  * The merged symbol table: one struct of typed arrays sorted by address (ties: preferred alias
@@ -18,8 +18,7 @@ export interface TableData {
   keys: Float64Array;          // start address keys, ascending
   ksizes: Float64Array;        // kallsyms size: distance to the next distinct address of the same block; 0 = unknown
   exactSizes: Float64Array;    // valid where F_EXACT_SIZE
-  nameIds: Uint32Array;
-  names: string[];
+  names: NameStore;
   types: Uint8Array;           // type letter char code
   modSetIds: Uint32Array;      // index into modSets; 0 is [] (core kernel)
   modSets: string[][];
@@ -86,14 +85,18 @@ export class SymbolTable {
     const { keys } = this.d;
     const n = keys.length;
     if (n === 0) return;
-    const base = keys[0]!;
+    // index the kernel half only: absolute per-CPU symbols at 0x0... would stretch the span
+    let first = 0;
+    while (first < n && keys[first]! < KERNEL_BASE) first++;
+    if (first === n) first = 0;
+    const base = keys[first]!;
     const span = keys[n - 1]! - base + 1;
     let shift = 0;
     while (span / 2 ** shift > Math.min(2 ** 21, Math.max(1024, 4 * n))) shift++;
     const width = 2 ** shift;
     const nb = Math.ceil(span / width) + 2;
     const b = new Int32Array(nb);
-    let i = 0;
+    let i = first;
     for (let j = 0; j < nb; j++) {
       const start = base + j * width;
       while (i < n && keys[i]! < start) i++;
@@ -108,11 +111,12 @@ export class SymbolTable {
   floorIndex(key: number): number {
     const { keys } = this.d;
     const off = key - this.bucketBase;
-    if (!(off >= 0)) return -1;
-    const j = Math.floor(off / this.bucketShift);
     let i: number;
-    if (j + 1 >= this.buckets.length) i = this.length - 1;
-    else i = this.buckets[j + 1]! - 1;
+    if (!(off >= 0)) i = this.buckets[0]! - 1; // below the indexed region: scan back (rare)
+    else {
+      const j = Math.floor(off / this.bucketShift);
+      i = j + 1 >= this.buckets.length ? this.length - 1 : this.buckets[j + 1]! - 1;
+    }
     while (i >= 0 && keys[i]! > key) i--;
     if (i < 0) return -1;
     // ties are sorted preferred-first: go back to the first alias
@@ -126,6 +130,8 @@ export class SymbolTable {
     const i = this.floorIndex(key);
     if (i < 0) return -1;
     const d = this.d;
+    // absolute symbols (per-CPU offsets) are not code addresses
+    if ((d.types[i]! | 32) === 97) return -1;
     const off = key - d.keys[i]!;
     const ks = d.ksizes[i]!;
     if (ks > 0) return off < ks ? i : -1;
@@ -134,7 +140,7 @@ export class SymbolTable {
     return off < 4096 ? i : -1;
   }
 
-  name(i: number): string { return this.d.names[this.d.nameIds[i]!]!; }
+  name(i: number): string { return this.d.names.get(i); }
   modules(i: number): string[] { return this.d.modSets[this.d.modSetIds[i]!]!; }
   objname(i: number): string | null { const o = this.d.objIds[i]!; return o < 0 ? null : this.d.objnames[o]!; }
   objnameShort(i: number): string | null { const o = this.d.objIds[i]!; return o < 0 ? null : this.objShort[o]!; }
@@ -142,13 +148,36 @@ export class SymbolTable {
   isText(i: number): boolean { return isTextType(this.d.types[i]!); }
   kallsymsSize(i: number): number { return this.d.ksizes[i]!; }
 
+  private needsObj: Uint8Array | null = null;
+
+  /**
+   * Whether (name, modules) of text symbol i is shared by another text symbol at another
+   * address, so only the objname tells them apart (--objname=ambiguous). Computed on first use.
+   */
+  needsObjname(i: number): boolean {
+    if (!this.needsObj) {
+      const need = new Uint8Array(this.length);
+      const { keys, modSetIds } = this.d;
+      this.indicesByName('');
+      for (const list of this.byName!.values()) {
+        if (list.length < 2) continue;
+        const text = list.filter((j) => this.isText(j));
+        for (const j of text) {
+          for (const k of text) if (k !== j && modSetIds[k] === modSetIds[j] && keys[k] !== keys[j]) { need[j] = 1; break; }
+        }
+      }
+      this.needsObj = need;
+    }
+    return this.needsObj[i] === 1;
+  }
+
   /** Indices of every symbol with this exact name, address order. */
   indicesByName(name: string): readonly number[] {
     if (!this.byName) {
       const m = new Map<string, number[]>();
-      const { nameIds, names } = this.d;
+      const { names } = this.d;
       for (let i = 0; i < this.length; i++) {
-        const nm = names[nameIds[i]!]!;
+        const nm = names.get(i);
         const l = m.get(nm);
         if (l) l.push(i); else m.set(nm, [i]);
       }
@@ -280,7 +309,7 @@ export class SymbolTable {
 
   private aliasHasName(i: number, name: string): boolean {
     const k = this.d.keys[i]!;
-    for (let j = i; j < this.length && this.d.keys[j] === k; j++) if (this.name(j) === name) return true;
+    for (let j = i; j < this.length && this.d.keys[j] === k; j++) if (this.d.names.equals(j, name)) return true;
     return false;
   }
 
@@ -293,7 +322,7 @@ export class SymbolTable {
     const cache = this.annCache[m]!;
     let s = cache[i];
     if (s === undefined) {
-      const showObj = m === 0 || (m === 1 && (this.d.flags[i]! & F_NEEDS_OBJ) !== 0);
+      const showObj = m === 0 || (m === 1 && this.needsObjname(i));
       s = formatTriplet(this.modules(i), showObj ? this.objnameShort(i) : null);
       cache[i] = s;
     }

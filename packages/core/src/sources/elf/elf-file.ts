@@ -156,7 +156,11 @@ export class ElfFile {
       });
     }
     if (shstrndx > 0 && shstrndx < shnum) {
-      const names = this.sectionData(shstrndx);
+      const st = secs[shstrndx]!;
+      if (st.type === SHT_NOBITS || st.offset + st.size > this.fileSize) {
+        throw new KallmodError('truncated ELF file (section name table past end of file)', { file: this.path });
+      }
+      const names = this.readRaw(st.offset, st.size);
       for (const s of secs) s.name = cstring(names, raw.readUInt32LE(s.index * 64));
     }
     return secs;
@@ -258,7 +262,10 @@ export class ElfFile {
 
 function checkHeader(hdr: Buffer, path: string): void {
   if (hdr.length < 4 || hdr[0] !== 0x7f || hdr[1] !== 0x45 || hdr[2] !== 0x4c || hdr[3] !== 0x46) {
-    throw new KallmodError('not an ELF file', { file: path });
+    const compressed = (hdr.length >= 4 && hdr[0] === 0xfd && hdr[1] === 0x37 && hdr[2] === 0x7a && hdr[3] === 0x58)
+      || (hdr.length >= 2 && hdr[0] === 0x1f && hdr[1] === 0x8b)
+      || (hdr.length >= 4 && hdr[0] === 0x28 && hdr[1] === 0xb5 && hdr[2] === 0x2f && hdr[3] === 0xfd);
+    throw new KallmodError(compressed ? 'not an ELF file (compressed: decompress it first)' : 'not an ELF file', { file: path });
   }
   if (hdr.length < 20) throw new KallmodError('truncated ELF header', { file: path });
   const cls = hdr[4]!, data = hdr[5]!;

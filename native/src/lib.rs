@@ -1,0 +1,193 @@
+//! kallmod's optional Node-API addon: batched address lookups over the TS core's own typed
+//! arrays, and the whole-chunk perf script rewriter (one call per chunk, never one per line).
+//!
+//! No crates: the Node-API functions are declared by hand (napi.rs). Every JS-visible function
+//! carries an `Arc` of its state as its data pointer and drops it in a finalizer, so there is no
+//! global mutable state and the addon works in any number of worker threads at once.
+//! The JS side is native/index.d.ts; the TS loader is packages/core/src/native.ts.
+
+mod js;
+mod napi;
+mod perf;
+mod table;
+
+use js::{args, check, kept, make_object, state, throw, Holder, Shared};
+use napi::*;
+use std::sync::Arc;
+
+/// A table object's state: the lookup over borrowed typed arrays, and the references that keep
+/// those arrays alive.
+struct TableState {
+    table: table::Table,
+    holder: Holder,
+}
+
+impl Shared for TableState {
+    unsafe fn release(&mut self, env: napi_env) {
+        self.holder.release(env);
+    }
+}
+
+/// createTable(keys: Float64Array, ksizes: Float64Array, flags: Uint8Array,
+///             exactSizes: Float64Array, types: Uint8Array) → NativeTable
+/// The arrays are TableData's own (no copy); they must not be modified afterwards.
+unsafe extern "C" fn create_table(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv = [std::ptr::null_mut(); 5];
+    if args(env, info, &mut argv, 5, "createTable(keys, ksizes, flags, exactSizes, types)").is_none() {
+        return std::ptr::null_mut();
+    }
+    let mut holder = Holder::default();
+    let arrays = (|| {
+        Some((
+            kept::<f64>(env, argv[0], FLOAT64, "keys", &mut holder)?,
+            kept::<f64>(env, argv[1], FLOAT64, "ksizes", &mut holder)?,
+            kept::<u8>(env, argv[2], UINT8, "flags", &mut holder)?,
+            kept::<f64>(env, argv[3], FLOAT64, "exactSizes", &mut holder)?,
+            kept::<u8>(env, argv[4], UINT8, "types", &mut holder)?,
+        ))
+    })();
+    let Some((keys, ksizes, flags, exact, types)) = arrays else {
+        holder.release(env);
+        return std::ptr::null_mut();
+    };
+    let n = keys.len();
+    if [ksizes.len(), flags.len(), exact.len(), types.len()].iter().any(|&l| l != n) {
+        holder.release(env);
+        return throw(env, "createTable: keys, ksizes, flags, exactSizes and types must have the same length");
+    }
+    let st = Arc::new(TableState { table: table::Table::new(keys, ksizes, flags, exact, types), holder });
+    make_object(env, st, &[("lookupBatch", lookup_batch), ("lookup", lookup_one), ("createPerfRewriter", create_perf_rewriter)])
+}
+
+/// lookupBatch(keys: Float64Array, out: Int32Array): out[i] = SymbolTable.lookupKey(keys[i]).
+unsafe extern "C" fn lookup_batch(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv = [std::ptr::null_mut(); 2];
+    let Some(data) = args(env, info, &mut argv, 2, "lookupBatch(keys, out)") else {
+        return std::ptr::null_mut();
+    };
+    let st = state::<TableState>(data);
+    let Some(keys) = js::view::<f64>(env, argv[0], FLOAT64, "keys") else { return std::ptr::null_mut() };
+    let Some(out) = js::view_mut::<i32>(env, argv[1], INT32, "out") else { return std::ptr::null_mut() };
+    if out.len() < keys.len() {
+        return throw(env, "lookupBatch: out is shorter than keys");
+    }
+    st.table.lookup_batch(keys, out);
+    js::undefined(env)
+}
+
+/// lookup(key: number) → index | -1. One call per address: for tests (slower than the JS index).
+unsafe extern "C" fn lookup_one(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv = [std::ptr::null_mut(); 1];
+    let Some(data) = args(env, info, &mut argv, 1, "lookup(key)") else {
+        return std::ptr::null_mut();
+    };
+    let mut key = 0f64;
+    if !check(napi_get_value_double(env, argv[0], &mut key)) {
+        return throw(env, "lookup: key must be a number");
+    }
+    js::int32(env, state::<TableState>(data).table.lookup(key))
+}
+
+/// A perf rewriter's state: its table, and the annotation text per symbol index (blob +
+/// offsets, from the TS core's `table.annotation(i, mode)`, the source of truth).
+struct RewriterState {
+    table: Option<Arc<TableState>>,
+    ann: perf::Annotations,
+    holder: Holder,
+}
+
+impl Shared for RewriterState {
+    unsafe fn release(&mut self, env: napi_env) {
+        self.holder.release(env);
+        if let Some(t) = self.table.take() {
+            js::release_arc(env, t);
+        }
+    }
+}
+
+/// createPerfRewriter(annBlob: Uint8Array, annOffsets: Uint32Array) → { rewriteInto }
+unsafe extern "C" fn create_perf_rewriter(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv = [std::ptr::null_mut(); 2];
+    let Some(data) = args(env, info, &mut argv, 2, "createPerfRewriter(annBlob, annOffsets)") else {
+        return std::ptr::null_mut();
+    };
+    let table = state::<TableState>(data).clone();
+    let mut holder = Holder::default();
+    let arrays = (|| Some((kept::<u8>(env, argv[0], UINT8, "annBlob", &mut holder)?, kept::<u32>(env, argv[1], UINT32, "annOffsets", &mut holder)?)))();
+    let Some((blob, offsets)) = arrays else {
+        holder.release(env);
+        js::release_arc(env, table);
+        return std::ptr::null_mut();
+    };
+    let ok = offsets.len() == table.table.len() + 1 && offsets.windows(2).all(|w| w[0] <= w[1]) && offsets.last().map_or(false, |&o| o as usize <= blob.len());
+    if !ok {
+        holder.release(env);
+        js::release_arc(env, table);
+        return throw(env, "createPerfRewriter: annOffsets must be (table length + 1) ascending offsets into annBlob");
+    }
+    let st = Arc::new(RewriterState { table: Some(table), ann: perf::Annotations { blob, offsets }, holder });
+    make_object(env, st, &[("rewriteInto", rewrite_into)])
+}
+
+/// rewriteInto(chunk: Uint8Array, out: Uint8Array, io?: Float64Array) → bytes written.
+/// Without io: the whole chunk, or -1 when a line needs the TS scan or out is too small.
+/// With io (resumable): starts at line start io[0]; on return io[0] = where it stopped,
+/// io[1] = end of the line for the TS scan (with its "\n"), io[2] = 0 done | 1 TS line | 2 out full.
+unsafe extern "C" fn rewrite_into(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv = [std::ptr::null_mut(); 3];
+    let mut argc = 3usize;
+    let mut data = std::ptr::null_mut();
+    if !check(napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), &mut data)) || argc < 2 {
+        return throw(env, "usage: rewriteInto(chunk, out, io?)");
+    }
+    let st = state::<RewriterState>(data);
+    let Some(chunk) = js::view::<u8>(env, argv[0], UINT8, "chunk") else { return std::ptr::null_mut() };
+    let Some(out) = js::view_mut::<u8>(env, argv[1], UINT8, "out") else { return std::ptr::null_mut() };
+    let Some(table) = st.table.as_ref() else { return throw(env, "rewriteInto: released") };
+    let mut io: Option<&mut [f64]> = None;
+    if argc >= 3 {
+        let mut is = false;
+        napi_is_typedarray(env, argv[2], &mut is);
+        if is {
+            let Some(v) = js::view_mut::<f64>(env, argv[2], FLOAT64, "io") else { return std::ptr::null_mut() };
+            if v.len() < 3 {
+                return throw(env, "rewriteInto: io must hold 3 numbers");
+            }
+            io = Some(v);
+        }
+    }
+    let from = match &io {
+        Some(v) if v[0] >= 0.0 && v[0] <= chunk.len() as f64 => v[0] as usize,
+        Some(_) => return throw(env, "rewriteInto: io[0] is outside the chunk"),
+        None => 0,
+    };
+    let r = perf::rewrite(&table.table, &st.ann, chunk, from, out);
+    match io {
+        Some(v) => {
+            v[0] = r.at as f64;
+            v[1] = r.line_end as f64;
+            v[2] = r.stop as u8 as f64;
+            js::double(env, r.written as f64)
+        }
+        None if r.stop == perf::Stop::Done => js::double(env, r.written as f64),
+        None => js::int32(env, -1),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
+    let mut f = std::ptr::null_mut();
+    let ok = check(napi_create_function(env, c"createTable".as_ptr(), NAPI_AUTO_LENGTH, create_table, std::ptr::null_mut(), &mut f))
+        && check(napi_set_named_property(env, exports, c"createTable".as_ptr(), f));
+    if ok {
+        exports
+    } else {
+        throw(env, "kallmod native: cannot register createTable")
+    }
+}
+
+/// Node-API version this addon is written against (finalizers need 5; Node 20 has 9).
+#[no_mangle]
+pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
+    8
+}

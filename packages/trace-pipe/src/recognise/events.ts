@@ -1,0 +1,72 @@
+/**
+ * Event payloads and trace_printk text: every `%pS` reference (`name+0xOFF/0xSIZE[ [mod]][ <addr>]`
+ * anywhere: `call_site=...`, `(func+0x0/0x20)`, kprobes), `%ps` values of function-valued fields
+ * (`function=name`, `func=`, `callback=`, workqueue `function name`), kretprobe
+ * `(ret_site+0x../0x.. <- func)`, and the ip a trace_printk line starts with (`func+0x1c/0x40: ...`,
+ * or a bare `func: ...` when `func` is a function and no tracepoint of that name exists).
+ */
+import type { RecogniseContext } from './context.js';
+import { NAME, OFFSZ, isNameChar, type Hit } from './hit.js';
+import { addressAt, symbolAt } from './symbol.js';
+
+const OFFSET_TOKEN = new RegExp(String.raw`${NAME}${OFFSZ}`, 'g');
+const KEYED = new RegExp(String.raw`\b(?:function|func|callback|fn|call_site|callsite|caller|ip)(?:=| (?=${NAME}(?:[\s,)]|$)))`, 'g');
+const KRET = new RegExp(String.raw` <- (?=${NAME}(?: \[[\w.-]+\])?\))`, 'y');
+const LEAD = new RegExp(String.raw`(${NAME})(?:${OFFSZ})?(?: \[[\w.-]+\])?: `, 'y');
+
+/** Scan s[from, to) for references; `lead` = the segment starts an entry payload (trace_printk ip). */
+export function scanPayload(s: string, from: number, to: number, ctx: RecogniseContext, lead: boolean): Hit[] {
+  const hits: Hit[] = [];
+  let scanFrom = from;
+  if (lead) {
+    LEAD.lastIndex = from;
+    const m = LEAD.exec(s);
+    if (m && (m[2] !== undefined || (!ctx.isTracepoint(m[1]!) && ctx.hasSymbol(m[1]!) && !ctx.isModule(m[1]!)))) {
+      const h = symbolAt(s, from, ctx, { module: true, angleAddr: true });
+      if (h) { hits.push(h); scanFrom = h.end; }
+    }
+  }
+  // %pS tokens anywhere
+  OFFSET_TOKEN.lastIndex = scanFrom;
+  for (let m = OFFSET_TOKEN.exec(s); m && m.index < to; m = OFFSET_TOKEN.exec(s)) {
+    if (m.index > 0 && isNameChar(s.charCodeAt(m.index - 1))) continue;
+    const h = symbolAt(s, m.index, ctx, { module: true, angleAddr: true });
+    if (!h) continue;
+    hits.push(h);
+    OFFSET_TOKEN.lastIndex = h.end;
+    // kretprobe: (ret_site+0x../0x.. <- func)
+    if (s.charCodeAt(h.end - 1) !== 41) {
+      KRET.lastIndex = h.end;
+      if (KRET.exec(s)) {
+        const f = symbolAt(s, KRET.lastIndex, ctx, { module: true });
+        if (f && f.offset === null) {
+          f.evidenceFrom = hits.length - 1; f.evidenceLabel = 'return-site-module';
+          hits.push(f);
+          OFFSET_TOKEN.lastIndex = f.end;
+        }
+      }
+    }
+  }
+  // %ps values of function-valued fields
+  KEYED.lastIndex = scanFrom;
+  for (let m = KEYED.exec(s); m && m.index < to; m = KEYED.exec(s)) {
+    const pos = m.index + m[0].length;
+    if (pos >= to) break;
+    if (hits.some((h) => h.start === pos)) continue;
+    const h = symbolAt(s, pos, ctx, { module: true, angleAddr: true }) ?? addressAt(s, pos);
+    if (!h || h.end > to) continue;
+    const c = s.charCodeAt(h.end);
+    if (h.end < to && !(c === 32 || c === 44 || c === 41 || c === 9 || c === 13 || c === 93 || c === 59)) continue;
+    hits.push(h);
+  }
+  if (hits.length > 1) {
+    const order = hits.map((h, i) => i).sort((a, b) => hits[a]!.start - hits[b]!.start);
+    if (order.some((v, i) => v !== i)) {
+      const remap = new Map(order.map((old, i) => [old, i]));
+      const sorted = order.map((i) => hits[i]!);
+      for (const h of sorted) if (h.evidenceFrom !== undefined) h.evidenceFrom = remap.get(h.evidenceFrom)!;
+      return sorted;
+    }
+  }
+  return hits;
+}
