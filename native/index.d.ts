@@ -17,7 +17,8 @@ export interface NativePerfRewriter {
    * Rewrite whole lines of `chunk` into `out`; returns the bytes written.
    * Without io: the whole chunk, or -1 when a line needs the TS scan or out is too small.
    * With io (resumable): starts at line start io[0]; on return io[0] = where it stopped,
-   * io[1] = end of the line for the TS scan (with its "\n"), io[2] = 0 done | 1 TS line | 2 out full.
+   * io[1] = end of the consecutive lines for the TS scan (after the last "\n"),
+   * io[2] = 0 done | 1 lines for the TS scan | 2 out full, io[3] = lines from the old io[0] to the new.
    */
   rewriteInto(chunk: Uint8Array, out: Uint8Array, io?: Float64Array): number;
 }

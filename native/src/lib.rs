@@ -132,7 +132,8 @@ unsafe extern "C" fn create_perf_rewriter(env: napi_env, info: napi_callback_inf
 /// rewriteInto(chunk: Uint8Array, out: Uint8Array, io?: Float64Array) → bytes written.
 /// Without io: the whole chunk, or -1 when a line needs the TS scan or out is too small.
 /// With io (resumable): starts at line start io[0]; on return io[0] = where it stopped,
-/// io[1] = end of the line for the TS scan (with its "\n"), io[2] = 0 done | 1 TS line | 2 out full.
+/// io[1] = end of the lines for the TS scan (after the last "\n"), io[2] = 0 done | 1 lines
+/// for the TS scan | 2 out full, io[3] = lines from the old io[0] to the new one.
 unsafe extern "C" fn rewrite_into(env: napi_env, info: napi_callback_info) -> napi_value {
     let mut argv = [std::ptr::null_mut(); 3];
     let mut argc = 3usize;
@@ -150,8 +151,8 @@ unsafe extern "C" fn rewrite_into(env: napi_env, info: napi_callback_info) -> na
         napi_is_typedarray(env, argv[2], &mut is);
         if is {
             let Some(v) = js::view_mut::<f64>(env, argv[2], FLOAT64, "io") else { return std::ptr::null_mut() };
-            if v.len() < 3 {
-                return throw(env, "rewriteInto: io must hold 3 numbers");
+            if v.len() < 4 {
+                return throw(env, "rewriteInto: io must hold 4 numbers");
             }
             io = Some(v);
         }
@@ -167,6 +168,7 @@ unsafe extern "C" fn rewrite_into(env: napi_env, info: napi_callback_info) -> na
             v[0] = r.at as f64;
             v[1] = r.line_end as f64;
             v[2] = r.stop as u8 as f64;
+            v[3] = r.lines as f64;
             js::double(env, r.written as f64)
         }
         None if r.stop == perf::Stop::Done => js::double(env, r.written as f64),

@@ -23,7 +23,7 @@ impl Annotations {
 pub enum Stop {
     /// Every line of the chunk was written.
     Done = 0,
-    /// The line [at, line_end) is for the TS scan.
+    /// The lines [at, line_end) are for the TS scan.
     Defer = 1,
     /// The output is full; the line at `at` was not written.
     Full = 2,
@@ -31,9 +31,13 @@ pub enum Stop {
 
 pub struct Outcome {
     pub written: usize,
+    /// Where the call stopped (a line start).
     pub at: usize,
+    /// Defer: end of the run of consecutive lines for the TS scan (after the last "\n").
     pub line_end: usize,
     pub stop: Stop,
+    /// Lines between `from` and `at`.
+    pub lines: usize,
 }
 
 /// What one line is, for the native path.
@@ -85,31 +89,28 @@ fn classify(table: &Table, b: &[u8], s: usize, e: usize) -> Line {
     Line::Insert { at: s + dso_at - 1, sym: i as usize }
 }
 
-/// Rewrite chunk[from..] into out; stops at the first line for the TS scan, or at a line that
+/// Rewrite chunk[from..] into out; stops at the first lines for the TS scan, or at a line that
 /// does not fit (`from` and every stop are line starts, so the caller resumes there).
 pub fn rewrite(table: &Table, ann: &Annotations, chunk: &[u8], from: usize, out: &mut [u8]) -> Outcome {
     let cap = out.len();
     let n = chunk.len();
     let mut w = 0usize;
     let mut pos = from;
+    let mut lines = 0usize;
     // pending run of unchanged bytes [run, pos); invariant: w + (pos - run) <= cap
     let mut run = pos;
     while pos < n {
-        let nl = match memchr(b'\n', &chunk[pos..]) {
-            Some(k) => pos + k,
-            None => n,
-        };
-        let next = if nl < n { nl + 1 } else { n };
-        match classify(table, chunk, pos, nl) {
+        let next = line_end(chunk, pos);
+        match classify(table, chunk, pos, content_end(chunk, pos, next)) {
             Line::Pass => {
                 if w + (next - run) > cap {
-                    return stop_at(chunk, out, run, pos, w, pos, Stop::Full);
+                    return stop_at(chunk, out, run, w, Outcome { written: 0, at: pos, line_end: pos, stop: Stop::Full, lines });
                 }
             }
             Line::Insert { at, sym } => {
                 let a = ann.get(sym);
                 if w + (next - run) + a.len() > cap {
-                    return stop_at(chunk, out, run, pos, w, pos, Stop::Full);
+                    return stop_at(chunk, out, run, w, Outcome { written: 0, at: pos, line_end: pos, stop: Stop::Full, lines });
                 }
                 out[w..w + (at - run)].copy_from_slice(&chunk[run..at]);
                 w += at - run;
@@ -117,19 +118,50 @@ pub fn rewrite(table: &Table, ann: &Annotations, chunk: &[u8], from: usize, out:
                 w += a.len();
                 run = at;
             }
-            Line::Defer => return stop_at(chunk, out, run, pos, w, next, Stop::Defer),
+            Line::Defer => {
+                // hand over the whole run of consecutive lines for the TS scan at once
+                let mut end = next;
+                while end < n {
+                    let e2 = line_end(chunk, end);
+                    if !matches!(classify(table, chunk, end, content_end(chunk, end, e2)), Line::Defer) {
+                        break;
+                    }
+                    end = e2;
+                }
+                return stop_at(chunk, out, run, w, Outcome { written: 0, at: pos, line_end: end, stop: Stop::Defer, lines });
+            }
         }
         pos = next;
+        lines += 1;
     }
-    stop_at(chunk, out, run, n, w, n, Stop::Done)
+    stop_at(chunk, out, run, w, Outcome { written: 0, at: n, line_end: n, stop: Stop::Done, lines })
 }
 
-/// Write the pending run [run, upto) (it fits: see the invariant) and say where the call stopped.
-fn stop_at(chunk: &[u8], out: &mut [u8], run: usize, upto: usize, mut w: usize, line_end: usize, stop: Stop) -> Outcome {
-    let len = upto - run;
-    out[w..w + len].copy_from_slice(&chunk[run..upto]);
-    w += len;
-    Outcome { written: w, at: upto, line_end, stop }
+/// End of the line starting at pos, after its "\n" (or the chunk's end).
+#[inline]
+fn line_end(chunk: &[u8], pos: usize) -> usize {
+    match memchr(b'\n', &chunk[pos..]) {
+        Some(k) => pos + k + 1,
+        None => chunk.len(),
+    }
+}
+
+/// End of the line's content (before its "\n", if any).
+#[inline]
+fn content_end(chunk: &[u8], pos: usize, next: usize) -> usize {
+    if next > pos && chunk[next - 1] == b'\n' {
+        next - 1
+    } else {
+        next
+    }
+}
+
+/// Write the pending run [run, o.at) (it fits: see the invariant) and return the outcome.
+fn stop_at(chunk: &[u8], out: &mut [u8], run: usize, w: usize, mut o: Outcome) -> Outcome {
+    let len = o.at - run;
+    out[w..w + len].copy_from_slice(&chunk[run..o.at]);
+    o.written = w + len;
+    o
 }
 
 /// Position of the first `c` in `s` (word-at-a-time; no crates).

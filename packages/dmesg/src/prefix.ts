@@ -35,10 +35,12 @@ export function messageStart(s: string): number {
   eat(SYSLOG);
   eat(LEVEL);
   eat(FACILITY);
-  if (eat(TIMESTAMP)) eat(CALLER);
-  eat(ESCAPES);
-  // one space separates the prefix from the message (the message's own indentation follows)
-  if (p > 0 && s.charCodeAt(p) === 32) p++;
+  // one space separates a timestamp from the message (the message's own indentation follows)
+  if (eat(TIMESTAMP)) {
+    eat(CALLER);
+    eat(ESCAPES);
+    if (s.charCodeAt(p) === 32) p++;
+  }
   return p;
 }
 

@@ -1,8 +1,64 @@
-import type { TransformerSpec } from '@kallmod/core';
+import { createReadStream, existsSync } from 'node:fs';
+import { KallmodError, type TransformerSpec, type FlagValues, type TransformInput } from '@kallmod/core';
+
+/** Where tracefs is mounted (the first that has a trace_pipe), or null. */
+export function findTracefs(candidates = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']): string | null {
+  for (const d of candidates) if (existsSync(`${d}/trace_pipe`)) return d;
+  return null;
+}
+
+/** The trace_pipe path for --follow [--instance NAME] [--tracefs DIR]. */
+export function tracePipePath(values: FlagValues): string {
+  const dir = typeof values['tracefs'] === 'string' ? values['tracefs'] : findTracefs();
+  if (!dir) throw new KallmodError('no tracefs with a trace_pipe at /sys/kernel/tracing or /sys/kernel/debug/tracing (mount -t tracefs nodev /sys/kernel/tracing)', { exitCode: 2 });
+  const inst = values['instance'];
+  if (typeof inst === 'string') {
+    if (!inst || inst.includes('/') || inst === '.' || inst === '..') throw new KallmodError(`bad instance name: ${inst}`, { exitCode: 2 });
+    const p = `${dir}/instances/${inst}/trace_pipe`;
+    if (!existsSync(p)) throw new KallmodError(`no such tracefs instance: ${dir}/instances/${inst}`, { exitCode: 2 });
+    return p;
+  }
+  return `${dir}/trace_pipe`;
+}
 
 export const spec: TransformerSpec = {
   name: 'trace',
-  summary: 'annotate kernel symbols (trace)',
-  help: '',
+  summary: 'annotate kernel symbols in ftrace text (trace, trace_pipe, trace-cmd report, stack_trace)',
+  help: `Annotates every kernel symbol of the function tracer (func <-parent, sym-offset, sym-addr,
+latency format), function_graph (func() {, func();, } /* func */, irq and CPU-switch markers),
+stack traces (" => func", "=> func+off/size [mod]", trace-cmd "=> func (addr)", the stack
+tracer's table) and event fields printed with %pS/%ps (call_site=, function=, (func+0x0/0x20),
+kretprobe (ret+0x../0x.. <- func), trace_printk). The notation goes right after the symbol
+(after +off/size and a printed [mod]). A bare name that several symbols share is marked
+ambiguous, except when the caller (<-parent, the enclosing function_graph call) is in a module
+that exactly one candidate belongs to: then resolvedBy says evidence:...
+
+Input:
+  --follow           read trace_pipe itself, line by line, until interrupted (reading
+                     trace_pipe consumes the ring buffer's entries)
+  --instance NAME    with --follow: the tracefs instance instances/NAME
+  --tracefs DIR      with --follow: tracefs mount point (default /sys/kernel/tracing, then
+                     /sys/kernel/debug/tracing)`,
+  flags: {
+    follow: { type: 'boolean', short: 'f' },
+    instance: { type: 'string' },
+    tracefs: { type: 'string' },
+  },
   annotatorUrl: new URL('./annotator.js', import.meta.url).href,
+  async openInput(values: FlagValues): Promise<TransformInput | null> {
+    if (!values['follow']) {
+      if (values['instance'] !== undefined || values['tracefs'] !== undefined) throw new KallmodError('--instance and --tracefs need --follow', { exitCode: 2 });
+      return null;
+    }
+    const path = tracePipePath(values);
+    // a stream, not an fd: trace_pipe stats as a regular file but blocks like a pipe, so the
+    // driver must run live (each read's complete lines written at once)
+    const stream = createReadStream(path, { highWaterMark: 1 << 16 });
+    await new Promise<void>((res, rej) => { stream.once('open', () => res()); stream.once('error', (e: NodeJS.ErrnoException) => rej(new KallmodError(`cannot open: ${e.code ?? e}`, { file: path }))); });
+    // Ctrl-C: stop quietly (the blocked read on trace_pipe must not keep us alive)
+    const quit = () => process.exit(130);
+    process.once('SIGINT', quit);
+    process.once('SIGTERM', () => process.exit(143));
+    return { stream };
+  },
 };

@@ -87,7 +87,7 @@ function candidateLines(a: ResolveAnswer): string {
     `  ${c.address} ${c.type} ${c.name}${c.modules.map((m) => ` [${m}]`).join('')} {${c.objname ?? '?'}}    → ${c.query}`).join('\n');
 }
 
-function textLines(a: ResolveAnswer, forms: string[]): string[] {
+function textLines(a: ResolveAnswer, forms: string[], several: boolean): string[] {
   const value = (f: string): string => {
     switch (f) {
       case 'address': return a.address!;
@@ -104,7 +104,7 @@ function textLines(a: ResolveAnswer, forms: string[]): string[] {
     return [`${a.address}\t${a.name}${(a.modules ?? []).map((m) => ` [${m}]`).join('')}${a.objname ? ` {${a.objname}}` : ''}`];
   }
   if (forms.length === 1) return ok.map(value);
-  return ok.map((f) => `${f}\t${value(f)}`);
+  return ok.map((f) => `${several ? `${a.query}\t` : ''}${f}\t${value(f)}`);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -157,7 +157,7 @@ export async function run(argv: string[]): Promise<number> {
     else if (a.errorKind && a.errorKind !== 'refused') process.stderr.write(`kallmod resolve: '${a.query}': ${a.error}\n`);
     else {
       if (a.errorKind === 'refused') process.stderr.write(`kallmod resolve: '${a.query}': ${a.error}\n`);
-      out.push(...textLines(a, forms));
+      out.push(...textLines(a, forms, answers.length > 1));
     }
   }
   if (out.length) process.stdout.write(out.join('\n') + '\n');
@@ -167,7 +167,10 @@ export async function run(argv: string[]): Promise<number> {
     const root = findTracefs();
     if (!root) throw new KallmodError('tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)', { exitCode: 1 });
     const dir = instanceDir(root, instance);
-    if (instance !== null && !existsSync(dir)) throw new KallmodError(`no tracefs instance '${instance}' (mkdir ${dir} creates one)`, { exitCode: 1 });
+    if (instance !== null && !existsSync(dir)) {
+      if (!dryRun) throw new KallmodError(`no tracefs instance '${instance}' (mkdir ${dir} creates one)`, { exitCode: 1 });
+      process.stderr.write(`kallmod resolve: note: instance '${instance}' does not exist yet (mkdir ${dir})\n`);
+    }
     const writes: PlannedWrite[] = [];
     for (const a of answers) {
       if (a.ftraceIndex != null) writes.push({ path: join(dir, 'set_ftrace_filter'), text: String(a.ftraceIndex), why: `${a.query} (${a.name} at ${a.address})` });

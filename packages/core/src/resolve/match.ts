@@ -27,10 +27,11 @@ export function matchQuery(t: SymbolTable, q: ResolveQuery): MatchResult {
   let c: number[] = [];
   if (q.nameGlob) {
     const re = q.nameGlob;
-    for (const nm of t.d.names) {
-      if (!re.test(nm)) continue;
-      if (!wantPadding && isPaddingName(nm)) continue;
-      for (const i of t.indicesByName(nm)) if (t.isText(i)) c.push(i);
+    for (let i = 0; i < t.length; i++) {
+      if (!t.isText(i)) continue;
+      const nm = t.name(i);
+      if (!re.test(nm) || (!wantPadding && isPaddingName(nm))) continue;
+      c.push(i);
     }
     c.sort((a, b) => a - b);
   } else {

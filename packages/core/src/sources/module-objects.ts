@@ -72,7 +72,21 @@ export class ModuleObjects {
         const l = cus.get(k); if (l) l.push(r); else cus.set(k, [r]);
       } else warn({ source: path, message: 'no DWARF: objnames of this module unknown' });
       const sizeAt = new Map<string, number>();
-      for (const k of ksyms) if (k.section && k.size > 0) sizeAt.set(`${k.section}:${k.value}:${k.name}`, k.size);
+      const fileAt = new Map<string, string>();
+      for (const k of ksyms) {
+        if (!k.section) continue;
+        if (k.size > 0) sizeAt.set(`${k.section}:${k.value}:${k.name}`, k.size);
+        if (k.file) fileAt.set(`${k.section}:${k.value}:${k.name}`, k.file);
+      }
+      // STT_FILE fallback for code outside every CU range (static-call trampolines, asm): the
+      // source basename, mapped to the module's one object with that basename
+      const byBase = new Map<string, string | null>();
+      for (const l of cus.values()) for (const r of l) {
+        const o = cuToObject(r.cu, r.compDir);
+        if (!o) continue;
+        const b = o.slice(o.lastIndexOf('/') + 1);
+        byBase.set(b, byBase.has(b) && byBase.get(b) !== o ? null : o);
+      }
       return syms.map((s) => {
         const sec = secs.find((x) => s.key >= x.base && s.key < x.end);
         if (!sec) return null;
@@ -81,6 +95,10 @@ export class ModuleObjects {
         const list = cus.get(sec.name);
         let object: string | null = null;
         if (list) for (const r of list) if (probe >= r.start && probe < r.end) { object = cuToObject(r.cu, r.compDir); break; }
+        if (!object) {
+          const f = fileAt.get(`${sec.name}:${off}:${s.name}`);
+          if (f) object = byBase.get(f.replace(/\.[cSs]$/, '.o')) ?? null;
+        }
         return { object, size: sizeAt.get(`${sec.name}:${off}:${s.name}`) ?? null };
       });
     } finally {

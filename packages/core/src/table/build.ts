@@ -267,13 +267,16 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
     const unknownMods = new Set<string>();
     for (const sec of src.ranges.sections) {
       if (!sec.ranges.length) continue;
-      const a = sec.anchor ? addrOf(sec.anchor) : NaN;
-      if (Number.isNaN(a)) {
+      let sb = sec.anchor ? addrOf(sec.anchor) - sec.anchorOffset : NaN;
+      // no anchor line (the generator writes none for some sections, e.g. .altinstr_replacement):
+      // the linker map knows the section's link-time address
+      const ls = src.linkerMap?.map.sections.find((x) => x.name === sec.name);
+      if (Number.isNaN(sb) && ls && linkOk) sb = ls.start + slideV;
+      if (Number.isNaN(sb)) {
         unresolved++;
-        warn(src.ranges.path, `section ${sec.name}: ${sec.anchor ? `anchor ${sec.anchor} not found in the symbol sources` : 'no anchor line'}; its ${sec.ranges.length} range(s) are not used`);
+        warn(src.ranges.path, `section ${sec.name}: ${sec.anchor ? `anchor ${sec.anchor} not found in the symbol sources` : 'no anchor line (a linker map would place it)'}; its ${sec.ranges.length} range(s) are not used`);
         continue;
       }
-      const sb = a - sec.anchorOffset;
       for (const r of sec.ranges) {
         iv.push({ s: sb + r.start, e: sb + r.end, id: internSet(r.modules) });
         if (src.builtinNames) for (const m of r.modules) if (!src.builtinNames.has(m)) unknownMods.add(m);

@@ -1,0 +1,176 @@
+/**
+ * The one place that loads the optional native addon (@kallmod/native, native/src/lib.rs) and
+ * the one switch between it and the TypeScript path. Callers get the same interface either way.
+ *
+ *   KALLMOD_NATIVE=0   always TypeScript
+ *   KALLMOD_NATIVE=1   the addon or a one-line error (KallmodError) at first use
+ *   unset              the addon when it loads, else TypeScript
+ *
+ * What the addon is for (shared/reference/native.md): batched lookups, and above all the
+ * whole-chunk perf script rewrite — one call per chunk, never one call per line or address.
+ */
+import { createRequire } from 'node:module';
+import { KallmodError } from './errors.js';
+import type { SymbolTable } from './table/symbol-table.js';
+import type { ObjnameMode } from './types.js';
+
+/** The addon's JS interface (native/index.d.ts; declared here so core builds without it). */
+export interface NativeTable {
+  lookupBatch(keys: Float64Array, out: Int32Array): void;
+  lookup(key: number): number;
+  createPerfRewriter(annBlob: Uint8Array, annOffsets: Uint32Array): NativePerfRewriter;
+}
+export interface NativePerfRewriter {
+  rewriteInto(chunk: Uint8Array, out: Uint8Array, io?: Float64Array): number;
+}
+interface KallmodNative {
+  createTable(keys: Float64Array, ksizes: Float64Array, flags: Uint8Array, exactSizes: Float64Array, types: Uint8Array): NativeTable;
+}
+
+export interface NativeStatus {
+  path: 'native' | 'typescript';
+  /** Why TypeScript (switch, or why the addon did not load); where the addon came from. */
+  reason?: string;
+}
+
+let loaded: { addon: KallmodNative | null; status: NativeStatus } | null = null;
+
+function load(): { addon: KallmodNative | null; status: NativeStatus } {
+  if (loaded) return loaded;
+  const want = process.env['KALLMOD_NATIVE'];
+  if (want === '0') return (loaded = { addon: null, status: { path: 'typescript', reason: 'KALLMOD_NATIVE=0' } });
+  let addon: KallmodNative | null = null;
+  let reason: string;
+  try {
+    const m = createRequire(import.meta.url)('@kallmod/native') as { native: KallmodNative | null; loadError: Error | null; loadedFrom: string | null };
+    addon = m.native;
+    reason = addon ? `${m.loadedFrom ?? '@kallmod/native'}` : `native addon not loaded: ${firstLine(m.loadError?.message ?? 'absent')}`;
+  } catch (e) {
+    reason = `native addon not installed: ${firstLine((e as Error).message)}`;
+  }
+  return (loaded = { addon, status: addon ? { path: 'native', reason } : { path: 'typescript', reason } });
+}
+
+function firstLine(s: string): string { return s.split('\n')[0]!; }
+
+/** Which path is in use, and why (for `kallmod sources`). */
+export function nativeStatus(): NativeStatus { return load().status; }
+
+/** The addon, or null for the TS path; throws the one-line error under KALLMOD_NATIVE=1. */
+export function nativeAddon(): KallmodNative | null {
+  const { addon, status } = load();
+  if (!addon && process.env['KALLMOD_NATIVE'] === '1') {
+    throw new KallmodError(`KALLMOD_NATIVE=1 but ${status.reason ?? 'the native addon is missing'}`);
+  }
+  return addon;
+}
+
+const nativeTables = new WeakMap<SymbolTable, NativeTable>();
+
+/** The addon's view of a table: over TableData's own typed arrays, made once per table. */
+export function nativeTable(table: SymbolTable): NativeTable | null {
+  const addon = nativeAddon();
+  if (!addon) return null;
+  let t = nativeTables.get(table);
+  if (!t) {
+    const d = table.d;
+    t = addon.createTable(d.keys, d.ksizes, d.flags, d.exactSizes, d.types);
+    nativeTables.set(table, t);
+  }
+  return t;
+}
+
+/** Batched address → symbol index (out[i] = table.lookupKey(keys[i])), native or TS. */
+export interface BatchLookup {
+  readonly path: 'native' | 'typescript';
+  lookupBatch(keys: Float64Array, out: Int32Array): void;
+}
+
+export function batchLookup(table: SymbolTable): BatchLookup {
+  const t = nativeTable(table);
+  if (t) return { path: 'native', lookupBatch: (keys, out) => t.lookupBatch(keys, out) };
+  return {
+    path: 'typescript',
+    lookupBatch(keys, out) {
+      for (let i = 0; i < keys.length; i++) out[i] = table.lookupKey(keys[i]!);
+    },
+  };
+}
+
+/**
+ * Every symbol's annotation for one objname mode, as UTF-8 blob + offsets (n + 1 entries):
+ * `table.annotation(i, mode)` stays the only source of the text.
+ */
+export function annotationBlob(table: SymbolTable, mode: ObjnameMode): { blob: Uint8Array; offsets: Uint32Array } {
+  const n = table.length;
+  const offsets = new Uint32Array(n + 1);
+  const parts: string[] = [];
+  let len = 0;
+  for (let i = 0; i < n; i++) {
+    const s = table.annotation(i, mode);
+    offsets[i] = len;
+    if (s) { parts.push(s); len += Buffer.byteLength(s, 'utf8'); }
+  }
+  offsets[n] = len;
+  const blob = Buffer.from(parts.join(''), 'utf8');
+  if (blob.length !== len) throw new Error('annotation blob: length mismatch');
+  return { blob, offsets };
+}
+
+/**
+ * A whole-chunk perf script text rewriter: the addon rewrites the lines it knows (kernel frames
+ * it resolves by address, lines nothing is added to) and hands every other run of lines to
+ * `fallback` — the TS scan, so its output stays the reference — in order. Null on the TS path.
+ */
+export interface ChunkRewriter {
+  chunk(buf: Buffer, firstLine: number): Buffer;
+}
+
+export function createPerfRewriter(
+  table: SymbolTable,
+  opts: { objname: ObjnameMode },
+  fallback: (lines: Buffer, firstLine: number) => Buffer,
+): ChunkRewriter | null {
+  const t = nativeTable(table);
+  if (!t) return null;
+  const { blob, offsets } = annotationBlob(table, opts.objname);
+  const rw = t.createPerfRewriter(blob, offsets);
+  const io = new Float64Array(4);
+  let out: Buffer = Buffer.allocUnsafeSlow(1 << 16);
+  return {
+    chunk(buf: Buffer, firstLine: number): Buffer {
+      // room for the chunk plus annotations; grows when a chunk adds more
+      if (out.length < buf.length + (buf.length >> 2) + 4096) out = Buffer.allocUnsafeSlow(buf.length + (buf.length >> 1) + 4096);
+      let w = 0;
+      let line = firstLine;
+      io[0] = 0;
+      for (;;) {
+        const from = io[0]!;
+        w += rw.rewriteInto(buf, out.subarray(w), io);
+        line += io[3]!;
+        const stop = io[2]!;
+        if (stop === 0) break;
+        if (stop === 1) {
+          const start = io[0]!, end = io[1]!;
+          const ts = fallback(buf.subarray(start, end), line);
+          if (w + ts.length > out.length) out = grow(out, w, ts.length + (buf.length - end) * 2);
+          ts.copy(out, w);
+          w += ts.length;
+          for (let p = buf.indexOf(10, start); p >= 0 && p < end; p = buf.indexOf(10, p + 1)) line++;
+          io[0] = end;
+        } else {
+          // out full: grow, or give up on a line that cannot fit even in an empty buffer
+          if (io[0] === from && w === 0 && out.length > 2 * buf.length + 65536) throw new Error('native perf rewrite: no progress');
+          out = grow(out, w, (buf.length - io[0]!) * 2 + 65536);
+        }
+      }
+      return Buffer.from(out.subarray(0, w));
+    },
+  };
+}
+
+function grow(b: Buffer, used: number, more: number): Buffer {
+  const nb = Buffer.allocUnsafeSlow(Math.max(b.length * 2, used + more));
+  b.copy(nb, 0, 0, used);
+  return nb;
+}
