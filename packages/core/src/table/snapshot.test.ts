@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { buildTable } from './build.js';
+import { decodeTable, encodeTable, TABLE_FORMAT } from './snapshot.js';
+import { SymbolTable } from './symbol-table.js';
+import { parseNmList } from '../sources/nm-list.js';
+import { keyFromHex } from '../address.js';
+
+// hand-written: a few kallsyms lines, one loadable module, one padding symbol
+const KS = `ffffffff81000000 T _text
+ffffffff81000000 T startup_64
+ffffffff81000060 T __pfx_init_once
+ffffffff81000070 t init_once
+ffffffff81000090 t init_once
+ffffffff810000c0 T end_of_text
+ffffffffc0010000 t init_once\t[udf]
+ffffffffc0010040 t udf_fill\t[udf]
+`;
+
+describe('snapshot', () => {
+  it('round-trips the table byte for byte and answers the same', () => {
+    const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(KS), 'k') });
+    const meta = { format: TABLE_FORMAT, kallmodVersion: 't', created: 'now', sources: [], warnings: [{ source: 'k', message: 'w' }] };
+    const buf = encodeTable(table.d, meta, [{ role: 'kallsyms', path: '/proc/kallsyms', data: Buffer.from(KS) }]);
+    const dec = decodeTable(buf);
+    const t2 = new SymbolTable(dec.data);
+    expect(dec.meta.warnings).toEqual(meta.warnings);
+    expect(dec.files[0]!.path).toBe('/proc/kallsyms');
+    expect(encodeTable(t2.d, meta, [])).toEqual(encodeTable(table.d, meta, []));
+    for (const q of ['ffffffff81000065', 'ffffffff81000075', 'ffffffffc0010044']) {
+      expect(t2.resolveKey(keyFromHex(q))).toEqual(table.resolveKey(keyFromHex(q)));
+    }
+    expect(t2.resolveName({ name: 'init_once' }).candidates.length).toBe(3);
+    expect(t2.resolveName({ name: 'init_once', module: 'udf' }).address).toBe('0xffffffffc0010000');
+  });
+  it('refuses what is not a snapshot, or a truncated one, in one line', () => {
+    expect(() => decodeTable(Buffer.from('hello world, not a snapshot'), 'f')).toThrow(/^f: not a kallmod snapshot/);
+    const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(KS), 'k') });
+    const buf = encodeTable(table.d, { format: TABLE_FORMAT, kallmodVersion: 't', created: '', sources: [], warnings: [] });
+    expect(() => decodeTable(buf.subarray(0, buf.length - 40), 'f')).toThrow(/truncated/);
+  });
+});
+
+describe('table from kallsyms alone', () => {
+  const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(KS), 'k') });
+  it('infers kallsyms sizes per block (core kernel, each module)', () => {
+    const r = table.resolveKey(keyFromHex('ffffffff81000075'));
+    expect(r.name).toBe('init_once');
+    expect(r.kallsymsSize).toBe(0x20);
+    expect(r.sizeInferred).toBe(true);
+    expect(table.resolveKey(keyFromHex('ffffffffc0010000')).kallsymsSize).toBe(0x40);
+  });
+  it('prefers the first alias kallsyms lists, and knows padding', () => {
+    expect(table.resolveKey(keyFromHex('ffffffff81000000')).name).toBe('_text');
+    expect(table.resolveKey(keyFromHex('ffffffff81000068')).paddingOf).toBe('init_once');
+  });
+  it('marks a loadable module as not built in', () => {
+    const r = table.resolveName({ name: 'udf_fill' });
+    expect(r.modules).toEqual(['udf']);
+    expect(r.builtin).toBe(false);
+  });
+  it('shows {obj} only when name+module is shared, and says ambiguous otherwise', () => {
+    const i = table.lookupKey(keyFromHex('ffffffffc0010000'));
+    expect(table.annotation(i, 'ambiguous')).toBe(' [udf]');
+    expect(table.annotationOf(table.resolveName({ name: 'init_once' }), 'ambiguous')).toBe(' {??|?|[udf]?}'); // '?': objname unknown (kallsyms alone)
+  });
+});
