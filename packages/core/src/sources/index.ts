@@ -92,6 +92,15 @@ export function hasExplicitSources(o: SourceOptions): boolean {
   return Object.keys(o).some((k) => k !== 'kaslrOffset');
 }
 
+/** nm's type letter for an ELF symbol (what System.map would say), for vmlinux-only tables. */
+function nmLetter(type: string, bind: string, section: string): number {
+  const text = section.startsWith('.text') || section.endsWith('.text') || section.startsWith('.init.text') || section.startsWith('.noinstr');
+  let c = text ? 't' : section.startsWith('.rodata') ? 'r' : section.startsWith('.bss') ? 'b' : 'd';
+  if (type === 'object' && text) c = 'd';
+  if (bind === 'weak') c = text ? 'w' : 'v';
+  return (bind === 'local' ? c : c.toUpperCase()).charCodeAt(0);
+}
+
 /** What one file contributed: for `kallmod sources`. */
 export interface LoadedSource { role: string; path: string; origin: 'explicit' | 'running-kernel'; detail?: string }
 
@@ -169,7 +178,8 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
     parsed.vmlinux = attempt('vmlinux', p, () => {
       const elf = openElfAny(p);
       try {
-        const symbols = elf.symbols().filter((s) => s.type === 'func' || s.type === 'object' || s.type === 'notype').map((s) => ({ name: s.name, value: s.value, size: s.size, type: s.type }));
+        const symbols = elf.symbols().filter((s) => s.type === 'func' || s.type === 'object' || s.type === 'notype').filter((s) => s.name !== '' && s.section !== null)
+          .map((s) => ({ name: s.name, value: s.value, size: s.size, type: s.type, letter: nmLetter(s.type, s.bind, s.section!) }));
         if (!elf.hasDwarf()) warn({ source: p, message: 'no DWARF: objnames will not come from this file' });
         return { path: p, symbols, cuRanges: elf.hasDwarf() ? elf.cuRanges() : [] };
       } finally { elf.close(); }
@@ -185,8 +195,8 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
     loaded.push({ role: 'modules-dir', path: o.modulesDir.join(','), origin });
   }
   if (o.kaslrOffset !== undefined) parsed.kaslrOffset = o.kaslrOffset;
-  if (!parsed.kallsyms && !parsed.kallmodsyms && !parsed.systemMap) {
-    throw new KallmodError('no symbol list: give --kallsyms, --kallmodsyms, --system-map or --snapshot (or run where /proc/kallsyms is readable)', { exitCode: 2 });
+  if (!parsed.kallsyms && !parsed.kallmodsyms && !parsed.systemMap && !parsed.vmlinux) {
+    throw new KallmodError('no symbol list: give --kallsyms, --kallmodsyms, --system-map, --vmlinux or --snapshot (or run where /proc/kallsyms is readable)', { exitCode: 2 });
   }
   return { parsed, loaded };
 }

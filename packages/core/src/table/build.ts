@@ -27,7 +27,7 @@ export interface ParsedSources {
   builtinNames?: Set<string>;
   orderNames?: Set<string>;
   linkerMap?: { paths: string[]; map: LinkerMap };
-  vmlinux?: { path: string; symbols: { name: string; value: number; size: number; type: string }[]; cuRanges: CuRange[] };
+  vmlinux?: { path: string; symbols: { name: string; value: number; size: number; type: string; letter: number }[]; cuRanges: CuRange[] };
   /** Loadable modules' objects (.ko DWARF), opened lazily by module name. */
   moduleObjects?: ModuleObjects;
   /** Explicit KASLR offset when no runtime list gives it. */
@@ -143,6 +143,11 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
     const keys = off ? s.keys.map((k) => (k === 0 ? 0 : k + off)) : s.keys;
     base = { label: 'system-map', keys, types: s.types, names: s.names, modAt: noModules };
     if (src.kallsyms?.addressesHidden) warn(src.kallsyms.path, 'addresses are hidden (kptr_restrict or no CAP_SYSLOG): using System.map addresses' + (off ? ' moved by --kaslr-offset' : ' as linked; pass --kaslr-offset if this boot is KASLR-shifted'));
+  } else if (src.vmlinux && !src.kallsyms) {
+    // an unstripped vmlinux alone (a distro's -dbg package): its symtab is the System.map
+    const v = src.vmlinux.symbols.filter((x) => x.value !== 0);
+    const off = src.kaslrOffset ?? 0;
+    base = { label: 'vmlinux', keys: Float64Array.from(v, (x) => x.value + off), types: Uint8Array.from(v, (x) => x.letter), names: NameStore.fromArray(v.map((x) => x.name)), modAt: noModules };
   } else if (src.kallsyms) {
     // names and modules only: keep them so name lookups still work, but say so
     const k = src.kallsyms;
@@ -235,17 +240,15 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
 
   // 4. KASLR slide between link-time sources and the runtime list
   let slide: SlideResult | null = null;
-  const linkTime = src.systemMap ?? (src.vmlinux ? null : null);
-  if (base.label !== 'system-map' && (src.systemMap || src.vmlinux)) {
+  if (base.label !== 'system-map' && base.label !== 'vmlinux' && (src.systemMap || src.vmlinux)) {
     const ref = src.systemMap
       ? { label: src.systemMap.path, keys: src.systemMap.keys, names: src.systemMap.names, types: src.systemMap.types }
-      : { label: src.vmlinux!.path, keys: Float64Array.from(src.vmlinux!.symbols.map((s) => s.value)), names: NameStore.fromArray(src.vmlinux!.symbols.map((s) => s.name)), types: new Uint8Array(src.vmlinux!.symbols.map((s) => (s.type === 'func' ? 116 : 100))) };
+      : { label: src.vmlinux!.path, keys: Float64Array.from(src.vmlinux!.symbols.map((s) => s.value)), names: NameStore.fromArray(src.vmlinux!.symbols.map((s) => s.name)), types: Uint8Array.from(src.vmlinux!.symbols, (s) => s.letter) };
     slide = computeSlide({ label: base.label, keys, names, isCore, types }, ref);
     for (const w of slide.warnings) warn(w.source, w.message);
-  } else if (base.label === 'system-map') {
+  } else if (base.label === 'system-map' || base.label === 'vmlinux') {
     slide = { slide: src.kaslrOffset ?? 0, consistent: true, anchors: [], matchRate: 1, warnings: [] };
   }
-  void linkTime;
   const linkOk = slide !== null && slide.consistent;
   const slideV = slide?.slide ?? 0;
 
