@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import {
-  KallmodError, loadTable, sourceOptionsFromFlags, SOURCE_FLAGS, SOURCE_FLAGS_HELP,
-  type LoadedTable, type ObjnameMode, type Warning,
-} from '@kallmod/core';
-import type { FlagSpec, FlagValues } from '@kallmod/core';
+// subpath imports: the lookup path must not load every transformer helper (start-up budget)
+import { KallmodError, type Warning } from '@kallmod/core/errors';
+import { loadTable, type LoadedTable } from '@kallmod/core/load';
+import { sourceOptionsFromFlags, SOURCE_FLAGS, SOURCE_FLAGS_HELP } from '@kallmod/core/sources/index';
+import type { FlagSpec, FlagValues, ObjnameMode } from '@kallmod/core';
 
 export const COMMON_FLAGS = {
   ...SOURCE_FLAGS,

@@ -1,4 +1,4 @@
-import { KallmodError } from '@kallmod/core';
+import { KallmodError } from '@kallmod/core/errors';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   perf: { summary: 'annotate `perf script` text (stdin or FILE)', load: () => transformer('@kallmod/perf-script/command') },

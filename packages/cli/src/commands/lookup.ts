@@ -1,4 +1,6 @@
-import { keyFromHex, SymbolTable, type Resolution } from '@kallmod/core';
+import { keyFromHex } from '@kallmod/core/address';
+import { SymbolTable } from '@kallmod/core/table/symbol-table';
+import type { Resolution } from '@kallmod/core';
 import { createInterface } from 'node:readline';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
 

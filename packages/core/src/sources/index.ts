@@ -12,10 +12,15 @@ import { parseNmList } from './nm-list.js';
 import { parseBuiltinRanges } from './builtin-ranges.js';
 import { parseBuiltinModinfo, parseModulesList } from './modules-list.js';
 import { parseModuleSections, parseProcModules, type SectionBases } from './proc-modules.js';
-import { parseKallmodsyms } from './kallmodsyms.js';
-import { parseLinkerMaps } from './linker-map.js';
-import { openElfAny } from './elf/index.js';
-import { ModuleObjects } from './module-objects.js';
+import { createRequire } from 'node:module';
+
+// Parsers that most runs never need are loaded on first use (start-up budget: a lookup on
+// kallsyms alone must not pay for the ELF/DWARF reader). Node >= 20.19 requires ESM synchronously.
+const lazy = createRequire(import.meta.url);
+const kallmodsymsParser = () => lazy('./kallmodsyms.js') as typeof import('./kallmodsyms.js');
+const linkerMapParser = () => lazy('./linker-map.js') as typeof import('./linker-map.js');
+const elfReader = () => lazy('./elf/index.js') as typeof import('./elf/index.js');
+const moduleObjects = () => lazy('./module-objects.js') as typeof import('./module-objects.js');
 import type { ParsedSources } from '../table/build.js';
 
 export interface SourceOptions {
@@ -158,7 +163,7 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
       return undefined;
     }
   };
-  if (o.kallmodsyms) parsed.kallmodsyms = attempt('kallmodsyms', o.kallmodsyms, () => ({ ...parseKallmodsyms(readSourceFile(o.kallmodsyms!), o.kallmodsyms!, warn), path: o.kallmodsyms! }));
+  if (o.kallmodsyms) parsed.kallmodsyms = attempt('kallmodsyms', o.kallmodsyms, () => ({ ...kallmodsymsParser().parseKallmodsyms(readSourceFile(o.kallmodsyms!), o.kallmodsyms!, warn), path: o.kallmodsyms! }));
   if (o.kallsyms) parsed.kallsyms = attempt('kallsyms', o.kallsyms, () => parseNmList(readSourceFile(o.kallsyms!), o.kallsyms!, warn));
   if (o.systemMap) parsed.systemMap = attempt('system-map', o.systemMap, () => parseNmList(readSourceFile(o.systemMap!), o.systemMap!, warn));
   if (o.ranges) { const p = o.ranges; const r = attempt('ranges', p, () => parseBuiltinRanges(readSourceFile(p), p, warn)); if (r) parsed.ranges = { path: p, sections: r }; }
@@ -170,13 +175,13 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
   if (o.order) parsed.orderNames = attempt('modules-order', o.order, () => parseModulesList(readSourceFile(o.order!)).names);
   if (o.linkerMap?.length) {
     const files = o.linkerMap.map((p) => ({ path: p, data: readSourceFile(p) }));
-    const map = attempt('linker-map', o.linkerMap.join(','), () => parseLinkerMaps(files, warn));
+    const map = attempt('linker-map', o.linkerMap.join(','), () => linkerMapParser().parseLinkerMaps(files, warn));
     if (map) parsed.linkerMap = { paths: o.linkerMap, map };
   }
   if (o.vmlinux) {
     const p = o.vmlinux;
     parsed.vmlinux = attempt('vmlinux', p, () => {
-      const elf = openElfAny(p);
+      const elf = elfReader().openElfAny(p);
       try {
         const symbols = elf.symbols().filter((s) => s.type === 'func' || s.type === 'object' || s.type === 'notype').filter((s) => s.name !== '' && s.section !== null)
           .map((s) => ({ name: s.name, value: s.value, size: s.size, type: s.type, letter: nmLetter(s.type, s.bind, s.section!) }));
@@ -191,7 +196,7 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
   if (o.procModules) attempt('proc-modules', o.procModules, () => parseProcModules(readSourceFile(o.procModules!), o.procModules!, warn));
   if (o.modulesDir?.length) {
     for (const d of o.modulesDir) if (!existsSync(d)) { if (explicit) throw new KallmodError('no such directory', { file: d }); }
-    parsed.moduleObjects = new ModuleObjects(o.modulesDir.filter(existsSync), sections);
+    parsed.moduleObjects = new (moduleObjects().ModuleObjects)(o.modulesDir.filter(existsSync), sections);
     loaded.push({ role: 'modules-dir', path: o.modulesDir.join(','), origin });
   }
   if (o.kaslrOffset !== undefined) parsed.kaslrOffset = o.kaslrOffset;
