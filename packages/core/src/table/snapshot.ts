@@ -6,7 +6,7 @@
  * Layout: "KALLMOD\0" | u32 LE header length | header JSON | pad to 8 | blobs.
  * Each blob is named in header.blobs with its byte offset (relative to the blob area) and length.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { KallmodError } from '../errors.js';
 import { SymbolTable, type TableData } from './symbol-table.js';
@@ -74,7 +74,7 @@ function splitStrings(b: Buffer): string[] {
 }
 
 /** Decode; typed arrays are views on `buf` when aligned (no copy). */
-export function decodeTable(buf: Uint8Array, path = '(snapshot)'): { data: TableData; meta: SnapshotMeta; files: { role: string; path: string; data: Buffer }[] } {
+export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFiles?: boolean } = {}): { data: TableData; meta: SnapshotMeta; files: { role: string; path: string; data: Buffer }[] } {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (b.length < 12 || b.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new KallmodError('not a kallmod snapshot (bad magic)', { file: path });
   const hlen = b.readUInt32LE(8);
@@ -110,7 +110,7 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)'): { data: Table
     provenance: splitStrings(get('provenance')),
   };
   if (data.modSets.length === 0) data.modSets.push([]);
-  const files = header.blobs.filter((r) => r.kind === 'file').map((r) => {
+  const files = opt.withFiles === false ? [] : header.blobs.filter((r) => r.kind === 'file').map((r) => {
     const [, role, ...p] = r.name.split(':');
     return { role: role!, path: p.join(':'), data: blob(r) };
   });
@@ -122,8 +122,27 @@ export function writeSnapshot(path: string, table: SymbolTable, meta: SnapshotMe
 }
 
 export function readSnapshot(path: string): { table: SymbolTable; meta: SnapshotMeta } {
-  let buf: Buffer;
-  try { buf = readFileSync(path); } catch (e) { throw new KallmodError(`cannot read snapshot: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path }); }
-  const { data, meta } = decodeTable(buf, path);
-  return { table: new SymbolTable(data), meta };
+  // read only the header and the table: the embedded source files (at the end) are for
+  // provenance and re-capture, not needed to annotate
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch (e) { throw new KallmodError(`cannot read snapshot: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path }); }
+  try {
+    const head = Buffer.alloc(12);
+    if (readSync(fd, head, 0, 12, 0) < 12 || head.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new KallmodError('not a kallmod snapshot (bad magic)', { file: path });
+    const hlen = head.readUInt32LE(8);
+    const hbuf = Buffer.alloc(hlen);
+    if (readSync(fd, hbuf, 0, hlen, 12) < hlen) throw new KallmodError('truncated snapshot', { file: path });
+    let header: Header;
+    try { header = JSON.parse(hbuf.toString('utf8')) as Header; } catch { throw new KallmodError('corrupt snapshot header', { file: path }); }
+    const tableEnd = Math.max(0, ...header.blobs.filter((b) => b.kind !== 'file').map((b) => b.offset + b.length));
+    const total = pad8(12 + hlen) + tableEnd;
+    const buf = Buffer.allocUnsafe(total);
+    head.copy(buf, 0); hbuf.copy(buf, 12);
+    const want = total - 12 - hlen;
+    if (readSync(fd, buf, 12 + hlen, want, 12 + hlen) < want) throw new KallmodError('truncated snapshot', { file: path });
+    const { data, meta } = decodeTable(buf, path, { withFiles: false });
+    return { table: new SymbolTable(data), meta };
+  } finally {
+    closeSync(fd);
+  }
 }
