@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { existsSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { annotationBlob, nativeStatus, nativeTable } from './native.js';
+import { countLines, nativeStatus, nativeTable } from './native.js';
 import { KERNEL_BASE, keyFromHex } from './address.js';
 import { SymbolTable, F_EXACT_SIZE, type TableData } from './table/symbol-table.js';
 import { loadTable } from './load.js';
@@ -97,9 +97,12 @@ describe.skipIf(why !== null)('native lookupBatch = SymbolTable.lookupKey', () =
     compare(table, Float64Array.from(q));
   }, 60000);
 
-  it('annotation blob holds table.annotation(i, mode) for every symbol', () => {
-    if (!existsSync(kallsyms)) return;
-    const { table } = loadTable({ kallsyms }, () => {});
+  it('countLines = the number of newlines', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 7 }), (b, skip) => {
+      const v = b.subarray(Math.min(skip, b.length));
+      expect(countLines(v)).toBe(v.filter((x) => x === 10).length);
+    }), { numRuns: 1000 });
+  });
     for (const mode of ['always', 'ambiguous', 'never'] as const) {
       const { blob, offsets } = annotationBlob(table, mode);
       const text = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);

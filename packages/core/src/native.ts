@@ -18,13 +18,15 @@ import type { ObjnameMode } from './types.js';
 export interface NativeTable {
   lookupBatch(keys: Float64Array, out: Int32Array): void;
   lookup(key: number): number;
-  createPerfRewriter(annBlob: Uint8Array, annOffsets: Uint32Array): NativePerfRewriter;
+  createPerfRewriter(): NativePerfRewriter;
 }
 export interface NativePerfRewriter {
   rewriteInto(chunk: Uint8Array, out: Uint8Array, io?: Float64Array): number;
+  setAnnotation(i: number, text: Uint8Array): void;
 }
 interface KallmodNative {
   createTable(keys: Float64Array, ksizes: Float64Array, flags: Uint8Array, exactSizes: Float64Array, types: Uint8Array): NativeTable;
+  countLines(buf: Uint8Array): number;
 }
 
 export interface NativeStatus {
@@ -65,6 +67,15 @@ export function nativeAddon(): KallmodNative | null {
   return addon;
 }
 
+/** Number of "\n" in buf: native when loaded (about 10× indexOf), else an indexOf loop. */
+export function countLines(buf: Uint8Array): number {
+  const addon = load().addon;
+  if (addon) return addon.countLines(buf);
+  let n = 0;
+  for (let p = buf.indexOf(10); p >= 0; p = buf.indexOf(10, p + 1)) n++;
+  return n;
+}
+
 const nativeTables = new WeakMap<SymbolTable, NativeTable>();
 
 /** The addon's view of a table: over TableData's own typed arrays, made once per table. */
@@ -98,26 +109,6 @@ export function batchLookup(table: SymbolTable): BatchLookup {
 }
 
 /**
- * Every symbol's annotation for one objname mode, as UTF-8 blob + offsets (n + 1 entries):
- * `table.annotation(i, mode)` stays the only source of the text.
- */
-export function annotationBlob(table: SymbolTable, mode: ObjnameMode): { blob: Uint8Array; offsets: Uint32Array } {
-  const n = table.length;
-  const offsets = new Uint32Array(n + 1);
-  const parts: string[] = [];
-  let len = 0;
-  for (let i = 0; i < n; i++) {
-    const s = table.annotation(i, mode);
-    offsets[i] = len;
-    if (s) { parts.push(s); len += Buffer.byteLength(s, 'utf8'); }
-  }
-  offsets[n] = len;
-  const blob = Buffer.from(parts.join(''), 'utf8');
-  if (blob.length !== len) throw new Error('annotation blob: length mismatch');
-  return { blob, offsets };
-}
-
-/**
  * A whole-chunk perf script text rewriter: the addon rewrites the lines it knows (kernel frames
  * it resolves by address, lines nothing is added to) and hands every other run of lines to
  * `fallback` — the TS scan, so its output stays the reference — in order. Null on the TS path.
@@ -133,8 +124,7 @@ export function createPerfRewriter(
 ): ChunkRewriter | null {
   const t = nativeTable(table);
   if (!t) return null;
-  const { blob, offsets } = annotationBlob(table, opts.objname);
-  const rw = t.createPerfRewriter(blob, offsets);
+  const rw = t.createPerfRewriter();
   const io = new Float64Array(4);
   let out: Buffer = Buffer.allocUnsafeSlow(1 << 16);
   return {
@@ -150,7 +140,10 @@ export function createPerfRewriter(
         line += io[3]!;
         const stop = io[2]!;
         if (stop === 0) break;
-        if (stop === 1) {
+        if (stop === 3) {
+          // first time this symbol is met: its text comes from the one source of truth
+          rw.setAnnotation(io[1]!, Buffer.from(table.annotation(io[1]!, opts.objname), 'utf8'));
+        } else if (stop === 1) {
           const start = io[0]!, end = io[1]!;
           const ts = fallback(buf.subarray(start, end), line);
           if (w + ts.length > out.length) out = grow(out, w, ts.length + (buf.length - end) * 2);

@@ -55,9 +55,16 @@ export function applyWrites(writes: PlannedWrite[]): void {
     throw new KallmodError('--apply writes to tracefs and needs root (use --dry-run to see what it would write)', { exitCode: 1 });
   }
   for (const w of writes) {
+    if (!existsSync(w.path)) {
+      const why = w.path.endsWith('/kprobe_events') ? 'kernel built without CONFIG_KPROBE_EVENTS?' : w.path.endsWith('/enable') ? 'the event was not created?' : 'not in this tracefs';
+      throw new KallmodError(`no such file (${why})`, { file: w.path, exitCode: 1 });
+    }
     let fd: number;
     try { fd = openSync(w.path, 'a'); } catch (e) {
-      throw new KallmodError(`cannot open for writing: ${errText(e)}`, { file: w.path, exitCode: 1 });
+      const c = (e as NodeJS.ErrnoException).code;
+      const hint = c === 'ENOENT' && w.path.endsWith('/kprobe_events') ? ' (kernel built without CONFIG_KPROBE_EVENTS?)'
+        : c === 'ENOENT' && w.path.endsWith('/enable') ? ' (the event was not created?)' : '';
+      throw new KallmodError(`cannot open for writing: ${errText(e)}${hint}`, { file: w.path, exitCode: 1 });
     }
     try { writeSync(fd, w.text + '\n'); } catch (e) {
       const c = (e as NodeJS.ErrnoException).code;

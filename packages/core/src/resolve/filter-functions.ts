@@ -9,9 +9,12 @@
  * largest symbol address ≤ patch address, same module, within the symbol). Without them the
  * duplicates of one name are matched by order: the core kernel's records are sorted by address
  * and so are each module's, so the n-th line of a (name, module) is the n-th such function by
- * address — only when the counts agree. Anything else is refused.
+ * address — when the counts agree. When they do not (a copy without a record), a line is still
+ * placed when the lines of the nearest names unique in both (file and table) around it bracket
+ * exactly one function of that name: the records are sorted, so it can be no other.
+ * Anything else is refused.
  */
-import { keyFromHex } from '../address.js';
+import { keyFromHex, keyToHex } from '../address.js';
 import { KallmodError } from '../errors.js';
 import { F_DYNAMIC, F_LOADABLE, F_PADDING, type SymbolTable } from '../table/symbol-table.js';
 
@@ -56,7 +59,7 @@ export function parseFilterFunctions(buf: Buffer | string, path: string): Filter
 }
 
 export type FtraceIndex =
-  | { ok: true; index: number; by: 'addrs' | 'order'; detail: string }
+  | { ok: true; index: number; by: 'addrs' | 'order' | 'neighbours'; detail: string }
   | { ok: false; reason: string };
 
 /** The module tag ftrace prints for symbol i: its loadable module, or none (core, built-in). */
@@ -105,7 +108,7 @@ export function ftraceIndex(t: SymbolTable, ff: FilterFunctions, i: number): Ftr
       const j = t.floorIndex(p);
       return j >= 0 && t.d.keys[j] === key;
     });
-    if (hits.length === 1) return { ok: true, index: hits[0]! + 1, by: 'addrs', detail: `patch site 0x${ff.addrs[hits[0]!]!.toString(16)}` };
+    if (hits.length === 1) return { ok: true, index: hits[0]! + 1, by: 'addrs', detail: `patch site ${keyToHex(ff.addrs[hits[0]!]!)}` };
     if (hits.length === 0) {
       // a line of this name inside another function of this table: same boot, this copy is not traceable
       const anyInside = lines.some((n) => { const j = t.lookupKey(ff.addrs[n]!); return j >= 0 && t.name(j) === name; });
@@ -119,8 +122,45 @@ export function ftraceIndex(t: SymbolTable, ff: FilterFunctions, i: number): Ftr
   const rank = fns.findIndex((j) => t.d.keys[j] === key);
   if (rank < 0) return { ok: false, reason: `this '${shown}' is init text (freed after boot, never in ${ff.path})` };
   if (fns.length !== lines.length) {
+    // by neighbours: the line whose bracket of unique lines holds this function and no other copy
+    const anchors = anchorsOf(t, ff);
+    const mine = lines.filter((n) => {
+      const [lo, hi] = bracket(ff, anchors, n);
+      const inside = fns.filter((j) => t.d.keys[j]! > lo && t.d.keys[j]! < hi);
+      return inside.length === 1 && inside[0] === fns[rank];
+    });
+    if (mine.length === 1) return { ok: true, index: mine[0]! + 1, by: 'neighbours', detail: `${lines.length} line(s) for ${fns.length} functions of that name; the only one between its neighbouring unique functions` };
     return { ok: false, reason: `${lines.length} line(s) '${shown}' in ${ff.path} but ${fns.length} function(s) of that name in the symbol table: cannot tell which line is this one (give available_filter_functions_addrs)` };
   }
   const detail = lines.length === 1 ? 'only line of that name' : `duplicate ${rank + 1} of ${lines.length} by address`;
   return { ok: true, index: lines[rank]! + 1, by: 'order', detail };
+}
+
+const anchorCache = new WeakMap<FilterFunctions, WeakMap<SymbolTable, Map<number, number>>>();
+
+/** Lines whose (name, module) occurs once in the file and is one function of the table: line → its key. */
+export function anchorsOf(t: SymbolTable, ff: FilterFunctions): Map<number, number> {
+  let byTable = anchorCache.get(ff);
+  if (!byTable) anchorCache.set(ff, (byTable = new WeakMap()));
+  let out = byTable.get(t);
+  if (out) return out;
+  out = new Map();
+  for (const [k, lines] of ff.byName) {
+    if (lines.length !== 1) continue;
+    const z = k.indexOf('\0');
+    const fns = functionsFor(t, k.slice(0, z), k.slice(z + 1) || null);
+    if (fns.length === 1) out.set(lines[0]!, t.d.keys[fns[0]!]!);
+  }
+  byTable.set(t, out);
+  return out;
+}
+
+/** Keys of the nearest anchor lines before and after line n with the same module tag. */
+function bracket(ff: FilterFunctions, anchors: Map<number, number>, n: number): [number, number] {
+  const tag = ff.modules[n];
+  let p = n - 1;
+  while (p >= 0 && !(anchors.has(p) && ff.modules[p] === tag)) p--;
+  let q = n + 1;
+  while (q < ff.names.length && !(anchors.has(q) && ff.modules[q] === tag)) q++;
+  return [p >= 0 ? anchors.get(p)! : -Infinity, q < ff.names.length ? anchors.get(q)! : Infinity];
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { keyFromHex } from '../address.js';
 import { F_LOADABLE, F_PADDING, SymbolTable, type TableData } from '../table/symbol-table.js';
@@ -10,7 +10,10 @@ import { matchQuery, objnameMatches } from './match.js';
 import { ftraceIndex, parseFilterFunctions } from './filter-functions.js';
 import { bpftraceSpec, eventName, MAX_EVENT_NAME } from './outputs.js';
 import { resolveQueryText, uniqueQueryFor } from './resolve.js';
-import { describeWrite, instanceDir } from './apply.js';
+import { applyWrites, describeWrite, instanceDir } from './apply.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const FIX = fileURLToPath(new URL('../../../../fixtures/resolve/', import.meta.url));
 
@@ -102,7 +105,7 @@ describe('matching', () => {
   });
   it('the suggested query of each candidate resolves to it', () => {
     for (const name of ['init_once', 'event_show', 'mod_show', 'notraced']) {
-      for (const i of t.indicesByName(name)) expect(idx(uniqueQueryFor(t, i))).toBe(i);
+      for (const i of t.indicesByName(name)) expect(idx(uniqueQueryFor(t, i)!)).toBe(i);
     }
   });
 });
@@ -114,13 +117,20 @@ describe('ftrace index', () => {
     expect(ftraceIndex(t, plain, idx('event_show {intel/core.o}'))).toMatchObject({ ok: true, index: 5 });
     expect(ftraceIndex(t, plain, idx('init_once [fat]'))).toMatchObject({ ok: true, index: 4 });
     expect(ftraceIndex(t, plain, idx('unique_fn'))).toMatchObject({ ok: true, index: 6 });
-    expect(ftraceIndex(t, plain, idx('init_once [udf]'))).toMatchObject({ ok: true, index: 8 });
-    expect(ftraceIndex(t, plain, idx('mod_show [isofs]'))).toMatchObject({ ok: true, index: 11 });
+    expect(ftraceIndex(t, plain, idx('tail_fn'))).toMatchObject({ ok: true, index: 7 });
+    expect(ftraceIndex(t, plain, idx('init_once [udf]'))).toMatchObject({ ok: true, index: 9 });
+    expect(ftraceIndex(t, plain, idx('mod_show [isofs]'))).toMatchObject({ ok: true, index: 12 });
+  });
+  it('by the neighbouring unique lines when one copy has no line', () => {
+    expect(ftraceIndex(t, plain, idx('notraced {b.o}'))).toMatchObject({ ok: true, index: 8, by: 'neighbours' });
   });
   it('refuses when it cannot be sure', () => {
-    const r = ftraceIndex(t, plain, idx('notraced {b.o}'));
+    const r = ftraceIndex(t, plain, idx('notraced {a.o}'));
     expect(r.ok).toBe(false);
     expect(!r.ok && r.reason).toMatch(/1 line.*2 function/);
+    // without tail_fn between the copies nothing tells them apart
+    const noTail = parseFilterFunctions(readFileSync(FIX + 'available_filter_functions', 'latin1').replace('tail_fn\n', ''), 'no-tail');
+    expect(ftraceIndex(t, noTail, idx('notraced {b.o}'))).toMatchObject({ ok: false });
     expect(ftraceIndex(t, plain, idx('init_once {init/main.o}'))).toMatchObject({ ok: false, reason: expect.stringMatching(/init text/) });
     expect(ftraceIndex(t, plain, idx('cleanup_module'))).toMatchObject({ ok: false, reason: expect.stringMatching(/not in/) });
     const a = resolveQueryText(t, 'notraced {a.o}', { ftraceIndex: true, filterFunctions: () => plain });
@@ -128,10 +138,10 @@ describe('ftrace index', () => {
   });
   it('through patch-site addresses when available', () => {
     expect(addrs.hasAddrs).toBe(true);
-    expect(ftraceIndex(t, addrs, idx('notraced {b.o}'))).toMatchObject({ ok: true, index: 7, by: 'addrs' });
+    expect(ftraceIndex(t, addrs, idx('notraced {b.o}'))).toMatchObject({ ok: true, index: 8, by: 'addrs' });
     expect(ftraceIndex(t, addrs, idx('notraced {a.o}'))).toMatchObject({ ok: false, reason: expect.stringMatching(/not traceable/) });
     expect(ftraceIndex(t, addrs, idx('event_show {amd/core.o}'))).toMatchObject({ ok: true, index: 3 });
-    expect(ftraceIndex(t, addrs, idx('mod_show [udf]'))).toMatchObject({ ok: true, index: 9 });
+    expect(ftraceIndex(t, addrs, idx('mod_show [udf]'))).toMatchObject({ ok: true, index: 10 });
     // a list saved from another boot (every address shifted) is refused, not guessed
     const other = parseFilterFunctions(readFileSync(FIX + 'available_filter_functions_addrs', 'latin1').replace(/^ffffffff81/gm, 'ffffffff91'), 'other');
     expect(ftraceIndex(t, other, idx('event_show {amd/core.o}'))).toMatchObject({ ok: false, reason: expect.stringMatching(/another boot/) });
@@ -180,5 +190,20 @@ describe('output forms', () => {
     expect(instanceDir('/sys/kernel/tracing', 'x')).toBe('/sys/kernel/tracing/instances/x');
     expect(() => instanceDir('/t', '../x')).toThrow(KallmodError);
     expect(describeWrite({ path: '/t/set_ftrace_filter', text: '12', why: 'q' })).toBe("echo '12' >> /t/set_ftrace_filter    # q");
+  });
+  it('apply appends each write (root), or says root is needed', () => {
+    const d = mkdtempSync(join(tmpdir(), 'kallmod-apply-'));
+    try {
+      const f = join(d, 'set_ftrace_filter');
+      writeFileSync(f, '');
+      const w = [{ path: f, text: '12', why: 'a' }, { path: f, text: '34', why: 'b' }];
+      if (process.getuid?.() === 0) {
+        applyWrites(w);
+        expect(readFileSync(f, 'utf8')).toBe('12\n34\n');
+        expect(() => applyWrites([{ path: join(d, 'kprobe_events'), text: 'p:a/b 0x1', why: '' }].map((x) => ({ ...x, path: join(d, 'no/kprobe_events') })))).toThrow(/CONFIG_KPROBE_EVENTS/);
+      } else {
+        expect(() => applyWrites(w)).toThrow(/needs root/);
+      }
+    } finally { rmSync(d, { recursive: true, force: true }); }
   });
 });

@@ -26,7 +26,8 @@ export interface ResolveOptions {
   filterFunctions?: () => FilterFunctions;
 }
 
-export type CandidateJson = SymbolJson & { query: string };
+/** A candidate, with the shortest query that names it alone (null: nothing tells it apart). */
+export type CandidateJson = SymbolJson & { query: string | null };
 
 export interface ResolveAnswer {
   query: string;
@@ -55,8 +56,8 @@ export interface ResolveAnswer {
   candidates?: CandidateJson[];
 }
 
-/** Shortest query in kallmod's notation that names symbol i alone (short objname, else the full path). */
-export function uniqueQueryFor(t: SymbolTable, i: number): string {
+/** Shortest query in kallmod's notation that names symbol i alone (short objname, else the full path), or null. */
+export function uniqueQueryFor(t: SymbolTable, i: number): string | null {
   const name = t.name(i);
   const mods = t.modules(i);
   const short = t.objnameShort(i);
@@ -68,7 +69,7 @@ export function uniqueQueryFor(t: SymbolTable, i: number): string {
     const m = matchQuery(t, parseResolveQuery(q));
     if (m.indices.length === 1 && t.d.keys[m.indices[0]!] === key) return q;
   }
-  return tries[tries.length - 1]!;
+  return null;
 }
 
 export function candidateJson(t: SymbolTable, i: number): CandidateJson {

@@ -193,7 +193,7 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
   let sections: SectionBases | undefined;
   if (o.moduleSections) sections = attempt('module-sections', o.moduleSections, () => parseModuleSections(readSourceFile(o.moduleSections!), o.moduleSections!, warn));
   else if (origin === 'running-kernel') sections = readSysModuleSections();
-  if (o.procModules) attempt('proc-modules', o.procModules, () => parseProcModules(readSourceFile(o.procModules!), o.procModules!, warn));
+  if (o.procModules) parsed.procModules = attempt('proc-modules', o.procModules, () => ({ path: o.procModules!, modules: parseProcModules(readSourceFile(o.procModules!), o.procModules!, warn) }));
   if (o.modulesDir?.length) {
     for (const d of o.modulesDir) if (!existsSync(d)) { if (explicit) throw new KallmodError('no such directory', { file: d }); }
     parsed.moduleObjects = new (moduleObjects().ModuleObjects)(o.modulesDir.filter(existsSync), sections);

@@ -48,9 +48,10 @@ export class ModuleObjects {
     try {
       const ksyms = elf.symbols();
       const secSize = new Map(elf.sections.map((s) => [s.name, s.size]));
-      // section bases: saved /sys/module sections, else voted from matching symbols
-      let bases = this.sectionBases?.get(mod);
-      if (!bases || bases.size === 0) {
+      // section bases: where kallsyms puts the module's own symbols (a vote per section), and
+      // the saved /sys/module sections, which must agree (else they are of another boot)
+      const voted = new Map<string, number>();
+      {
         const votes = new Map<string, Map<number, number>>();
         const byName = new Map<string, number>();
         for (const s of syms) byName.set(s.name, s.key);
@@ -62,9 +63,17 @@ export class ModuleObjects {
           let v = votes.get(k.section); if (!v) { v = new Map(); votes.set(k.section, v); }
           v.set(b, (v.get(b) ?? 0) + 1);
         }
-        bases = new Map();
-        for (const [sec, v] of votes) bases.set(sec, [...v.entries()].sort((a, b) => b[1] - a[1])[0]![0]);
+        for (const [sec, v] of votes) voted.set(sec, [...v.entries()].sort((a, b) => b[1] - a[1])[0]![0]);
       }
+      let bases = this.sectionBases?.get(mod);
+      if (bases && bases.size) {
+        // code sections only: mergeable string sections (.rodata.str1.1) are deduplicated at load
+        const off = [...voted].filter(([sec, b]) => /text/.test(sec) && bases!.has(sec) && bases!.get(sec) !== b).map(([sec]) => sec);
+        if (off.length) {
+          warn({ source: `module sections of ${mod}`, message: `${off.slice(0, 3).join(', ')} not where kallsyms puts ${mod}'s symbols (another boot?): using kallsyms` });
+          bases = new Map([...bases, ...voted]);
+        }
+      } else bases = voted;
       const secs = [...bases.entries()].filter(([s]) => secSize.has(s)).map(([name, base]) => ({ name, base, end: base + secSize.get(name)! }));
       const cus = new Map<string, CuRange[]>();
       if (elf.hasDwarf()) for (const r of elf.cuRanges()) {

@@ -13,6 +13,7 @@ import type { RangeSection } from '../sources/builtin-ranges.js';
 import type { KallmodsymsData } from '../sources/kallmodsyms.js';
 import type { LinkerMap } from '../sources/linker-map.js';
 import type { ModuleObjects } from '../sources/module-objects.js';
+import type { ModuleInfo } from '../sources/proc-modules.js';
 import type { CuRange } from '../sources/elf/elf-object.js';
 import { cuToObject } from '../sources/elf/cu-object.js';
 import { NameStore } from './name-store.js';
@@ -30,6 +31,7 @@ export interface ParsedSources {
   vmlinux?: { path: string; symbols: { name: string; value: number; size: number; type: string; letter: number }[]; cuRanges: CuRange[] };
   /** Loadable modules' objects (.ko DWARF), opened lazily by module name. */
   moduleObjects?: ModuleObjects;
+  procModules?: { path: string; modules: ModuleInfo[] };
   /** Explicit KASLR offset when no runtime list gives it. */
   kaslrOffset?: number;
 }
@@ -338,6 +340,19 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
       }
       stats['vmlinux.sizes'] = got;
     }
+  }
+
+  // /proc/modules of the same boot puts every module's symbols inside [base, base + size)
+  if (src.procModules) {
+    const span = new Map(src.procModules.modules.filter((m) => m.base !== null).map((m) => [m.name, m]));
+    const outside = new Set<string>();
+    for (let j = 0; j < n; j++) {
+      // text only: since 6.4 a module's data lives in other allocations than /proc/modules' base
+      if (!(flags[j]! & F_LOADABLE) || !isText(types[j]!)) continue;
+      const m = span.get(blockNames[blockIds[j]!]!);
+      if (m && (keys[j]! < m.base! || keys[j]! >= m.base! + m.size)) outside.add(m.name);
+    }
+    if (outside.size) warn(src.procModules.path, `module(s) ${[...outside].slice(0, 5).join(', ')} loaded elsewhere than ${base.label} says (another boot?)`);
   }
 
   // 7. loadable modules: objnames (and exact sizes) from their .ko DWARF
