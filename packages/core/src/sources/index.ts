@@ -162,7 +162,7 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
     } catch (e) {
       // by name: a lazily loaded parser may come from another copy of errors.js (tests)
       if (explicit || (e as Error).name !== 'KallmodError') throw e;
-      warn({ source: path, message: `${role} not used: ${e.message}` });
+      warn({ source: path, message: `${role} not used: ${(e as Error).message}` });
       return undefined;
     }
   };
