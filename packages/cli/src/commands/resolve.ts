@@ -84,7 +84,7 @@ function expandProbeArgs(argv: string[]): string[] {
 
 function candidateLines(a: ResolveAnswer): string {
   return (a.candidates ?? []).map((c) =>
-    `  ${c.address} ${c.type} ${c.name}${c.modules.map((m) => ` [${m}]`).join('')} {${c.objname ?? '?'}}    → ${c.query}`).join('\n');
+    `  ${c.address} ${c.type} ${c.name}${c.modules.map((m) => ` [${m}]`).join('')} {${c.objname ?? '?'}}    → ${c.query ?? '(no triplet tells it apart: objname unknown; give --linker-map, --vmlinux or --ranges)'}`).join('\n');
 }
 
 function textLines(a: ResolveAnswer, forms: string[], several: boolean): string[] {

@@ -62,7 +62,7 @@ export function uniqueQueryFor(t: SymbolTable, i: number): string | null {
   const mods = t.modules(i);
   const short = t.objnameShort(i);
   const key = t.d.keys[i]!;
-  const tries = [`${name}${formatTriplet(mods, null)}`, `${name}${formatTriplet(mods, short)}`];
+  const tries = [name, `${name}${formatTriplet(mods, null)}`, `${name}${formatTriplet(mods, short)}`];
   const full = t.objname(i);
   if (full && full !== short) tries.push(`${name}${formatTriplet(mods, full)}`);
   for (const q of tries) {

@@ -204,6 +204,7 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
     return id;
   };
 
+  const loadedModules = new Set(src.procModules?.modules.map((m) => m.name) ?? []);
   copyBase(bk, bt, identity ? null : order, keys, types);
   markPadding(names, flags);
   // only the positions that have a module (kallsyms: the module tail) need the loop below
@@ -223,7 +224,8 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
       if (km.length) {
         modSetIds[j] = internSet(km);
         modSrc[j] = P('kallmodsyms');
-        if (m === null && src.orderNames?.has(km[0]!) && km.length === 1) { flags[j]! |= F_LOADABLE; blockIds[j] = blockOf(km[0]!); }
+        // kallmodsyms prints loadable and built-in modules alike: modules.order or /proc/modules tell
+        if (m === null && km.length === 1 && (src.orderNames?.has(km[0]!) || loadedModules.has(km[0]!))) { flags[j]! |= F_LOADABLE; blockIds[j] = blockOf(km[0]!); }
       }
       const ko = base.kmsObjs![i];
       if (ko) { objIds[j] = internObj(ko); objSrc[j] = P('kallmodsyms'); }
