@@ -59,15 +59,15 @@ export function graphLine(s: string, ctx: RecogniseContext): GraphLine | null {
   let kind: GraphKind;
   let restFrom: number;
   if (m[2] !== undefined) {
-    const h = symbolAt(s, bodyAt, ctx, { module: true })!;
-    hits.push(h); frame = 0;
+    const h = symbolAt(s, bodyAt, ctx, { module: true });
+    if (h) { hits.push(h); frame = 0; }
     kind = m[0].endsWith('{') ? 'open' : 'leaf';
     restFrom = m.index + m[0].length;
   } else if (m[4] !== undefined) {
     kind = 'close';
     if (m[5] !== undefined) {
-      const h = symbolAt(s, bodyAt + 4, ctx, { module: true })!;
-      hits.push(h); frame = 0;
+      const h = symbolAt(s, bodyAt + 5, ctx, { module: true }); // after "} /* "
+      if (h) { hits.push(h); frame = 0; }
     }
     restFrom = m.index + m[0].length;
   } else {

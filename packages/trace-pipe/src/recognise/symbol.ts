@@ -2,6 +2,7 @@ import type { RecogniseContext } from './context.js';
 import { NAME, OFFSZ, hexAddr, hexNum, type Hit } from './hit.js';
 
 const SYM = new RegExp(String.raw`(${NAME})(?:${OFFSZ})?`, 'y');
+const HEXWORD = /^[0-9a-fA-F]{8,16}$/;
 const MOD = /\[([\w.-]+)\]/y;
 const SYMADDR = /<([0-9a-fA-F]{8,16})>/y;
 const PARENADDR = /\((?:0x)?([0-9a-fA-F]{8,16})\)/y;
@@ -26,6 +27,7 @@ export function symbolAt(s: string, pos: number, ctx: RecogniseContext, o: Symbo
   const m = SYM.exec(s);
   if (!m) return null;
   if (o.needOffset && m[2] === undefined) return null;
+  if (HEXWORD.test(m[1]!)) return null; // an address (trace-cmd prints them without 0x)
   let end = pos + m[0].length;
   let at = end;
   let module: string | null = null;

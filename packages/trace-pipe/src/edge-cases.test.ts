@@ -1,0 +1,73 @@
+/**
+ * Byte-level edge cases. HAND-WRITTEN (no real capture has them): CRLF line ends, invalid
+ * UTF-8, NUL bytes, a line split across reads, a `[supervise]` comm at a line end. The table is
+ * fixtures/trace/kallsyms-subset.txt (real lines of the shared kernel's kallsyms).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough, Writable } from 'node:stream';
+import { resolve } from 'node:path';
+import { loadTable, runTransform, type SymbolTable, type AnnotatorModule } from '@kallmod/core';
+import * as annotator from './annotator.js';
+import { fixtures } from './kernel.test-util.js';
+
+let table: SymbolTable;
+beforeAll(() => { table = loadTable({ kallsyms: resolve(fixtures, 'kallsyms-subset.txt') }, () => {}).table; });
+
+function ann(b: Buffer, objname: 'always' | 'ambiguous' = 'always'): Buffer {
+  return annotator.createAnnotator(table, { objname, refs: false }).chunk(b, 1);
+}
+
+describe('byte-exact passthrough (hand-written edge cases)', () => {
+  it('CRLF: the CR stays where it was, the note goes before it', () => {
+    const l = Buffer.from('              dd-896     [001] .....     9.454482: null_queue_rq <-null_queue_rqs\r\n => null_queue_rq+0x5/0x320 [null_blk]\r\n');
+    expect(ann(l).toString('latin1')).toBe('              dd-896     [001] .....     9.454482: null_queue_rq [null_blk] <-null_queue_rqs [null_blk]\r\n => null_queue_rq+0x5/0x320 [null_blk]\r\n');
+  });
+
+  it('invalid UTF-8 and NUL bytes pass unchanged, symbols on the same line still annotated', () => {
+    const bad = Buffer.concat([Buffer.from('   \xff\xfe-1 '.replace(/./g, ''), 'latin1'), Buffer.from([0x20, 0xc3, 0x28, 0x00, 0xff]), Buffer.from('-77     [000] .....     1.000000: null_queue_rq <-null_queue_rqs\n')]);
+    const out = ann(bad);
+    expect(out.subarray(0, 5).equals(bad.subarray(0, 5))).toBe(true);
+    expect(out.toString('latin1')).toBe(bad.toString('latin1').replace('null_queue_rq <-null_queue_rqs', 'null_queue_rq [null_blk] <-null_queue_rqs [null_blk]'));
+    const nul = Buffer.from('\x00\x00 => null_queue_rq\x00\n\xff\n', 'latin1');
+    expect(ann(nul).equals(nul)).toBe(true);
+  });
+
+  it('a [supervise] comm at a line end is a process name, not a module', () => {
+    const l = Buffer.from('       supervise-412     [000] .....     3.000000: sched_process_exec: filename=/bin/true pid=412 old_pid=412 [supervise]\n');
+    expect(ann(l).equals(l)).toBe(true);
+    // after a symbol: not taken as its module (the table knows no module "supervise")
+    const l2 = Buffer.from('       supervise-412     [000] .....     3.000000: kp: (null_queue_rq+0x4/0x320 [supervise])\n');
+    expect(ann(l2).toString()).toBe('       supervise-412     [000] .....     3.000000: kp: (null_queue_rq+0x4/0x320 [null_blk] [supervise])\n');
+  });
+
+  it('a last line without newline is annotated and stays without one', () => {
+    expect(ann(Buffer.from(' => vfs_read')).toString()).toBe(' => vfs_read');
+    expect(ann(Buffer.from(' => null_queue_rq')).toString()).toBe(' => null_queue_rq [null_blk]');
+  });
+
+  it('a line split across reads (live driver) comes out whole, in order, one write per complete line', async () => {
+    const input = new PassThrough();
+    const chunks: Buffer[] = [];
+    const output = new Writable({ write(c: Buffer, _e, cb) { chunks.push(Buffer.from(c)); cb(); } });
+    const done = runTransform({ table, annotator: annotator as AnnotatorModule, annotatorUrl: '', opts: { objname: 'ambiguous', refs: false }, input: { stream: input }, output, mode: 'live' });
+    const text = 'x-1 [000] ..... 1.0: null_queue_rq <-null_queue_rqs\n => null_queue_rq+0x5/0x320 [null_blk]\n';
+    const cut1 = 27, cut2 = text.indexOf('\n') + 5;
+    input.write(text.slice(0, cut1));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(chunks.length).toBe(0); // nothing before the newline
+    input.write(text.slice(cut1, cut2));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(Buffer.concat(chunks).toString()).toBe('x-1 [000] ..... 1.0: null_queue_rq [null_blk] <-null_queue_rqs [null_blk]\n');
+    input.end(text.slice(cut2));
+    await done;
+    expect(Buffer.concat(chunks).toString()).toBe('x-1 [000] ..... 1.0: null_queue_rq [null_blk] <-null_queue_rqs [null_blk]\n => null_queue_rq+0x5/0x320 [null_blk]\n');
+  });
+
+  it('cutPoint: before a depth-0 function_graph call, else any line boundary', () => {
+    const g = Buffer.from(' 0)               |  vfs_read() {\n 0)   0.8 us    |    I_BDEV();\n 0)   1.0 us    |  }\n 0)               |  vfs_read() {\n 0)   0.8 us    |    I_BDEV();\n');
+    const c = annotator.cutPoint(g, g.length);
+    expect(g.subarray(c).toString().startsWith(' 0)               |  vfs_read() {')).toBe(true);
+    expect(c).toBeGreaterThan(0);
+    expect(annotator.cutPoint(Buffer.from(' => vfs_read\n => ksys_read\n'), 26)).toBe(-1);
+  });
+});

@@ -1,0 +1,77 @@
+/** Test support: the shared real kernel (../shared/kernel) and the built CLI. Not shipped. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { loadTable, type SourceOptions, type SymbolTable } from '@kallmod/core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = resolve(here, '../../..');
+export const fixtures = resolve(root, 'fixtures/trace');
+export const K = resolve(root, '../shared/kernel');
+export const CHECKS = resolve(root, '../shared/checks');
+export const CLI = resolve(root, 'packages/cli/bin/kallmod');
+export const BOOTS = ['nokaslr', 'kaslr'] as const;
+export type Boot = (typeof BOOTS)[number];
+
+/** Why the real-kernel tests cannot run here, or null. */
+export function kernelSkipReason(): string | null {
+  if (!existsSync(resolve(K, 'boot-kaslr/kallsyms.xz'))) return `real kernel data not found at ${K}`;
+  return null;
+}
+
+export function pythonSkipReason(): string | null {
+  const r = spawnSync('python3', ['-c', 'import lzma'], { stdio: 'ignore' });
+  if (r.status !== 0) return 'python3 (with lzma) not available for the shared check helpers';
+  if (!existsSync(resolve(CHECKS, 'check_refs.py'))) return `no check helpers at ${CHECKS}`;
+  return null;
+}
+
+export function cliSkipReason(): string | null {
+  return existsSync(resolve(root, 'packages/trace-pipe/dist/annotator.js')) ? null : 'trace-pipe not built (run npx tsc -b)';
+}
+
+/** The same sources as `ksources` in ../shared/checks/common.sh (the core reads .xz itself). */
+export function sourceFlags(boot: Boot): string[] {
+  return [
+    '--kallsyms', `${K}/boot-${boot}/kallsyms.xz`, '--system-map', `${K}/System.map.xz`,
+    '--ranges', `${K}/modules.builtin.ranges`, '--builtin', `${K}/modules.builtin`,
+    '--modinfo', `${K}/modules.builtin.modinfo`,
+    '--linker-map', `${K}/vmlinux.map.xz`, '--linker-map', `${K}/vmlinux.o.map.xz`,
+    '--proc-modules', `${K}/boot-${boot}/proc-modules`,
+    '--module-sections', `${K}/boot-${boot}/module-sections.txt`, '--modules-dir', `${K}/modules`,
+  ];
+}
+
+export function sourceOptions(boot: Boot): SourceOptions {
+  return {
+    kallsyms: `${K}/boot-${boot}/kallsyms.xz`, systemMap: `${K}/System.map.xz`,
+    ranges: `${K}/modules.builtin.ranges`, builtin: `${K}/modules.builtin`, modinfo: `${K}/modules.builtin.modinfo`,
+    linkerMap: [`${K}/vmlinux.map.xz`, `${K}/vmlinux.o.map.xz`],
+    procModules: `${K}/boot-${boot}/proc-modules`, moduleSections: `${K}/boot-${boot}/module-sections.txt`,
+    modulesDir: [`${K}/modules`],
+  };
+}
+
+const tables = new Map<Boot, SymbolTable>();
+export function kernelTable(boot: Boot): SymbolTable {
+  let t = tables.get(boot);
+  if (!t) { t = loadTable(sourceOptions(boot), () => {}).table; tables.set(boot, t); }
+  return t;
+}
+
+export function runCli(args: string[], input: Buffer | string): { stdout: Buffer; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, maxBuffer: 256 << 20 });
+  return { stdout: r.stdout, stderr: r.stderr.toString(), status: r.status };
+}
+
+export function python(script: string, args: string[]): { out: string; status: number } {
+  try {
+    return { out: execFileSync('python3', [resolve(CHECKS, script), ...args], { encoding: 'utf8' }), status: 0 };
+  } catch (e) {
+    const x = e as { stdout?: string; status?: number };
+    return { out: x.stdout ?? '', status: x.status ?? 1 };
+  }
+}
+
+export function readFixture(rel: string): Buffer { return readFileSync(resolve(fixtures, rel)); }
