@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const KM = join(ROOT, 'packages/cli/bin/kallmod');
-const K = '/work/shared/kernel';
+// the shared kernel artefacts beside the repository (CI lays a copy of shared/ there too)
+const K = join(import.meta.dirname, '../../../../shared/kernel');
 const have = existsSync(join(K, 'System.map.xz')) && existsSync(KM);
 if (!have) console.log(`skipping real-kernel dmesg tests: ${K} or the built CLI is missing`);
 const D = join(tmpdir(), 'kallmod-dmesg-test');

@@ -7,7 +7,7 @@ import { KallmodError } from '../../errors.js';
 import { readSourceFile } from '../read-file.js';
 import { openElf, openElfAny, openElfBuffer, cuToObject, type ElfObject } from './index.js';
 
-const FIX = fileURLToPath(new URL('../../../../../fixtures/elf/', import.meta.url));
+const FIX = fileURLToPath(new URL('../../../../../fixtures/kernel-6.12/modules/', import.meta.url));
 
 /** Run `fn`, require a one-line KallmodError naming `file` and matching `re`. */
 function expectKallmod(fn: () => unknown, file: string, re: RegExp): void {

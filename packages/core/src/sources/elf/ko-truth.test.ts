@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { openElfAny, cuToObject, type CuRange, type ElfObject } from './index.js';
@@ -9,15 +9,15 @@ import { readAranges } from './aranges.js';
 import { ElfFile } from './elf-file.js';
 import { readSourceFile } from '../read-file.js';
 
-const FIX = fileURLToPath(new URL('../../../../../fixtures/elf/', import.meta.url));
-const SHARED = '/work/shared/kernel';
-const SHARED_TRUTH = join(SHARED, 'ko-objname-truth.tsv');
+const FIX = fileURLToPath(new URL('../../../../../fixtures/kernel-6.12/modules/', import.meta.url));
+const SHARED = fileURLToPath(new URL('../../../../../fixtures/kernel-6.12/', import.meta.url));
+const SHARED_TRUTH = join(SHARED, 'ko-objname-truth.tsv.xz');
 const SHARED_MODULES = join(SHARED, 'modules');
 
 interface TruthRow { module: string; section: string; offset: number; size: number; nmType: string; name: string; cuName: string; cuSource: string }
 
 function loadTruth(path: string): TruthRow[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
+  return readSourceFile(path).toString('utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
     const f = l.split('\t');
     return { module: f[0]!, section: f[2]!, offset: parseInt(f[3]!, 16), size: Number(f[4]), nmType: f[5]!, name: f[7]!, cuName: f[8]!, cuSource: f[9]! };
   });
@@ -62,7 +62,7 @@ function checkModule(o: ElfObject, rows: TruthRow[]): { checked: number; skipped
 }
 
 describe('.ko CU ranges against ko-objname-truth.tsv (fixtures)', () => {
-  const truth = loadTruth(join(FIX, 'ko-objname-truth.subset.tsv'));
+  const truth = loadTruth(SHARED_TRUTH);
   for (const [file, mod, minRows] of [['dummy.ko.xz', 'dummy', 20], ['null_blk.ko.xz', 'null_blk', 230], ['crc-itu-t.ko.xz', 'crc_itu_t', 2]] as const) {
     it(`${mod}: every t/T symbol lies in the truth CU`, () => {
       const o = openElfAny(join(FIX, file));
