@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 // subpath imports: the lookup path must not load every transformer helper (start-up budget)
 import { KallmodError, type Warning } from '@kallmod/core/errors';
 import { loadTable, type LoadedTable } from '@kallmod/core/load';
-import { sourceOptionsFromFlags, SOURCE_FLAGS, SOURCE_FLAGS_HELP } from '@kallmod/core/sources/index';
+import { sourceOptionsFromFlags, SOURCE_FLAGS, SOURCE_FLAGS_HELP } from '@kallmod/core/sources/options';
 import type { FlagSpec, FlagValues, ObjnameMode } from '@kallmod/core';
 
 export const COMMON_FLAGS = {

@@ -1,7 +1,13 @@
 import type { Warning } from './errors.js';
-import { hasExplicitSources, readSources, runningKernelOptions, type LoadedSource, type SourceOptions } from './sources/index.js';
-import { buildTable, type BuildReport, type ParsedSources } from './table/build.js';
+import type { LoadedSource, SourceOptions } from './sources/index.js';
+import type { BuildReport, ParsedSources } from './table/build.js';
 import { readSnapshot, type SnapshotMeta } from './table/snapshot.js';
+import { lazyRequire } from './lazy.js';
+
+// a snapshot needs neither the source readers nor the merge: load them only for raw sources
+const lazy = lazyRequire(import.meta.url);
+const sources = () => lazy('./sources/index.js') as typeof import('./sources/index.js');
+const builder = () => lazy('./table/build.js') as typeof import('./table/build.js');
 import type { SymbolTable } from './table/symbol-table.js';
 
 export interface LoadedTable {
@@ -27,11 +33,12 @@ export function loadTable(opts: SourceOptions, warn: (w: Warning) => void): Load
       loaded: [{ role: 'snapshot', path: opts.snapshot, origin: 'explicit', detail: `${meta.host ?? '?'} ${meta.release ?? ''} ${meta.created}` }],
     };
   }
+  const { hasExplicitSources, readSources, runningKernelOptions } = sources();
   const explicit = hasExplicitSources(opts);
   const notes: Warning[] = [];
   const o = explicit ? opts : { ...runningKernelOptions(notes), ...(opts.kaslrOffset !== undefined ? { kaslrOffset: opts.kaslrOffset } : {}) };
   const { parsed, loaded } = readSources(o, explicit ? 'explicit' : 'running-kernel', warn);
-  const { table, report } = buildTable(parsed);
+  const { table, report } = builder().buildTable(parsed);
   for (const w of report.warnings) warn(w);
   report.warnings.unshift(...notes);
   return { table, report, loaded, parsed };

@@ -12,92 +12,18 @@ import { parseNmList } from './nm-list.js';
 import { parseBuiltinRanges } from './builtin-ranges.js';
 import { parseBuiltinModinfo, parseModulesList } from './modules-list.js';
 import { parseModuleSections, parseProcModules, type SectionBases } from './proc-modules.js';
-import { createRequire } from 'node:module';
+import { lazyRequire } from '../lazy.js';
 
-// Parsers that most runs never need are loaded on first use (start-up budget: a lookup on
-// kallsyms alone must not pay for the ELF/DWARF reader). Node >= 20.19 requires ESM synchronously.
-// Under vitest these files run as .ts, which require() cannot load: take the built siblings
-// from dist/ (`npm test` builds first).
-const lazy = createRequire(process.env.VITEST && import.meta.url.includes('/src/') ? import.meta.url.replace('/src/', '/dist/') : import.meta.url);
+// parsers most runs never need: loaded on first use (lazy.ts)
+const lazy = lazyRequire(import.meta.url);
 const kallmodsymsParser = () => lazy('./kallmodsyms.js') as typeof import('./kallmodsyms.js');
 const linkerMapParser = () => lazy('./linker-map.js') as typeof import('./linker-map.js');
 const elfReader = () => lazy('./elf/index.js') as typeof import('./elf/index.js');
 const moduleObjects = () => lazy('./module-objects.js') as typeof import('./module-objects.js');
 import type { ParsedSources } from '../table/build.js';
 
-export interface SourceOptions {
-  kallsyms?: string;
-  kallmodsyms?: string;
-  systemMap?: string;
-  ranges?: string;
-  builtin?: string;
-  modinfo?: string;
-  order?: string;
-  linkerMap?: string[];
-  vmlinux?: string;
-  modulesDir?: string[];
-  procModules?: string;
-  moduleSections?: string;
-  snapshot?: string;
-  kaslrOffset?: number;
-}
-
-/** Flags shared by every command (node:util parseArgs options). */
-export const SOURCE_FLAGS = {
-  kallsyms: { type: 'string' },
-  kallmodsyms: { type: 'string' },
-  'system-map': { type: 'string' },
-  ranges: { type: 'string' },
-  builtin: { type: 'string' },
-  modinfo: { type: 'string' },
-  'modules-order': { type: 'string' },
-  'linker-map': { type: 'string', multiple: true },
-  vmlinux: { type: 'string' },
-  'modules-dir': { type: 'string', multiple: true },
-  'proc-modules': { type: 'string' },
-  'module-sections': { type: 'string' },
-  snapshot: { type: 'string' },
-  'kaslr-offset': { type: 'string' },
-} as const;
-
-export const SOURCE_FLAGS_HELP = `Symbol sources (default: the running kernel; any of these turns every default off):
-  --kallsyms F          /proc/kallsyms or a saved copy (.xz/.gz/.zst read directly)
-  --kallmodsyms F       /proc/kallmodsyms (Oracle/patched kernels)
-  --system-map F        System.map of the same build
-  --ranges F            modules.builtin.ranges (Linux >= 6.12)
-  --builtin F           modules.builtin          --modinfo F   modules.builtin.modinfo
-  --modules-order F     modules.order
-  --linker-map F        vmlinux.map / vmlinux.o.map (repeat the flag for both)
-  --vmlinux F           unstripped vmlinux (ELF symtab sizes, DWARF objnames)
-  --modules-dir D       directory tree of .ko/.ko.xz/.ko.gz/.ko.zst files (repeatable)
-  --proc-modules F      /proc/modules copy  --module-sections F  saved "module section address" lines
-  --snapshot F          a file written by \`kallmod capture\` (loads instantly, another machine's kernel)
-  --kaslr-offset HEX    KASLR slide when only link-time sources are given`;
-
-type FlagValues = Partial<Record<keyof typeof SOURCE_FLAGS, string | string[] | boolean | undefined>>;
-
-export function sourceOptionsFromFlags(v: FlagValues): SourceOptions {
-  const s = (k: keyof typeof SOURCE_FLAGS) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
-  const a = (k: keyof typeof SOURCE_FLAGS) => (Array.isArray(v[k]) ? (v[k] as string[]) : undefined);
-  const o: SourceOptions = {};
-  const set = <K extends keyof SourceOptions>(k: K, x: SourceOptions[K] | undefined) => { if (x !== undefined) o[k] = x; };
-  set('kallsyms', s('kallsyms')); set('kallmodsyms', s('kallmodsyms')); set('systemMap', s('system-map'));
-  set('ranges', s('ranges')); set('builtin', s('builtin')); set('modinfo', s('modinfo')); set('order', s('modules-order'));
-  set('linkerMap', a('linker-map')); set('vmlinux', s('vmlinux')); set('modulesDir', a('modules-dir'));
-  set('procModules', s('proc-modules')); set('moduleSections', s('module-sections')); set('snapshot', s('snapshot'));
-  const ko = s('kaslr-offset');
-  if (ko !== undefined) {
-    const neg = ko.startsWith('-');
-    const x = parseInt(ko.replace(/^-/, '').replace(/^0x/i, ''), 16);
-    if (!Number.isFinite(x)) throw new KallmodError(`--kaslr-offset: not a hex number: ${ko}`, { exitCode: 2 });
-    o.kaslrOffset = neg ? -x : x;
-  }
-  return o;
-}
-
-export function hasExplicitSources(o: SourceOptions): boolean {
-  return Object.keys(o).some((k) => k !== 'kaslrOffset');
-}
+export * from './options.js';
+import { hasExplicitSources, type SourceOptions } from './options.js';
 
 /** nm's type letter for an ELF symbol (what System.map would say), for vmlinux-only tables. */
 function nmLetter(type: string, bind: string, section: string): number {

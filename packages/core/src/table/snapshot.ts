@@ -48,7 +48,9 @@ export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: str
   };
   for (const [f, kind] of ARRAYS) {
     const a = d[f];
-    add(f, kind, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    // an all-zero array (no exact sizes, no objnames...) is stored empty and allocated on load
+    const zero = a.every((x: number) => x === 0);
+    add(f, kind, zero ? new Uint8Array(0) : new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
   const nm = d.names.compact();
   add('nameEnds', 'u32', new Uint8Array(nm.ends.buffer, nm.ends.byteOffset, nm.ends.byteLength));
@@ -89,8 +91,12 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFil
   };
   const byName = new Map(header.blobs.map((r) => [r.name, r]));
   const get = (name: string) => { const r = byName.get(name); if (!r) throw new KallmodError(`snapshot lacks ${name}`, { file: path }); return blob(r); };
+  const n = header.counts.n;
   const view = (name: string, kind: BlobRef['kind']) => {
     const x = get(name);
+    if (x.length === 0 && n > 0 && name !== 'nameEnds') {
+      switch (kind) { case 'f64': return new Float64Array(n); case 'u32': return new Uint32Array(n); case 'i32': return new Int32Array(n); default: return new Uint8Array(n); }
+    }
     const aligned = (x.byteOffset & 7) === 0;
     const src = aligned ? x : Buffer.from(x);
     switch (kind) {
