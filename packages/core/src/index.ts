@@ -15,3 +15,4 @@ export { OutBuffer } from './stream/out-buffer.js';
 export type { TransformerSpec, FlagSpec, FlagValues, TransformInput } from './stream/spec.js';
 export { NameStore } from './table/name-store.js';
 export * from './resolve/index.js';
+export { isKernelDso } from './kernel-dso.js';

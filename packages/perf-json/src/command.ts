@@ -1,8 +1,40 @@
-import type { TransformerSpec } from '@kallmod/core';
+/**
+ * `kallmod json`: perf JSON is one document, not lines, so it replaces the line driver
+ * (spec.run): a streaming byte pass (json-scan.ts) with kernel callchain entries extended.
+ */
+import { createReadStream } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { exitQuietlyOnEpipe, type TransformerSpec } from '@kallmod/core';
+import { CallchainScanner } from './json-scan.js';
+import { EntryAnnotator } from './entry.js';
 
 export const spec: TransformerSpec = {
   name: 'json',
-  summary: 'annotate perf data convert --to-json output',
-  help: '',
+  summary: 'annotate `perf data convert --to-json` output',
+  help: `Reads the JSON that \`perf data convert --to-json\` writes and adds, to every callchain
+entry whose dso is a kernel one ([kernel.kallsyms], a module, vmlinux, *.ko), the fields
+"modules" (array), "builtin", "objname" (path, null when unknown) and "ambiguous", after its
+last field and in its layout. Every other byte is kept. Streams: constant memory.
+--refs writes one JSON line per kernel callchain entry instead; --jobs is ignored.`,
   annotatorUrl: new URL('./command.js', import.meta.url).href,
+  async run({ table, opts, input, output }) {
+    exitQuietlyOnEpipe(output);
+    const ann = new EntryAnnotator(table, opts);
+    const scanner = opts.refs
+      ? new CallchainScanner((e, line, out) => ann.ref(e, line, out), true)
+      : new CallchainScanner((e, _line, out) => ann.annotate(e, out));
+    const src: Readable = 'stream' in input ? input.stream : createReadStream('', { fd: input.fd, highWaterMark: 1 << 20, autoClose: true });
+    for await (const chunk of src as AsyncIterable<Buffer>) {
+      await write(output, scanner.push(chunk));
+    }
+    await write(output, scanner.end());
+  },
 };
+
+function write(out: Writable, b: Buffer): Promise<void> | void {
+  if (b.length === 0) return;
+  if (!out.write(b)) return new Promise((res) => {
+    const done = () => { out.off('drain', done); out.off('close', done); res(); };
+    out.on('drain', done); out.on('close', done);
+  });
+}

@@ -2,7 +2,20 @@ import type { TransformerSpec } from '@kallmod/core';
 
 export const spec: TransformerSpec = {
   name: 'perf',
-  summary: 'annotate kernel symbols (perf)',
-  help: '',
+  summary: 'annotate kernel symbols in `perf script` text',
+  help: `Reads \`perf script\` output (any -F field set, -g callchains, -G one-line samples,
+brstack/brstacksym). Every kernel frame (its address is in the kernel half:
+[kernel.kallsyms], [guest.kernel.kallsyms], vmlinux, [mod], *.ko, [unknown]) is resolved by
+address and gets its module(s) and, when name+module is not unique, its object file, inserted
+right after the name and before the offset, so flame-graph folding keeps working:
+    ffffffff812da8e0 vfs_read [ext4] {inode.o}+0x12 ([kernel.kallsyms])
+Frames perf printed without a name get the resolved one in angle brackets:
+    ffffffff812da8e0 [unknown] <vfs_read [ext4]> ([unknown])
+Branch records keep one token: 0xffffffff812da8e0<vfs_read[ext4]>/0x4011a0/P/-/-/0
+
+  --fold             write folded stacks (comm;root;...;leaf 1), one line per sample, with
+                     FlameGraph stackcollapse-perf rules over the annotated frames`,
+  flags: { fold: { type: 'boolean' } },
+  extraOptions: (v) => ({ fold: Boolean(v['fold']) }),
   annotatorUrl: new URL('./annotator.js', import.meta.url).href,
 };

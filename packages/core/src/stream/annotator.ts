@@ -31,6 +31,12 @@ export interface AnnotatorModule {
    * starts (so no state crosses the cut), or -1 for "any line boundary will do".
    */
   cutPoint?(buf: Buffer, limit: number): number;
+  /**
+   * File size from which the driver starts a worker pool by default (run.ts POOL_MIN_BYTES
+   * when absent). Infinity: this annotator is faster inline than the pool's plumbing on the
+   * main thread (the native perf rewriter: BENCHMARKS.md).
+   */
+  poolMinBytes?: number;
 }
 
 /** One line as the per-line helpers see it: buf[start, end) without "\n" (a CR stays in). */

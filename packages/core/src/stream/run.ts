@@ -15,6 +15,8 @@ import type { SymbolTable } from '../table/symbol-table.js';
 import { encodeTable, TABLE_FORMAT } from '../table/snapshot.js';
 import type { Annotator, AnnotatorModule, AnnotatorOptions } from './annotator.js';
 import { createProgress, type Progress } from './progress.js';
+// newline count per chunk: the addon's when loaded (the indexOf loop cost ~10% of a native run)
+import { countLines } from '../native.js';
 
 export interface RunOptions {
   table: SymbolTable;
@@ -38,7 +40,11 @@ const POOL_MIN_BYTES = 16 << 20;
 /** Write and wait for drain when the stream asks; resolves false if the reader went away. */
 function writeAsync(out: Writable, b: Buffer): Promise<void> | void {
   if (b.length === 0) return;
-  if (!out.write(b)) return new Promise((res) => { out.once('drain', res); out.once('close', res); });
+  // drop both listeners once either fires: a 'close' listener per drain would pile up
+  if (!out.write(b)) return new Promise((res) => {
+    const done = () => { out.off('drain', done); out.off('close', done); res(); };
+    out.on('drain', done); out.on('close', done);
+  });
 }
 
 let quietExitInstalled = false;
@@ -87,23 +93,20 @@ async function runLive(o: RunOptions): Promise<void> {
   if (pendingLen) await emit(Buffer.concat(pending, pendingLen));
 }
 
-function countLines(b: Buffer): number {
-  let n = 0;
-  for (let p = b.indexOf(10); p >= 0; p = b.indexOf(10, p + 1)) n++;
-  return n;
-}
-
 /** Chunks of whole records from a regular file, each with its first line number. */
 function* fileChunks(fd: number, size: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null): Generator<{ buf: Buffer; firstLine: number }> {
   let carry: Buffer | null = null;
   let line = 1;
   let read = 0;
   for (;;) {
-    const fresh = Buffer.allocUnsafeSlow(chunkSize);
-    const n = readSync(fd, fresh, 0, chunkSize, null);
+    // read after the carried tail, in place: concatenating would copy every chunk once more
+    const keep = carry ? carry.length : 0;
+    const fresh = Buffer.allocUnsafeSlow(keep + chunkSize);
+    if (carry) carry.copy(fresh, 0);
+    const n = readSync(fd, fresh, keep, chunkSize, null);
     read += n;
     progress?.update(read);
-    const data: Buffer = carry ? Buffer.concat([carry, fresh.subarray(0, n)]) : fresh.subarray(0, n);
+    const data: Buffer = fresh.subarray(0, keep + n);
     carry = null;
     if (n === 0) {
       if (data.length) yield { buf: data, firstLine: line };
@@ -130,7 +133,7 @@ async function runBatch(o: RunOptions, fd: number, size: number): Promise<void> 
   const progress = createProgress(size, o.output);
   try {
     const cores = availableParallelism();
-    const jobs = o.jobs ?? (size >= POOL_MIN_BYTES ? Math.min(2, cores) : 1);
+    const jobs = o.jobs ?? (size >= (o.annotator.poolMinBytes ?? POOL_MIN_BYTES) ? Math.min(2, cores) : 1);
     if (jobs <= 1) {
       const ann = o.annotator.createAnnotator(o.table, o.opts);
       for (const { buf, firstLine } of fileChunks(fd, size, chunkSize, o.annotator.cutPoint, progress)) {

@@ -92,7 +92,8 @@ export class SymbolTable {
     const base = keys[first]!;
     const span = keys[n - 1]! - base + 1;
     let shift = 0;
-    while (span / 2 ** shift > Math.min(2 ** 21, Math.max(1024, 4 * n))) shift++;
+    // about two buckets per symbol: ~0.5 symbols to scan per lookup, and a cheap build
+    while (span / 2 ** shift > Math.min(2 ** 21, Math.max(1024, 2 * n))) shift++;
     const width = 2 ** shift;
     const nb = Math.ceil(span / width) + 2;
     const b = new Int32Array(nb);
@@ -322,7 +323,8 @@ export class SymbolTable {
     const cache = this.annCache[m]!;
     let s = cache[i];
     if (s === undefined) {
-      const showObj = m === 0 || (m === 1 && this.needsObjname(i));
+      // no objname known: nothing to show, and no need to build the by-name index for it
+      const showObj = this.d.objIds[i]! >= 0 && (m === 0 || (m === 1 && this.needsObjname(i)));
       s = formatTriplet(this.modules(i), showObj ? this.objnameShort(i) : null);
       cache[i] = s;
     }

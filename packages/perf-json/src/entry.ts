@@ -1,0 +1,120 @@
+/**
+ * One callchain entry `{ "ip": "0x...", "symbol": "...", "dso": "..." }`: when its dso is a
+ * kernel one, the resolution is inserted after its last field, in the entry's own layout
+ * (indentation and `key: value` spacing copied from its first field):
+ *     "dso": "[kernel.kallsyms]",
+ *     "modules": ["ext4"],
+ *     "builtin": true,
+ *     "objname": "fs/ext4/inode.o",
+ *     "ambiguous": false
+ * The address decides (an address lies in one symbol); the printed symbol is checked, and when
+ * it disagrees (alias, return address past a function's end, other boot) the name decides.
+ */
+import { isKernelDso, keyFromHex, refJson, SymbolTable, type AnnotatorOptions, type OutBuffer, type Resolution } from '@kallmod/core';
+
+interface Fields { ip: string | null; symbol: string | null; dso: string | null }
+
+export class EntryAnnotator {
+  private cache = new Map<string, Resolution>();
+  private byText = new Map<string, Buffer>();
+  private kernelDso = new Map<string, boolean>();
+
+  constructor(readonly table: SymbolTable, readonly opts: AnnotatorOptions) {}
+
+  /** Text mode: the entry, with the fields inserted when it is a kernel frame. */
+  annotate(e: Buffer, out: OutBuffer): void {
+    // same bytes, same output: real callchains repeat the same frames over and over
+    const dso = stringField(e, DSO);
+    if (dso === null || !this.isKernel(dso)) return out.bytes(e, 0, e.length);
+    const text = e.toString('latin1');
+    let done = this.byText.get(text);
+    if (done === undefined) {
+      done = this.insertFields(e, text);
+      if (this.byText.size > 50_000) this.byText.clear(); // constant memory on any input
+      this.byText.set(text, done);
+    }
+    out.bytes(done, 0, done.length);
+  }
+
+  private isKernel(dso: string): boolean {
+    let k = this.kernelDso.get(dso);
+    if (k === undefined) { k = isKernelDso(dso); this.kernelDso.set(dso, k); }
+    return k;
+  }
+
+  private insertFields(e: Buffer, text: string): Buffer {
+    const f = fields(e);
+    if (!f.ip) return e;
+    const r = this.resolve(f);
+    // insertion point: after the last value, before the whitespace that precedes "}"
+    let at = e.length - 1;
+    while (at > 0 && isWs(e[at - 1]!)) at--;
+    const open = e.indexOf(34); // first key
+    if (open < 0) return e;
+    const indent = text.slice(1, open);
+    const colon = e.indexOf(58, open);
+    let v = colon + 1;
+    while (v < e.length && isWs(e[v]!)) v++;
+    const sep = text.slice(e.indexOf(34, open + 1) + 1, v);
+    const field = (k: string, val: unknown) => `,${indent}"${k}"${sep}${JSON.stringify(val)}`;
+    const objname = this.opts.objname === 'never' ? null : r.objname;
+    const ins = field('modules', r.modules) + field('builtin', r.builtin) + field('objname', objname) + field('ambiguous', r.ambiguous);
+    return Buffer.concat([e.subarray(0, at), Buffer.from(ins, 'utf8'), e.subarray(at)]);
+  }
+
+  /** --refs: the JSON line for a kernel entry, '' for others. */
+  ref(e: Buffer, line: number, out: OutBuffer): void {
+    const f = fields(e);
+    if (!f.dso || !this.isKernel(f.dso) || !f.ip) return;
+    const r = this.resolve(f);
+    const text = e.toString('utf8').replace(/\s+/g, ' ');
+    out.str(JSON.stringify({ ...refJson(line, { text, name: f.symbol, offset: null, size: null, address: f.ip }, r), symbolName: r.name }) + '\n');
+  }
+
+  private resolve(f: Fields): Resolution {
+    const ck = `${f.ip}\0${f.symbol ?? ''}`;
+    let r = this.cache.get(ck);
+    if (r) return r;
+    const t = this.table;
+    const key = keyFromHex(f.ip!);
+    let i = Number.isNaN(key) ? -1 : t.lookupKey(key);
+    if (i >= 0 && f.symbol && t.name(i) !== f.symbol) {
+      i = aliasNamed(t, i, f.symbol);
+      if (i < 0) { const p = t.lookupKey(key - 1); if (p >= 0 && t.name(p) === f.symbol) i = p; }
+    }
+    if (i >= 0) r = t.resolutionOf(i, key - t.d.keys[i]!, 'address');
+    else if (f.symbol) r = t.resolveName({ name: f.symbol });
+    else r = SymbolTable.unresolved('address: not in any symbol');
+    if (this.cache.size > 100_000) this.cache.clear(); // constant memory on any input
+    this.cache.set(ck, r);
+    return r;
+  }
+}
+
+function aliasNamed(t: SymbolTable, i: number, name: string): number {
+  const keys = t.d.keys, k = keys[i]!;
+  for (let j = i; j < t.length && keys[j] === k; j++) if (t.name(j) === name) return j;
+  return -1;
+}
+
+function isWs(c: number): boolean { return c === 32 || c === 9 || c === 10 || c === 13; }
+
+/** The raw (unescaped: kernel names need none) string values of ip, symbol, dso. */
+function fields(e: Buffer): Fields {
+  return { ip: stringField(e, IP), symbol: stringField(e, SYMBOL), dso: stringField(e, DSO) };
+}
+const IP = Buffer.from('"ip"'), SYMBOL = Buffer.from('"symbol"'), DSO = Buffer.from('"dso"');
+
+function stringField(e: Buffer, key: Buffer): string | null {
+  const k = e.indexOf(key);
+  if (k < 0) return null;
+  let p = k + key.length;
+  while (p < e.length && isWs(e[p]!)) p++;
+  if (e[p] !== 58) return null;
+  p++;
+  while (p < e.length && isWs(e[p]!)) p++;
+  if (e[p] !== 34) return null;
+  let q = p + 1;
+  while (q < e.length && e[q] !== 34) q += e[q] === 92 ? 2 : 1;
+  return e.toString('latin1', p + 1, q);
+}

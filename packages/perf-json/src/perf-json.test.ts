@@ -1,0 +1,110 @@
+/** `kallmod json` through the built CLI: the real perf JSON of fixtures/perf, and hand-written shapes. */
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readSourceFile } from '@kallmod/core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = join(root, 'packages/cli/bin/kallmod');
+const KALLSYMS = join(root, 'fixtures/perf/kallsyms.xz');
+const tmp = mkdtempSync(join(tmpdir(), 'kallmod-json-'));
+
+function km(args: string[], input: Buffer | string): Buffer {
+  const file = join(tmp, `in-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(file, input);
+  return execFileSync(CLI, [...args, file], { maxBuffer: 1 << 30 });
+}
+
+/** Remove what kallmod json inserts; what is left must be the input, byte for byte. */
+const INSERTED = /,\s*"modules":\s*\[[^\]]*\],\s*"builtin":\s*(?:true|false),\s*"objname":\s*(?:null|"[^"]*"),\s*"ambiguous":\s*(?:true|false)/g;
+
+describe('real perf data convert --to-json output of this machine', () => {
+  const input = readSourceFile(join(root, 'fixtures/perf/system-g.json.xz'));
+  const out = km(['json', '--kallsyms', KALLSYMS], input);
+
+  it('every byte kept: output minus the insertions is the input', () => {
+    expect(Buffer.from(out.toString('latin1').replace(INSERTED, ''), 'latin1').equals(input)).toBe(true);
+  });
+
+  it('kernel callchain entries extended after their last field, in their layout; others untouched', () => {
+    const a = JSON.parse(input.toString()), b = JSON.parse(out.toString());
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    expect(b.headers).toEqual(a.headers);
+    let kernel = 0;
+    a.samples.forEach((s: any, i: number) => {
+      expect(Object.keys(b.samples[i])).toEqual(Object.keys(s));
+      s.callchain.forEach((e: any, j: number) => {
+        const o = b.samples[i].callchain[j];
+        if (e.dso !== '[kernel.kallsyms]') return expect(o).toEqual(e);
+        kernel++;
+        expect(Object.keys(o)).toEqual([...Object.keys(e), 'modules', 'builtin', 'objname', 'ambiguous']);
+        expect(o).toMatchObject({ ...e, modules: [], builtin: false, objname: null, ambiguous: false });
+      });
+    });
+    expect(kernel).toBeGreaterThan(1000);
+    expect(out.toString()).toMatch(/"dso": "\[kernel\.kallsyms\]",\n\t{5}"modules": \[\],\n\t{5}"builtin": false,/);
+  });
+
+  it('--refs: one line per kernel entry, resolved by address to the symbol perf printed', () => {
+    const refs = km(['json', '--refs', '--kallsyms', KALLSYMS], input).toString().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const text = input.toString().split('\n');
+    expect(refs.length).toBe((input.toString().match(/"dso": "\[kernel\.kallsyms\]"/g) ?? []).length);
+    for (const r of refs) {
+      expect(r.symbolName).toBe(r.name);
+      expect(r.ambiguous).toBe(false);
+      expect(text[r.line - 1]).toMatch(/^\s*\{\s*$/);
+      expect(text[r.line]).toContain(r.address);
+    }
+  });
+});
+
+describe('hand-written shapes', () => {
+  it('compact JSON, escapes, invalid UTF-8, numbers as written, split anywhere: kept', () => {
+    const doc = Buffer.concat([
+      Buffer.from('{"samples":[{"comm":"a\\"b\\u00e9\\/","x":1.50e+3,"callchain":[{"ip":"0xffffffff81b954cc","symbol":"iowrite16","dso":"[kernel.kallsyms]"},{"ip":"0x1","dso":"/bin/\xff"}]}]}', 'latin1'),
+    ]);
+    const out = km(['json', '--kallsyms', KALLSYMS], doc).toString('latin1');
+    expect(out).toBe(doc.toString('latin1').replace('"dso":"[kernel.kallsyms]"}', '"dso":"[kernel.kallsyms]","modules":[],"builtin":false,"objname":null,"ambiguous":false}'));
+  });
+
+  it('a document larger than one read (several MiB) gives the same bytes as its pieces', () => {
+    const entry = '\t\t\t\t{\n\t\t\t\t\t"ip": "0xffffffff81b954cc",\n\t\t\t\t\t"symbol": "iowrite16",\n\t\t\t\t\t"dso": "[kernel.kallsyms]"\n\t\t\t\t}';
+    const sample = `\t\t{\n\t\t\t"callchain": [\n${entry},\n${entry}\n\t\t\t]\n\t\t}`;
+    const doc = `{\n\t"samples": [\n${Array.from({ length: 30000 }, () => sample).join(',\n')}\n\t]\n}\n`;
+    const out = km(['json', '--kallsyms', KALLSYMS], doc).toString();
+    const parsed = JSON.parse(out);
+    expect(parsed.samples.length).toBe(30000);
+    expect(parsed.samples.every((s: any) => s.callchain.every((e: any) => e.ambiguous === false && e.modules.length === 0))).toBe(true);
+    expect(out.replace(INSERTED, '')).toBe(doc);
+  });
+});
+
+// ---- modules and objnames: the shared 6.12 kernel (this machine has neither) ----
+const SHARED = resolve(root, '../shared/kernel');
+const haveShared = (() => { try { readSourceFile(join(SHARED, 'System.map.xz')); return true; } catch { return false; } })();
+if (!haveShared) console.log(`skipping module tests: no shared kernel data at ${SHARED}`);
+
+describe.skipIf(!haveShared)('modules and objnames (shared 6.12 kernel; entries SYNTHESISED from its real symbols)', () => {
+  it('a loadable module, a built-in module, a duplicated name: modules, builtin, objname filled in', () => {
+    const xz = (f: string) => { const out = join(tmp, f.replace(/\//g, '_').replace(/\.xz$/, '')); writeFileSync(out, readSourceFile(join(SHARED, f))); return out; };
+    const src = ['--kallsyms', xz('boot-nokaslr/kallsyms.xz'), '--system-map', xz('System.map.xz'), '--ranges', join(SHARED, 'modules.builtin.ranges'),
+      '--linker-map', xz('vmlinux.map.xz'), '--linker-map', xz('vmlinux.o.map.xz')];
+    const ks = readSourceFile(join(SHARED, 'boot-nokaslr/kallsyms.xz')).toString('latin1');
+    const find = (re: RegExp) => { const m = re.exec(ks)!; return { ip: `0x${(BigInt('0x' + m[1]) + 4n).toString(16)}`, symbol: m[2]!, mod: m[3] }; };
+    const ext4 = find(/^([0-9a-f]{16}) [tT] (ext4_file_read_iter)$/m);
+    const loadable = find(/^([0-9a-f]{16}) [tT] (\S+)\t\[(\S+)\]$/m);
+    const cmask = find(/^([0-9a-f]{16}) [tT] (cmask_show)$/m);
+    const entries = [ext4, loadable, cmask].map((e) => ({ ip: e.ip, symbol: e.symbol, dso: e.mod ? `[${e.mod}]` : '[kernel.kallsyms]' }));
+    const doc = JSON.stringify({ samples: [{ callchain: entries }] }, null, '\t');
+    const out = JSON.parse(km(['json', ...src], doc).toString());
+    const [a, b, c] = out.samples[0].callchain;
+    expect(a).toMatchObject({ symbol: 'ext4_file_read_iter', modules: ['ext4'], builtin: true, ambiguous: false });
+    expect(a.objname).toMatch(/ext4\/file\.o$/);
+    expect(b).toMatchObject({ symbol: loadable.symbol, modules: [loadable.mod], builtin: false, ambiguous: false });
+    expect(c).toMatchObject({ symbol: 'cmask_show', modules: [], builtin: false, ambiguous: false });
+    expect(c.objname).toMatch(/core\.o$/);
+  });
+});

@@ -1,0 +1,315 @@
+/**
+ * `kallmod perf` through the built CLI (dist/): real captures of this machine (fixtures/perf,
+ * README there), the shared 6.12 kernel for modules and objnames, hand-written edge cases.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readSourceFile } from '@kallmod/core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = join(root, 'packages/cli/bin/kallmod');
+const FIX = join(root, 'fixtures/perf');
+const KALLSYMS = join(FIX, 'kallsyms.xz');
+const SHARED = resolve(root, '../shared/kernel');
+const tmp = mkdtempSync(join(tmpdir(), 'kallmod-perf-'));
+
+function km(args: string[], input: Buffer | string, env: Record<string, string> = {}): Buffer {
+  const file = join(tmp, `in-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(file, input);
+  return execFileSync(CLI, [...args, file], { maxBuffer: 1 << 30, env: { ...process.env, ...env } });
+}
+const fixture = (name: string) => readSourceFile(join(FIX, name));
+const lines = (b: Buffer) => b.toString('latin1').split('\n');
+
+/** Same line count; every input line's bytes survive, in order, in its output line (insert-only). */
+function expectInsertOnly(input: Buffer, output: Buffer): number {
+  const a = lines(input), b = lines(output);
+  expect(b.length).toBe(a.length);
+  let changed = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    changed++;
+    let k = 0;
+    for (const ch of b[i]!) if (k < a[i]!.length && ch === a[i]![k]) k++;
+    if (k !== a[i]!.length) throw new Error(`line ${i + 1}: ${JSON.stringify(a[i])} -> ${JSON.stringify(b[i])}`);
+  }
+  return changed;
+}
+
+let aliasMap: Map<string, Set<string>> | null = null;
+/** Names by address in this machine's kallsyms (start addresses; frames point inside). */
+function aliases(): Map<string, Set<string>> {
+  if (aliasMap) return aliasMap;
+  const starts: [bigint, string][] = [];
+  for (const l of readSourceFile(KALLSYMS).toString('latin1').split('\n')) {
+    const m = /^([0-9a-f]{16}) [tTwW] (\S+)$/.exec(l);
+    if (m) starts.push([BigInt('0x' + m[1]), m[2]!]);
+  }
+  starts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  aliasMap = new Map();
+  const bare = lines(fixture('system-g.F-ip.script.xz'));
+  for (const l of bare) {
+    const m = /^\s+([0-9a-f]{16})$/.exec(l);
+    if (!m || aliasMap.has(m[1]!)) continue;
+    const a = BigInt('0x' + m[1]);
+    let lo = 0, hi = starts.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid]![0] <= a) lo = mid; else hi = mid - 1; }
+    const set = new Set<string>();
+    for (let j = lo; j >= 0 && starts[j]![0] === starts[lo]![0]; j--) set.add(starts[j]![1]);
+    aliasMap.set(m[1]!, set);
+  }
+  return aliasMap;
+}
+
+const KERNEL_FRAME = /^\s+([0-9a-f]{16}) (\S+?)(?:\+0x[0-9a-f]+)? \(\[kernel\.kallsyms\]\)\r?$/;
+
+const REAL = [
+  'system-g.script.xz', 'system-g.F-comm-pid-tid-cpu-time-event-ip-sym-dso.script.xz', 'system-G-oneline.script.xz',
+  'system-g.F-ip-sym.script.xz', 'system-g.F-srcline.script.xz', 'sched-switch-g.script.xz', 'dwarf-ls.script.xz',
+];
+
+describe('real perf script output of this machine, against its own kallsyms', () => {
+  for (const name of REAL) {
+    it(`${name}: passthrough (this kernel has no modules or objnames: nothing to add)`, () => {
+      const input = fixture(name);
+      const out = km(['perf', '--kallsyms', KALLSYMS], input);
+      expect(expectInsertOnly(input, out)).toBe(0);
+      expect(out.equals(input)).toBe(true);
+    });
+  }
+
+  for (const name of ['system-g.script.xz', 'sched-switch-g.script.xz', 'system-G-oneline.script.xz', 'dwarf-ls.script.xz']) {
+    it(`${name}: every [kernel.kallsyms] frame resolved by address to the name perf printed`, () => {
+      const input = fixture(name);
+      const refs = lines(km(['perf', '--refs', '--kallsyms', KALLSYMS], input)).filter(Boolean).map((l) => JSON.parse(l));
+      const byLine = new Map<number, any[]>();
+      for (const r of refs) byLine.set(r.line, [...(byLine.get(r.line) ?? []), r]);
+      let frames = 0;
+      lines(input).forEach((l, i) => {
+        const m = KERNEL_FRAME.exec(l.replace(/^.*:\s+(?=[0-9a-f]{16} )/, '\t')); // -G: the frame ends the header
+        if (!m) return;
+        frames++;
+        const r = byLine.get(i + 1)?.[0];
+        expect(r, `line ${i + 1}`).toBeDefined();
+        expect(r.address).toBe('0x' + m[1]);
+        expect(r.ambiguous).toBe(false);
+        if (m[2] === '[unknown]') { expect(r.name).toBeNull(); return; }
+        expect(r.name).toBe(m[2]);
+        expect(r.symbolName, `line ${i + 1}: ${l}`).toBe(m[2]);
+        expect(r.resolvedBy).toMatch(/^address/);
+      });
+      expect(frames).toBeGreaterThan(100);
+    });
+  }
+
+  it('-F ip (bare addresses): the resolved name is inserted as " <name>", the one perf printed with -F ip,sym', () => {
+    const bare = lines(fixture('system-g.F-ip.script.xz'));
+    const named = lines(fixture('system-g.F-ip-sym.script.xz'));
+    const out = lines(km(['perf', '--kallsyms', KALLSYMS], fixture('system-g.F-ip.script.xz')));
+    let n = 0;
+    bare.forEach((l, i) => {
+      const m = /^\s+([0-9a-f]{16})$/.exec(l);
+      if (!m) return expect(out[i]).toBe(l);
+      const printed = / (\S+)$/.exec(named[i]!)![1]!;
+      if (printed === '[unknown]') return;
+      // no name printed: the table's preferred alias at that address may be another of its names
+      const got = / <(\S+)>$/.exec(out[i]!)?.[1];
+      expect(out[i]).toBe(`${l} <${got}>`);
+      expect(aliases().get(m[1]!)?.has(printed) && aliases().get(m[1]!)?.has(got!) || got === printed, `${got} vs ${printed}`).toBe(true);
+      n++;
+    });
+    expect(n).toBeGreaterThan(100);
+  });
+
+  it('results are identical with --jobs 1 and --jobs 2 (text, --refs, --fold)', () => {
+    const input = Buffer.concat([fixture('system-g.script.xz'), fixture('sched-switch-g.script.xz')]); // > 1 MiB: several chunks
+    for (const mode of [[], ['--refs'], ['--fold']]) {
+      const a = km(['perf', '--jobs', '1', ...mode, '--kallsyms', KALLSYMS], input);
+      const b = km(['perf', '--jobs', '2', ...mode, '--kallsyms', KALLSYMS], input);
+      expect(b.equals(a), mode.join(' ')).toBe(true);
+    }
+  });
+
+  it('live (a pipe, lines arriving in pieces) gives the same bytes as a file: text and --fold', async () => {
+    const input = fixture('system-g.script.xz').subarray(0, 600_000);
+    const { spawn } = await import('node:child_process');
+    for (const mode of [[], ['--fold']]) {
+      const file = km(['perf', ...mode, '--kallsyms', KALLSYMS], input);
+      const child = spawn(CLI, ['perf', ...mode, '--kallsyms', KALLSYMS], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const got: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => got.push(b));
+      const done = new Promise((res) => child.on('close', res));
+      for (let i = 0; i < input.length; i += 7777) {
+        child.stdin.write(input.subarray(i, i + 7777)); // pieces cut mid-line and mid-sample
+        if (i % (7777 * 16) === 0) await new Promise((r) => setTimeout(r, 2));
+      }
+      child.stdin.end();
+      await done;
+      expect(Buffer.concat(got).equals(file), mode.join(' ')).toBe(true);
+    }
+  });
+
+  it('`| head` closing the pipe early: exit 0, nothing on stderr', () => {
+    const big = join(tmp, 'big.txt');
+    const one = fixture('system-g.script.xz');
+    writeFileSync(big, Buffer.concat(Array.from({ length: 8 }, () => one)));
+    // file input (batch) and pipe input (live); PIPESTATUS[1] is kallmod's own status
+    const r = spawnSync('bash', ['-c', `"${CLI}" perf --kallsyms "${KALLSYMS}" < "${big}" | head -1 > /dev/null; echo "rc=\${PIPESTATUS[0]}"; cat "${big}" | "${CLI}" perf --kallsyms "${KALLSYMS}" | head -1 >/dev/null; echo "rc=\${PIPESTATUS[1]}"`]);
+    expect(r.stdout.toString()).toBe('rc=0\nrc=0\n');
+    expect(r.stderr.toString()).toBe('');
+  });
+});
+
+describe('hand-written edge cases (bytes that must pass untouched)', () => {
+  // real addresses of this machine's kallsyms: iowrite16 and vp_notify as perf printed them
+  const K1 = 'ffffffff81b954cc', K2 = 'ffffffff81cef4b2';
+
+  it('CRLF, invalid UTF-8, NUL, no final newline: byte-exact; CRLF frames still resolved', () => {
+    const input = Buffer.concat([
+      Buffer.from(`comm\xff\x00 1 [000] 1.0: 1 cpu-clock:\r\n\t${K1} [unknown] ([kernel.kallsyms])\r\n`, 'latin1'),
+      Buffer.from([0x09, 0xc3, 0x28, 0x00, 0xfe, 0x0a, 0x0a]),
+      Buffer.from(`\t${K2} vp_notify+0x12 ([kernel.kallsyms])`, 'latin1'),
+    ]);
+    const out = km(['perf', '--kallsyms', KALLSYMS], input);
+    expectInsertOnly(input, out);
+    expect(out.toString('latin1')).toContain(`\t${K1} [unknown] <iowrite16> ([kernel.kallsyms])\r\n`);
+    expect(out.subarray(out.length - 40).equals(input.subarray(input.length - 40))).toBe(true);
+  });
+
+  it('a 10 MB line passes through', () => {
+    const long = Buffer.alloc(10 << 20, 0x61);
+    const input = Buffer.concat([Buffer.from(`\t${K1} iowrite16+0xc ([kernel.kallsyms])\n`), long, Buffer.from('\n\n')]);
+    const out = km(['perf', '--kallsyms', KALLSYMS], input);
+    expect(out.equals(input)).toBe(true);
+  });
+
+  it('brstack / brstacksym tokens stay one token; user frames untouched', () => {
+    const input = Buffer.from([
+      `perf 1 [000] 1.0: 1 cycles: 0x${K1}/0x4011a0/P/-/-/0  0x4011a0/0x${K2}/M/-/-/3 `,
+      `perf 1 [000] 1.0: 1 cycles: iowrite16+0xc/vp_notify+0x12/P/-/-/0  main+0x5(/usr/bin/x)/foo+0x1(/usr/bin/x)/P/-/-/0 `,
+      `\t          4011a0 main+0x5 (/usr/bin/x)`,
+      '',
+    ].join('\n'));
+    const out = lines(km(['perf', '--kallsyms', KALLSYMS], input));
+    expect(out[0]).toBe(`perf 1 [000] 1.0: 1 cycles: 0x${K1}<iowrite16>/0x4011a0/P/-/-/0  0x4011a0/0x${K2}<vp_notify>/M/-/-/3 `);
+    expect(out[1]).toBe(lines(input)[1]); // names only, core kernel, unique: nothing to add
+    expect(out[2]).toBe(lines(input)[2]);
+    const refs = lines(km(['perf', '--refs', '--kallsyms', KALLSYMS], input)).filter(Boolean).map((l) => JSON.parse(l));
+    expect(refs.map((r) => [r.line, r.address, r.name, r.symbolName])).toEqual([
+      [1, `0x${K1}`, null, 'iowrite16'], [1, `0x${K2}`, null, 'vp_notify'],
+      [2, null, 'iowrite16', 'iowrite16'], [2, null, 'vp_notify', 'vp_notify'],
+    ]);
+  });
+});
+
+// ---- modules and objnames: the shared 6.12 kernel (this machine has neither) ----
+const haveShared = existsSync(join(SHARED, 'boot-nokaslr/kallsyms.xz'));
+if (!haveShared) console.log(`skipping module tests: no shared kernel data at ${SHARED}`);
+
+/**
+ * FlameGraph's stackcollapse-perf.pl (default options), reimplemented for the test from the
+ * Perl source: event line → comm; stack line `^\s*(\w+)\s*(.+) \((\S*)\)`; `+0x..` stripped;
+ * `[unknown]` → `[dso]`; tidy generic (`;`→`:`, cut at `(`, quotes dropped); root first.
+ */
+function stackcollapse(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  let pname: string | undefined, stack: string[] = [];
+  const emit = () => {
+    if (pname !== undefined || stack.length) { const k = [pname ?? '', ...stack].join(';'); counts.set(k, (counts.get(k) ?? 0) + 1); }
+    pname = undefined; stack = [];
+  };
+  for (const raw of text.split('\n')) {
+    const l = raw.replace(/\r$/, '');
+    if (l === '') { emit(); continue; }
+    if (l.startsWith('#')) continue;
+    let m = /^(\S.+?)\s+(\d+)\/*(\d+)*\s+/.exec(l);
+    if (m) { pname = m[1]!.replace(/ /g, '_'); continue; }
+    m = /^\s*(\w+)\s*(.+) \((\S*)\)/.exec(l);
+    if (!m) continue;
+    let func = m[2]!.replace(/\+0x[\da-f]+$/, '');
+    if (func.startsWith('(')) continue;
+    if (func === '[unknown]') func = m[3] !== '[unknown]' ? `[${m[3]!.replace(/.*\//, '')}]` : '[unknown]';
+    func = func.replace(/;/g, ':');
+    if (!/\.\(.*\)\./.test(func)) func = func.replace(/\((?!anonymous namespace\)).*/, '');
+    stack.unshift(func.replace(/["']/g, ''));
+  }
+  emit();
+  return counts;
+}
+
+describe.skipIf(!haveShared)('modules and objnames (shared 6.12 kernel; lines SYNTHESISED from its real symbols)', () => {
+  let src: string[] = [];
+  let syms: { addr: string; name: string; mod: string | null }[] = [];
+  beforeAll(() => {
+    const xz = (f: string) => { const out = join(tmp, f.replace(/\//g, '_').replace(/\.xz$/, '')); if (!existsSync(out)) writeFileSync(out, readSourceFile(join(SHARED, f))); return out; };
+    src = ['--kallsyms', xz('boot-nokaslr/kallsyms.xz'), '--system-map', xz('System.map.xz'), '--ranges', join(SHARED, 'modules.builtin.ranges'),
+      '--linker-map', xz('vmlinux.map.xz'), '--linker-map', xz('vmlinux.o.map.xz')];
+    const text = readSourceFile(join(SHARED, 'boot-nokaslr/kallsyms.xz')).toString('latin1');
+    for (const l of text.split('\n')) {
+      const m = /^([0-9a-f]{16}) [tT] (\S+)(?:\t\[(\S+)\])?$/.exec(l);
+      if (m) syms.push({ addr: m[1]!, name: m[2]!, mod: m[3] ?? null });
+    }
+  });
+
+  /** A perf-script sample whose frames are these symbols (+0x4, as perf prints a return address). */
+  function sample(comm: string, frames: typeof syms): string {
+    const at = (a: string) => (BigInt('0x' + a) + 4n).toString(16);
+    return `${comm}  1 [000]   1.000001:     250000 cpu-clock:ppp: \n` +
+      frames.map((s) => `\t${at(s.addr)} ${s.name}+0x4 (${s.mod ? `[${s.mod}]` : '[kernel.kallsyms]'})\n`).join('') + '\n';
+  }
+
+  it('loadable-module, built-in-module and duplicated-name frames get [mod] / {obj.o} right after the name', () => {
+    const ext4 = syms.find((s) => s.name === 'ext4_file_read_iter')!;
+    const cmask = syms.filter((s) => s.name === 'cmask_show');
+    const loadable = syms.find((s) => s.mod !== null)!;
+    const input = sample('cat', [ext4, ...cmask, loadable]);
+    const out = km(['perf', ...src], input).toString();
+    expectInsertOnly(Buffer.from(input), Buffer.from(out));
+    expect(out).toContain(` ext4_file_read_iter [ext4]+0x4 ([kernel.kallsyms])`);
+    expect(cmask.length).toBeGreaterThan(1);
+    const objs = [...out.matchAll(/ cmask_show \{(\S+)\}\+0x4/g)].map((m) => m[1]);
+    expect(objs.length).toBe(cmask.length);
+    expect(new Set(objs).size).toBe(cmask.length);
+    expect(out).toContain(` ${loadable.name} [${loadable.mod}]+0x4 ([${loadable.mod}])`);
+    // --objname always / never
+    expect(km(['perf', '--objname', 'always', ...src], input).toString()).toMatch(/ ext4_file_read_iter \[ext4\] \{(ext4\/)?file\.o\}\+0x4/);
+    expect(km(['perf', '--objname', 'never', ...src], input).toString()).not.toContain('{');
+  });
+
+  it('folding the annotated text (stackcollapse rules) groups by (name, module, objname); --fold gives the same stacks', () => {
+    const cmask = syms.filter((s) => s.name === 'cmask_show');
+    const ext4 = syms.find((s) => s.name === 'ext4_file_read_iter')!;
+    const vfs = syms.find((s) => s.name === 'vfs_read')!;
+    // the same function at two offsets must merge; two same-named functions must not
+    const input = sample('cat', [ext4, vfs]) + sample('cat', [ext4, vfs]).replace(/ext4_file_read_iter\+0x4/, 'ext4_file_read_iter+0x8').replace(/^(\t[0-9a-f]+)4 ext4/m, '$18 ext4') +
+      sample('bash', [cmask[0]!, vfs]) + sample('bash', [cmask[1]!, vfs]);
+    const annotated = km(['perf', ...src], input).toString('latin1');
+    const folded = stackcollapse(annotated);
+    expect([...folded]).toEqual([
+      ['cat;vfs_read;ext4_file_read_iter [ext4]', 2],
+      [`bash;vfs_read;cmask_show {${/cmask_show \{(\S+)\}/.exec(annotated)![1]}}`, 1],
+      [`bash;vfs_read;cmask_show {${[...annotated.matchAll(/cmask_show \{(\S+)\}/g)][1]![1]}}`, 1],
+    ]);
+    const direct = new Map<string, number>();
+    for (const l of km(['perf', '--fold', ...src], input).toString('latin1').split('\n').filter(Boolean)) {
+      const k = l.slice(0, l.lastIndexOf(' '));
+      direct.set(k, (direct.get(k) ?? 0) + Number(l.slice(l.lastIndexOf(' ') + 1)));
+    }
+    expect(direct).toEqual(folded);
+  });
+
+  it('--fold equals stackcollapse of the annotated text on a real profile too', () => {
+    const input = fixture('system-g.script.xz');
+    const folded = stackcollapse(km(['perf', '--kallsyms', KALLSYMS], input).toString('latin1'));
+    const direct = new Map<string, number>();
+    for (const l of km(['perf', '--fold', '--kallsyms', KALLSYMS], input).toString('latin1').split('\n').filter(Boolean)) {
+      const k = l.slice(0, l.lastIndexOf(' '));
+      direct.set(k, (direct.get(k) ?? 0) + Number(l.slice(l.lastIndexOf(' ') + 1)));
+    }
+    expect(direct).toEqual(folded);
+  });
+});

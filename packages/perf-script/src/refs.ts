@@ -1,0 +1,59 @@
+/**
+ * `--refs`: one JSON object per kernel frame, in input order (the shared contract: `line`,
+ * `text`, `name`, `offset`, `size`, `address` as printed, then the resolution). perf adds
+ * `symbolName`, the resolved name: perf prints `[unknown]` (name null) for frames we can name.
+ */
+import { refJson, SymbolTable, type OutBuffer, type PrintedRef, type Resolution } from '@kallmod/core';
+import { NAMED, frameOffset, type Frame } from './frame-parse.js';
+import type { FrameResolver } from './frame-resolver.js';
+
+export class RefSink {
+  constructor(readonly table: SymbolTable, readonly res: FrameResolver, readonly out: OutBuffer) {}
+
+  private printed(f: Frame, buf: Buffer, textStart: number, textEnd: number): PrintedRef {
+    const named = f.kind === NAMED;
+    return {
+      text: buf.toString('utf8', textStart, textEnd),
+      name: named ? buf.toString('latin1', f.nameStart, f.nameEnd) : null,
+      offset: named && frameOffset(buf, f) >= 0 ? f.offset : null,
+      size: null,
+      address: f.addrStart >= 0 && f.key === f.key ? '0x' + addrDigits(buf, f) : null,
+    };
+  }
+
+  private write(line: number, p: PrintedRef, r: Resolution): void {
+    this.out.str(JSON.stringify({ ...refJson(line, p, r), symbolName: r.name }) + '\n');
+  }
+
+  /** A frame with a printed address; i = the symbol index the text annotator chose (-1 none). */
+  frame(f: Frame, i: number, buf: Buffer, line: number, lineEnd: number): void {
+    const p = this.printed(f, buf, f.addrStart, lineEnd);
+    let r: Resolution;
+    if (i >= 0) {
+      const how = f.inlined ? 'address (inlined frame: the function it was inlined into)'
+        : f.kind === NAMED && !this.res.nameIs(i, buf, f.nameStart, f.nameEnd) ? 'address; printed name is another symbol' : 'address';
+      r = this.res.resolution(f.key, i, how);
+    } else if (p.name !== null && !f.inlined) {
+      r = this.table.resolveName({ name: p.name, offset: p.offset });
+      r.resolvedBy = `address not in the printed symbol; ${r.resolvedBy}`;
+    } else r = SymbolTable.unresolved('address: not in any symbol', null);
+    this.write(line, p, r);
+  }
+
+  /** brstack `0xADDR` side. */
+  branch(f: Frame, i: number, buf: Buffer, start: number, end: number, line: number): void {
+    const p = this.printed(f, buf, start, end);
+    p.address = '0x' + buf.toString('latin1', start + 2, f.nameEnd);
+    const r = i >= 0 ? this.res.resolution(f.key, i, 'address') : SymbolTable.unresolved('address: not in any symbol', null);
+    this.write(line, p, r);
+  }
+
+  /** brstacksym `name+0xoff` side: by name. */
+  branchByName(f: Frame, r: Resolution, buf: Buffer, start: number, end: number, line: number): void {
+    this.write(line, this.printed(f, buf, start, end), r);
+  }
+}
+
+function addrDigits(buf: Buffer, f: Frame): string {
+  return buf.toString('latin1', f.addrStart, f.addrStart + 16);
+}

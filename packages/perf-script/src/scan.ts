@@ -1,0 +1,165 @@
+/**
+ * THE HOT LOOP: a chunk of whole `perf script` lines in, the annotated bytes out.
+ *
+ * Unchanged bytes are copied in runs; an annotation is only ever inserted (never a byte
+ * removed), right after the symbol name and before any `+0x` offset, so FlameGraph's
+ * stackcollapse-perf.pl (which strips a trailing `+0x..` and needs ` (dso)` intact) groups
+ * frames by (name, module, objname):
+ *     \tffffffff812da8e0 vfs_read [ext4] {inode.o}+0x12 ([kernel.kallsyms])
+ * Frames perf could not name get the resolved name in angle brackets after what perf printed:
+ *     \tffffffff812da8e0 [unknown] <vfs_read [ext4]> ([unknown])     \tffffffff812da8e0 <vfs_read>
+ * Callchain lines (indented) take the fast path: no strings, no regex. Other lines (sample
+ * headers: `-G` one-line samples, brstack tokens) go through `header-line.ts`.
+ */
+import { OutBuffer, type AnnotatorOptions, type SymbolTable } from '@kallmod/core';
+import { hex16, hex16Low } from './frame-parse.js';
+
+const MEMO_MASK = (1 << 14) - 1;
+import { FrameResolver } from './frame-resolver.js';
+import { BARE, NAMED, frameOffset, newFrame, parseFrame, type Frame } from './frame-parse.js';
+import { annotateHeaderLine } from './header-line.js';
+import { RefSink } from './refs.js';
+
+export class Scanner {
+  readonly out = new OutBuffer(1 << 20);
+  readonly res: FrameResolver;
+  readonly refs: RefSink | null;
+  private readonly frame: Frame = newFrame();
+  // per-symbol caches, preallocated: a growing sparse array turns into a slow dictionary
+  private readonly annText: (string | undefined)[];
+  private readonly unnamed: (string | undefined)[];
+  private readonly compact = new Map<string, string>();
+  private runStart = 0;
+  private readonly memoKey = new Float64Array(MEMO_MASK + 1).fill(-1);
+  private readonly memoIdx = new Int32Array(MEMO_MASK + 1);
+  private buf: Buffer = Buffer.alloc(0);
+
+  constructor(readonly table: SymbolTable, readonly opts: AnnotatorOptions) {
+    this.res = new FrameResolver(table, opts);
+    this.annText = new Array<string | undefined>(table.length).fill(undefined);
+    this.unnamed = new Array<string | undefined>(table.length).fill(undefined);
+    this.refs = opts.refs ? new RefSink(table, this.res, this.out) : null;
+  }
+
+  /** Insert `text` before buf[at] (text mode; refs mode writes no text). */
+  insert(at: number, text: string): void {
+    if (this.refs || text === '') return;
+    this.out.bytes(this.buf, this.runStart, at);
+    this.out.str(text);
+    this.runStart = at;
+  }
+
+  chunk(buf: Buffer, firstLine: number): Buffer {
+    this.buf = buf;
+    this.runStart = 0;
+    const len = buf.length;
+    const f = this.frame;
+    const fast = !this.refs;
+    const table = this.table, res = this.res, memoKey = this.memoKey, memoIdx = this.memoIdx;
+    let pos = 0, line = firstLine;
+    while (pos < len) {
+      // where to look for the end of the line: past what the fast path has already read
+      let from = pos;
+      const c = buf[pos];
+      if (c === 9 || c === 32) {
+        // callchain line: indentation, then the address
+        let p = pos + 1;
+        while (p < len && (buf[p] === 32 || buf[p] === 9)) p++;
+        if (p + 16 < len && buf[p] === 102 && buf[p + 1] === 102 && buf[p + 2] === 102 && buf[p + 3] === 102) {
+          // fast path: ADDR NAME then "+", " " or the line end, NAME being the symbol at ADDR
+          let done = false;
+          if (fast && buf[p + 16] === 32) {
+            const key = hex16(buf, p);
+            // a direct-mapped memo of recent lookups: profiles hit the same few addresses
+            const h = hex16Low(buf, p) & MEMO_MASK;
+            let i: number;
+            if (memoKey[h] === key) i = memoIdx[h]!;
+            else { i = key === key ? table.lookupKey(key) : -1; memoKey[h] = key; memoIdx[h] = i; }
+            if (i >= 0) {
+              const nb = res.bytesOf(i), n = nb.length, s = p + 17;
+              let k = 0;
+              while (k < n && nb[k] === buf[s + k]) k++;
+              const t = buf[s + n];
+              if (k === n && (t === 43 || t === 32 || t === 10 || t === 13 || s + n === len)) {
+                const a = this.annotation(i);
+                if (a !== '') this.insert(s + n, a);
+                from = s + n;
+                done = true;
+              }
+            }
+          }
+          if (!done) {
+            let e = buf.indexOf(10, p);
+            if (e < 0) e = len;
+            if (buf[e - 1] === 13) e--; // CRLF input: the CR stays, after any insertion
+            if ((p + 16 === e || buf[p + 16] === 32) && parseFrame(buf, p, e, f, false)) this.frameAt(f, buf, line, e);
+            from = e;
+          }
+        } else if (p < len && !isHexDigit(buf[p]!) && buf[p] !== 10) {
+          // not a frame: a right-aligned sample header (`-G`: "   comm  pid ...")
+          let e = buf.indexOf(10, p);
+          if (e < 0) e = len;
+          if (buf[e - 1] === 13) e--;
+          if (e > p) annotateHeaderLine(this, buf, pos, e, line);
+          from = e;
+        }
+      } else if (c !== 10) {
+        let e = buf.indexOf(10, pos);
+        if (e < 0) e = len;
+        if (buf[e - 1] === 13) e--;
+        if (e > pos) annotateHeaderLine(this, buf, pos, e, line);
+        from = e;
+      }
+      const nl = buf.indexOf(10, from);
+      pos = nl < 0 ? len : nl + 1;
+      line++;
+    }
+    if (!this.refs) this.out.bytes(buf, this.runStart, len);
+    return this.out.take();
+  }
+
+  /** Annotate (or record) one parsed kernel frame. */
+  frameAt(f: Frame, buf: Buffer, line: number, lineEnd: number): void {
+    const res = this.res;
+    if (f.kind === NAMED) {
+      // an inlined frame's name is not a symbol: the address gives the function it sits in
+      const i = f.inlined ? this.table.lookupKey(f.key) : res.index(f.key, buf, f.nameStart, f.nameEnd);
+      if (this.refs) return this.refs.frame(f, i, buf, line, lineEnd);
+      if (i >= 0) return this.insert(f.nameEnd, this.annotation(i));
+      const r = res.byPrintedName(buf.toString('latin1', f.nameStart, f.nameEnd), frameOffsetOrNull(buf, f));
+      return this.insert(f.nameEnd, this.table.annotationOf(r, this.opts.objname));
+    }
+    const i = this.table.lookupKey(f.key);
+    if (this.refs) return this.refs.frame(f, i, buf, line, lineEnd);
+    if (i >= 0) this.insert(f.kind === BARE ? f.addrStart + 16 : f.nameEnd, this.unnamedText(i));
+  }
+
+  annotation(i: number): string {
+    let s = this.annText[i];
+    if (s === undefined) { s = this.table.annotation(i, this.opts.objname); this.annText[i] = s; }
+    return s;
+  }
+
+  /** ` <name [mod] {obj.o}>` for a frame perf printed without a name. */
+  unnamedText(i: number): string {
+    let s = this.unnamed[i];
+    if (s === undefined) { s = ` <${this.table.name(i)}${this.annotation(i)}>`; this.unnamed[i] = s; }
+    return s;
+  }
+
+  /** An annotation without spaces, for `/`-separated brstack tokens that must stay one token. */
+  compactText(s: string): string {
+    let c = this.compact.get(s);
+    if (c === undefined) { c = s.replace(/ /g, ''); this.compact.set(s, c); }
+    return c;
+  }
+}
+
+function frameOffsetOrNull(buf: Uint8Array, f: Frame): number | null {
+  const o = frameOffset(buf, f);
+  return o < 0 ? null : o;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+}
