@@ -5,30 +5,36 @@ export interface NativeTable {
   lookupBatch(keys: Float64Array, out: Int32Array): void;
   /** One address; for tests: a call per address is slower than the JS bucket index. */
   lookup(key: number): number;
-  /**
-   * The perf script rewriter. annOffsets has table length + 1 entries; the annotation of symbol
-   * i is annBlob[annOffsets[i], annOffsets[i+1]) (table.annotation(i, mode) as UTF-8).
-   */
-  createPerfRewriter(annBlob: Uint8Array, annOffsets: Uint32Array): NativePerfRewriter;
+  /** The perf script text rewriter over this table (symbols set lazily, see below). */
+  createPerfRewriter(): NativePerfRewriter;
 }
 
 export interface NativePerfRewriter {
   /**
    * Rewrite whole lines of `chunk` into `out`; returns the bytes written.
-   * Without io: the whole chunk, or -1 when a line needs the TS scan or out is too small.
-   * With io (resumable): starts at line start io[0]; on return io[0] = where it stopped,
-   * io[1] = end of the consecutive lines for the TS scan (after the last "\n"),
-   * io[2] = 0 done | 1 lines for the TS scan | 2 out full, io[3] = lines from the old io[0] to the new.
+   * Without io: the whole chunk, or -1 when the call could not finish alone.
+   * With io (resumable): starts at line start io[0]; on return io[0] = where it stopped, and
+   * io[2] says why: 0 done | 1 the lines [io[0], io[1]) are for the TS scan | 2 out is full |
+   * 3 the line needs symbol io[1] (setSymbol, then call again);
+   * io[3] = lines from the old io[0] to the new one.
    */
   rewriteInto(chunk: Uint8Array, out: Uint8Array, io?: Float64Array): number;
+  /**
+   * What the rewriter knows of symbol i: its name (table.name(i), latin1: compared with the
+   * printed name) and annotation (table.annotation(i, mode), UTF-8: inserted). Copied.
+   */
+  setSymbol(i: number, name: Uint8Array, annotation: Uint8Array): void;
 }
 
 export interface KallmodNative {
   /**
-   * A lookup over TableData's own arrays (kept alive, never copied; do not modify them after).
+   * A lookup over TableData's own arrays (kept alive, never copied; they must not be modified
+   * or transferred afterwards).
    * Same answer as SymbolTable.lookupKey.
    */
   createTable(keys: Float64Array, ksizes: Float64Array, flags: Uint8Array, exactSizes: Float64Array, types: Uint8Array): NativeTable;
+  /** Number of "\n" bytes in buf. */
+  countLines(buf: Uint8Array): number;
 }
 
 export declare const native: KallmodNative | null;

@@ -13,7 +13,7 @@ mod table;
 
 use js::{args, check, kept, make_object, state, throw, Holder, Shared};
 use napi::*;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A table object's state: the lookup over borrowed typed arrays, and the references that keep
 /// those arrays alive.
@@ -30,7 +30,7 @@ impl Shared for TableState {
 
 /// createTable(keys: Float64Array, ksizes: Float64Array, flags: Uint8Array,
 ///             exactSizes: Float64Array, types: Uint8Array) → NativeTable
-/// The arrays are TableData's own (no copy); they must not be modified afterwards.
+/// The arrays are TableData's own (no copy); they must not be modified or transferred afterwards.
 unsafe extern "C" fn create_table(env: napi_env, info: napi_callback_info) -> napi_value {
     let mut argv = [std::ptr::null_mut(); 5];
     if args(env, info, &mut argv, 5, "createTable(keys, ksizes, flags, exactSizes, types)").is_none() {
@@ -88,52 +88,60 @@ unsafe extern "C" fn lookup_one(env: napi_env, info: napi_callback_info) -> napi
     js::int32(env, state::<TableState>(data).table.lookup(key))
 }
 
-/// A perf rewriter's state: its table, and the annotation text per symbol index (blob +
-/// offsets, from the TS core's `table.annotation(i, mode)`, the source of truth).
+/// A perf rewriter's state: its table, and the name and annotation of each symbol it has met,
+/// set by the TS side (`table.name(i)`, `table.annotation(i, mode)`: the source of truth).
 struct RewriterState {
     table: Option<Arc<TableState>>,
-    ann: perf::Annotations,
-    holder: Holder,
+    syms: Mutex<perf::Symbols>,
 }
 
 impl Shared for RewriterState {
     unsafe fn release(&mut self, env: napi_env) {
-        self.holder.release(env);
         if let Some(t) = self.table.take() {
             js::release_arc(env, t);
         }
     }
 }
 
-/// createPerfRewriter(annBlob: Uint8Array, annOffsets: Uint32Array) → { rewriteInto }
+/// createPerfRewriter() → { rewriteInto, setSymbol }
 unsafe extern "C" fn create_perf_rewriter(env: napi_env, info: napi_callback_info) -> napi_value {
-    let mut argv = [std::ptr::null_mut(); 2];
-    let Some(data) = args(env, info, &mut argv, 2, "createPerfRewriter(annBlob, annOffsets)") else {
+    let mut argv: [napi_value; 0] = [];
+    let Some(data) = args(env, info, &mut argv, 0, "createPerfRewriter()") else {
         return std::ptr::null_mut();
     };
     let table = state::<TableState>(data).clone();
-    let mut holder = Holder::default();
-    let arrays = (|| Some((kept::<u8>(env, argv[0], UINT8, "annBlob", &mut holder)?, kept::<u32>(env, argv[1], UINT32, "annOffsets", &mut holder)?)))();
-    let Some((blob, offsets)) = arrays else {
-        holder.release(env);
-        js::release_arc(env, table);
+    let n = table.table.len();
+    let st = Arc::new(RewriterState { table: Some(table), syms: Mutex::new(perf::Symbols::new(n)) });
+    make_object(env, st, &[("rewriteInto", rewrite_into), ("setSymbol", set_symbol)])
+}
+
+/// setSymbol(i: number, name: Uint8Array, annotation: Uint8Array): what the rewriter compares
+/// (the name, latin1 as the TS scan compares it) and inserts (the annotation, UTF-8). Copied.
+unsafe extern "C" fn set_symbol(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv = [std::ptr::null_mut(); 3];
+    let Some(data) = args(env, info, &mut argv, 3, "setSymbol(index, name, annotation)") else {
         return std::ptr::null_mut();
     };
-    let ok = offsets.len() == table.table.len() + 1 && offsets.windows(2).all(|w| w[0] <= w[1]) && offsets.last().map_or(false, |&o| o as usize <= blob.len());
-    if !ok {
-        holder.release(env);
-        js::release_arc(env, table);
-        return throw(env, "createPerfRewriter: annOffsets must be (table length + 1) ascending offsets into annBlob");
+    let st = state::<RewriterState>(data);
+    let mut i = 0f64;
+    if !check(napi_get_value_double(env, argv[0], &mut i)) || i.is_nan() || i < 0.0 || i.fract() != 0.0 {
+        return throw(env, "setSymbol: index must be a non-negative integer");
     }
-    let st = Arc::new(RewriterState { table: Some(table), ann: perf::Annotations { blob, offsets }, holder });
-    make_object(env, st, &[("rewriteInto", rewrite_into)])
+    let Some(name) = js::view::<u8>(env, argv[1], UINT8, "name") else { return std::ptr::null_mut() };
+    let Some(ann) = js::view::<u8>(env, argv[2], UINT8, "annotation") else { return std::ptr::null_mut() };
+    let ok = st.syms.lock().map(|mut a| a.set(i as usize, name, ann)).unwrap_or(false);
+    if !ok {
+        return throw(env, "setSymbol: index outside the table");
+    }
+    js::undefined(env)
 }
 
 /// rewriteInto(chunk: Uint8Array, out: Uint8Array, io?: Float64Array) → bytes written.
 /// Without io: the whole chunk, or -1 when a line needs the TS scan or out is too small.
 /// With io (resumable): starts at line start io[0]; on return io[0] = where it stopped,
 /// io[1] = end of the lines for the TS scan (after the last "\n"), io[2] = 0 done | 1 lines
-/// for the TS scan | 2 out full, io[3] = lines from the old io[0] to the new one.
+/// for the TS scan | 2 out full | 3 needs symbol io[1] (setSymbol, call again),
+/// io[3] = lines from the old io[0] to the new one.
 unsafe extern "C" fn rewrite_into(env: napi_env, info: napi_callback_info) -> napi_value {
     let mut argv = [std::ptr::null_mut(); 3];
     let mut argc = 3usize;
@@ -162,7 +170,9 @@ unsafe extern "C" fn rewrite_into(env: napi_env, info: napi_callback_info) -> na
         Some(_) => return throw(env, "rewriteInto: io[0] is outside the chunk"),
         None => 0,
     };
-    let r = perf::rewrite(&table.table, &st.ann, chunk, from, out);
+    let Ok(syms) = st.syms.lock() else { return throw(env, "rewriteInto: poisoned") };
+    let r = perf::rewrite(&table.table, &syms, chunk, from, out);
+    drop(syms);
     match io {
         Some(v) => {
             v[0] = r.at as f64;
@@ -176,16 +186,30 @@ unsafe extern "C" fn rewrite_into(env: napi_env, info: napi_callback_info) -> na
     }
 }
 
+/// countLines(buf: Uint8Array) → number of "\n" (the stream driver's chunk line count).
+unsafe extern "C" fn count_lines(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv = [std::ptr::null_mut(); 1];
+    if args(env, info, &mut argv, 1, "countLines(buf)").is_none() {
+        return std::ptr::null_mut();
+    }
+    let Some(buf) = js::view::<u8>(env, argv[0], UINT8, "buf") else { return std::ptr::null_mut() };
+    js::double(env, perf::count_lines(buf) as f64)
+}
+
+/// # Safety
+/// Called by node once per environment (main thread, each worker) with a valid env and exports.
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
-    let mut f = std::ptr::null_mut();
-    let ok = check(napi_create_function(env, c"createTable".as_ptr(), NAPI_AUTO_LENGTH, create_table, std::ptr::null_mut(), &mut f))
-        && check(napi_set_named_property(env, exports, c"createTable".as_ptr(), f));
-    if ok {
-        exports
-    } else {
-        throw(env, "kallmod native: cannot register createTable")
+    let fns: [(&std::ffi::CStr, napi_callback); 2] = [(c"createTable", create_table), (c"countLines", count_lines)];
+    for (name, cb) in fns {
+        let mut f = std::ptr::null_mut();
+        let ok = check(napi_create_function(env, name.as_ptr(), NAPI_AUTO_LENGTH, cb, std::ptr::null_mut(), &mut f))
+            && check(napi_set_named_property(env, exports, name.as_ptr(), f));
+        if !ok {
+            return throw(env, "kallmod native: cannot register its functions");
+        }
     }
+    exports
 }
 
 /// Node-API version this addon is written against (finalizers need 5; Node 20 has 9).

@@ -38,7 +38,6 @@ pub const INT8: i32 = 0;
 pub const UINT8: i32 = 1;
 pub const UINT8_CLAMPED: i32 = 2;
 pub const INT32: i32 = 5;
-pub const UINT32: i32 = 6;
 pub const FLOAT64: i32 = 8;
 
 extern "C" {
@@ -59,12 +58,7 @@ extern "C" {
         result: *mut napi_value,
     ) -> napi_status;
     pub fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
-    pub fn napi_set_named_property(
-        env: napi_env,
-        object: napi_value,
-        name: *const c_char,
-        value: napi_value,
-    ) -> napi_status;
+    pub fn napi_set_named_property(env: napi_env, object: napi_value, name: *const c_char, value: napi_value) -> napi_status;
     pub fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
     pub fn napi_get_typedarray_info(
         env: napi_env,
@@ -88,11 +82,6 @@ extern "C" {
         hint: *mut c_void,
         result: *mut napi_ref,
     ) -> napi_status;
-    pub fn napi_create_reference(
-        env: napi_env,
-        value: napi_value,
-        initial_refcount: u32,
-        result: *mut napi_ref,
-    ) -> napi_status;
+    pub fn napi_create_reference(env: napi_env, value: napi_value, initial_refcount: u32, result: *mut napi_ref) -> napi_status;
     pub fn napi_delete_reference(env: napi_env, r: napi_ref) -> napi_status;
 }

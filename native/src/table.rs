@@ -76,7 +76,7 @@ impl Table {
             return -1;
         }
         let off = key - self.base;
-        let mut i: isize = if !(off >= 0.0) {
+        let mut i: isize = if off.is_nan() || off < 0.0 {
             self.buckets[0] as isize - 1 // below the indexed region (or NaN): scan back, rare
         } else {
             let j = (off / self.width).floor();
@@ -133,32 +133,7 @@ impl Table {
     }
 }
 
-/// Key of an address given as hex digits (no 0x), as address.ts keyFromHexBytes: NaN when a
-/// byte is not a hex digit or there are more than 16 digits. Same double arithmetic as the TS.
-#[inline]
-pub fn key_from_hex(d: &[u8]) -> f64 {
-    let n = d.len();
-    if n == 0 || n > 16 {
-        return f64::NAN;
-    }
-    let split = n.saturating_sub(8);
-    let (mut hi, mut lo) = (0u64, 0u64);
-    for (i, &c) in d.iter().enumerate() {
-        let v = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return f64::NAN,
-        } as u64;
-        if i < split {
-            hi = hi * 16 + v;
-        } else {
-            lo = lo * 16 + v;
-        }
-    }
-    key_from_parts(hi as f64, lo as f64)
-}
-
+/// Key of an address split in 32-bit halves, as address.ts keyFromParts (same double arithmetic).
 #[inline]
 pub fn key_from_parts(hi: f64, lo: f64) -> f64 {
     const TWO32: f64 = 4294967296.0;

@@ -103,10 +103,4 @@ describe.skipIf(why !== null)('native lookupBatch = SymbolTable.lookupKey', () =
       expect(countLines(v)).toBe(v.filter((x) => x === 10).length);
     }), { numRuns: 1000 });
   });
-    for (const mode of ['always', 'ambiguous', 'never'] as const) {
-      const { blob, offsets } = annotationBlob(table, mode);
-      const text = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-      for (let i = 0; i < table.length; i += 7) expect(text.toString('utf8', offsets[i], offsets[i + 1])).toBe(table.annotation(i, mode));
-    }
-  }, 60000);
 });

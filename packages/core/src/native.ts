@@ -22,7 +22,7 @@ export interface NativeTable {
 }
 export interface NativePerfRewriter {
   rewriteInto(chunk: Uint8Array, out: Uint8Array, io?: Float64Array): number;
-  setAnnotation(i: number, text: Uint8Array): void;
+  setSymbol(i: number, name: Uint8Array, annotation: Uint8Array): void;
 }
 interface KallmodNative {
   createTable(keys: Float64Array, ksizes: Float64Array, flags: Uint8Array, exactSizes: Float64Array, types: Uint8Array): NativeTable;
@@ -67,7 +67,7 @@ export function nativeAddon(): KallmodNative | null {
   return addon;
 }
 
-/** Number of "\n" in buf: native when loaded (about 10× indexOf), else an indexOf loop. */
+/** Number of "\n" in buf: native when loaded (2-3× an indexOf loop, measured), else an indexOf loop. */
 export function countLines(buf: Uint8Array): number {
   const addon = load().addon;
   if (addon) return addon.countLines(buf);
@@ -126,23 +126,24 @@ export function createPerfRewriter(
   if (!t) return null;
   const rw = t.createPerfRewriter();
   const io = new Float64Array(4);
+  // a scratch output reused chunk after chunk (never handed out: warm memory, no page faults)
   let out: Buffer = Buffer.allocUnsafeSlow(1 << 16);
   return {
     chunk(buf: Buffer, firstLine: number): Buffer {
-      // room for the chunk plus annotations; grows when a chunk adds more
       if (out.length < buf.length + (buf.length >> 2) + 4096) out = Buffer.allocUnsafeSlow(buf.length + (buf.length >> 1) + 4096);
       let w = 0;
       let line = firstLine;
       io[0] = 0;
       for (;;) {
         const from = io[0]!;
-        w += rw.rewriteInto(buf, out.subarray(w), io);
+        w += rw.rewriteInto(buf, w ? out.subarray(w) : out, io);
         line += io[3]!;
         const stop = io[2]!;
         if (stop === 0) break;
         if (stop === 3) {
-          // first time this symbol is met: its text comes from the one source of truth
-          rw.setAnnotation(io[1]!, Buffer.from(table.annotation(io[1]!, opts.objname), 'utf8'));
+          // first time this symbol is met: name and text come from the one source of truth
+          const i = io[1]!;
+          rw.setSymbol(i, Buffer.from(table.name(i), 'latin1'), Buffer.from(table.annotation(i, opts.objname), 'utf8'));
         } else if (stop === 1) {
           const start = io[0]!, end = io[1]!;
           const ts = fallback(buf.subarray(start, end), line);
@@ -157,7 +158,11 @@ export function createPerfRewriter(
           out = grow(out, w, (buf.length - io[0]!) * 2 + 65536);
         }
       }
-      return Buffer.from(out.subarray(0, w));
+      // both paths only ever insert: as many bytes out as in means nothing changed
+      if (w === buf.length) return buf;
+      const res = Buffer.allocUnsafeSlow(w);
+      out.copy(res, 0, 0, w);
+      return res;
     },
   };
 }
