@@ -24,7 +24,8 @@ Output:
                      is not unique), never
   --refs             instead of text, one JSON object per symbol reference (fields of
                      \`kallmod lookup --json\`, plus line, text and what was printed)
-  -j, --jobs N       worker threads for large files (default: 2 for files >= 16 MB; 1 = inline)
+  -j, --jobs N       worker threads for large files (default: inline on < 4 cores, where a
+                     pool was measured slower; else up to 4 for files >= 16 MB)
 
 ${SOURCE_FLAGS_HELP}
 `);

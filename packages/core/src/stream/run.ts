@@ -133,7 +133,9 @@ async function runBatch(o: RunOptions, fd: number, size: number): Promise<void> 
   const progress = createProgress(size, o.output);
   try {
     const cores = availableParallelism();
-    const jobs = o.jobs ?? (size >= (o.annotator.poolMinBytes ?? POOL_MIN_BYTES) ? Math.min(2, cores) : 1);
+    // Measured on 2 cores (BENCHMARKS.md): a pool loses to inline work there, because the main
+    // thread (read, cut, post, write) is the bottleneck. Use one only where cores are left over.
+    const jobs = o.jobs ?? (size >= (o.annotator.poolMinBytes ?? POOL_MIN_BYTES) && cores >= 4 ? Math.min(cores - 1, 4) : 1);
     if (jobs <= 1) {
       const ann = o.annotator.createAnnotator(o.table, o.opts);
       for (const { buf, firstLine } of fileChunks(fd, size, chunkSize, o.annotator.cutPoint, progress)) {
