@@ -54,4 +54,63 @@ export class NameStore implements Iterable<string> {
     for (let i = 1; i < ends.length; i++) starts[i] = ends[i - 1]!;
     return new NameStore(text, starts, ends);
   }
+
+  /** FNV-1a of name i, from the text (no string made). */
+  hash(i: number): number {
+    const t = this.text, e = this.ends[i]!;
+    let h = 0x811c9dc5;
+    for (let p = this.starts[i]!; p < e; p++) h = Math.imul(h ^ t.charCodeAt(p), 0x01000193);
+    return h >>> 0;
+  }
+
+  static hashString(s: string): number {
+    let h = 0x811c9dc5;
+    for (let p = 0; p < s.length; p++) h = Math.imul(h ^ s.charCodeAt(p), 0x01000193);
+    return h >>> 0;
+  }
+}
+
+/**
+ * Name → indices without a Map of 160k strings: chained hashing over the NameStore's text
+ * (building a Map made name lookups cost 40 ms of start-up; this is a few ms).
+ */
+export class NameIndex {
+  private readonly heads: Int32Array;
+  private readonly next: Int32Array;
+  private readonly mask: number;
+
+  constructor(private readonly names: NameStore) {
+    const n = names.length;
+    let size = 1024;
+    while (size < 2 * n) size *= 2;
+    this.mask = size - 1;
+    this.heads = new Int32Array(size).fill(-1);
+    this.next = new Int32Array(n);
+    // backwards, so that every chain lists indices in ascending (address) order
+    for (let i = n - 1; i >= 0; i--) {
+      const h = names.hash(i) & this.mask;
+      this.next[i] = this.heads[h]!;
+      this.heads[h] = i;
+    }
+  }
+
+  /** Every index whose name is `name`, ascending. */
+  find(name: string): number[] {
+    const out: number[] = [];
+    for (let i = this.heads[NameStore.hashString(name) & this.mask]!; i >= 0; i = this.next[i]!) if (this.names.equals(i, name)) out.push(i);
+    return out;
+  }
+
+  /** Every index with the same name as index i (i included), ascending. */
+  sameName(i: number): number[] {
+    const out: number[] = [];
+    const st = this.names.starts[i]!, len = this.names.ends[i]! - st, t = this.names.text;
+    const name = t.slice(st, st + len);
+    for (let j = this.heads[this.names.hash(i) & this.mask]!; j >= 0; j = this.next[j]!) {
+      if (j === i) { out.push(j); continue; }
+      const sj = this.names.starts[j]!;
+      if (this.names.ends[j]! - sj === len && t.startsWith(name, sj)) out.push(j);
+    }
+    return out;
+  }
 }

@@ -1,6 +1,6 @@
 import { keyToHex, keyFromHex, KERNEL_BASE } from '../address.js';
 import type { ObjnameMode, PrintedRef, RefJson, Resolution, SymbolJson } from '../types.js';
-import type { NameStore } from './name-store.js';
+import { NameIndex, type NameStore } from './name-store.js';
 import { formatAmbiguous, formatTriplet } from '../notation.js';
 
 /** Per-symbol flag bits (TableData.flags). */
@@ -67,7 +67,6 @@ export class SymbolTable {
   private bucketBase = 0;
   private bucketShift = 1;
   private buckets: Int32Array = new Int32Array(1);
-  private byName: Map<string, number[]> | null = null;
   private annCache: (string | undefined)[][] = [[], [], []];
 
   constructor(d: TableData) {
@@ -149,51 +148,44 @@ export class SymbolTable {
   isText(i: number): boolean { return isTextType(this.d.types[i]!); }
   kallsymsSize(i: number): number { return this.d.ksizes[i]!; }
 
-  private needsObj: Uint8Array | null = null;
+  private nameIndex: NameIndex | null = null;
+  private needsObj: Int8Array | null = null;
+
+  private index(): NameIndex {
+    return (this.nameIndex ??= new NameIndex(this.d.names));
+  }
 
   /**
    * Whether (name, modules) of text symbol i is shared by another text symbol at another
-   * address, so only the objname tells them apart (--objname=ambiguous). Computed on first use.
+   * address, so only the objname tells them apart (--objname=ambiguous). Per symbol, on demand.
    */
   needsObjname(i: number): boolean {
-    if (!this.needsObj) {
-      const need = new Uint8Array(this.length);
+    const cache = (this.needsObj ??= new Int8Array(this.length).fill(-1));
+    let v = cache[i]!;
+    if (v < 0) {
       const { keys, modSetIds } = this.d;
-      this.indicesByName('');
-      for (const list of this.byName!.values()) {
-        if (list.length < 2) continue;
-        const text = list.filter((j) => this.isText(j));
-        for (const j of text) {
-          for (const k of text) if (k !== j && modSetIds[k] === modSetIds[j] && keys[k] !== keys[j]) { need[j] = 1; break; }
-        }
-      }
-      this.needsObj = need;
+      v = 0;
+      if (this.isText(i)) for (const k of this.index().sameName(i)) if (k !== i && keys[k] !== keys[i] && modSetIds[k] === modSetIds[i] && this.isText(k)) { v = 1; break; }
+      cache[i] = v;
     }
-    return this.needsObj[i] === 1;
+    return v === 1;
   }
 
   /** Indices of every symbol with this exact name, address order. */
   indicesByName(name: string): readonly number[] {
-    if (!this.byName) {
-      const m = new Map<string, number[]>();
-      const { names } = this.d;
-      for (let i = 0; i < this.length; i++) {
-        const nm = names.get(i);
-        const l = m.get(nm);
-        if (l) l.push(i); else m.set(nm, [i]);
-      }
-      this.byName = m;
-    }
-    return this.byName.get(name) ?? [];
+    return this.index().find(name);
   }
 
   /** Every name that occurs more than once among text symbols, with its indices. */
   duplicatedNames(): Map<string, number[]> {
     const out = new Map<string, number[]>();
-    this.indicesByName('');
-    for (const [nm, l] of this.byName!) {
-      const text = l.filter((i) => this.isText(i));
-      if (text.length > 1) out.set(nm, text);
+    const seen = new Uint8Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      if (seen[i] || !this.isText(i)) continue;
+      const same = this.index().sameName(i);
+      for (const j of same) seen[j] = 1;
+      const text = same.filter((j) => this.isText(j));
+      if (text.length > 1) out.set(this.name(i), text);
     }
     return out;
   }
