@@ -41,6 +41,10 @@ export interface NameQuery {
 
 const NO_CANDIDATES: SymbolJson[] = [];
 
+/** The table index a Resolution came from (a symbol key: JSON output does not show it). */
+const SYMBOL_INDEX = Symbol('kallmod.symbolIndex');
+type IndexedResolution = Resolution & { [SYMBOL_INDEX]?: number };
+
 function isTextType(t: number): boolean {
   // t T w W (and i for some arches' init text)
   const c = t | 32;
@@ -67,7 +71,7 @@ export class SymbolTable {
   private bucketBase = 0;
   private bucketShift = 1;
   private buckets: Int32Array = new Int32Array(1);
-  private annCache: (string | undefined)[][] = [[], [], []];
+  private annCache: ((string | undefined)[] | null)[] = [null, null, null];
 
   constructor(d: TableData) {
     this.d = d;
@@ -195,7 +199,7 @@ export class SymbolTable {
     const exact = (d.flags[i]! & F_EXACT_SIZE) !== 0;
     const nm = this.name(i);
     const j: SymbolJson = {
-      address: keyToHex(d.keys[i]!),
+      address: this.hexAddress(i),
       name: nm,
       size: exact ? d.exactSizes[i]! : d.ksizes[i]!,
       sizeInferred: !exact,
@@ -211,6 +215,15 @@ export class SymbolTable {
   }
 
   /** Resolution of symbol i (offset from its start given). */
+  private hexCache: (string | undefined)[] | null = null;
+
+  /** "0x..." of symbol i, cached: transformers resolve the same hot symbols again and again. */
+  hexAddress(i: number): string {
+    // filled, not sparse: a sparse array this long falls back to slow dictionary elements in V8
+    const c = (this.hexCache ??= new Array<string | undefined>(this.length).fill(undefined));
+    return (c[i] ??= keyToHex(this.d.keys[i]!));
+  }
+
   resolutionOf(i: number, offset: number | null, resolvedBy: string): Resolution {
     const s = this.symbolJson(i);
     const r: Resolution = {
@@ -220,6 +233,7 @@ export class SymbolTable {
       resolvedBy: this.provenanceOf(i, resolvedBy),
     };
     if (s.paddingOf !== undefined) r.paddingOf = s.paddingOf;
+    (r as IndexedResolution)[SYMBOL_INDEX] = i;
     return r;
   }
 
@@ -312,7 +326,7 @@ export class SymbolTable {
    */
   annotation(i: number, mode: ObjnameMode): string {
     const m = mode === 'always' ? 0 : mode === 'ambiguous' ? 1 : 2;
-    const cache = this.annCache[m]!;
+    const cache = (this.annCache[m] ??= new Array<string | undefined>(this.length).fill(undefined));
     let s = cache[i];
     if (s === undefined) {
       // no objname known: nothing to show, and no need to build the by-name index for it
@@ -327,6 +341,8 @@ export class SymbolTable {
   annotationOf(r: Resolution, mode: ObjnameMode): string {
     if (r.ambiguous) return formatAmbiguous(r.candidates);
     if (r.name === null || r.address === null) return '';
+    const known = (r as IndexedResolution)[SYMBOL_INDEX];
+    if (known !== undefined) return this.annotation(known, mode);
     const key = keyFromHex(r.address);
     const i = this.floorIndex(key);
     if (i >= 0) for (let j = i; j < this.length && this.d.keys[j] === key; j++) if (this.name(j) === r.name) return this.annotation(j, mode);
