@@ -29,7 +29,7 @@ export function loadTable(opts: SourceOptions, warn: (w: Warning) => void): Load
     for (const w of meta.warnings) warn(w);
     return {
       table, snapshot: meta,
-      report: { warnings: meta.warnings, slide: null, base: 'snapshot', stats: { symbols: table.length } },
+      report: { warnings: [...(meta.notes ?? []), ...meta.warnings], slide: null, base: 'snapshot', stats: { symbols: table.length } },
       loaded: [{ role: 'snapshot', path: opts.snapshot, origin: 'explicit', detail: `${meta.host ?? '?'} ${meta.release ?? ''} ${meta.created}` }],
     };
   }

@@ -7,10 +7,10 @@
  * decodes the last word of a line (or the word before a final `[module]`), still decodes every
  * frame it decoded before. `place: 'after'` puts it after the reference, kallmodsyms-style.
  */
-import {
-  F_LOADABLE, formatModules, perLineAnnotator, SymbolTable,
-  type Annotator, type AnnotatorOptions, type PrintedRef, type Resolution,
-} from '@kallmod/core';
+import { F_LOADABLE, SymbolTable } from '@kallmod/core/table/symbol-table';
+import { formatModules } from '@kallmod/core/notation';
+import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
+import type { PrintedRef, Resolution } from '@kallmod/core/types';
 import { messageEnd, messageStart, isKmsgContinuation } from './prefix.js';
 import { findFrames, type FoundRef } from './frames.js';
 import { findNamed, isOpaque } from './headers.js';

@@ -1,4 +1,5 @@
-import { KallmodError, type TransformerSpec } from '@kallmod/core';
+import { KallmodError } from '@kallmod/core/errors';
+import type { TransformerSpec } from '@kallmod/core/stream/spec';
 import { kmsgStream, KMSG_PATH } from './kmsg.js';
 
 export const spec: TransformerSpec = {

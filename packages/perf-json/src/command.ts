@@ -4,7 +4,8 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { exitQuietlyOnEpipe, type TransformerSpec } from '@kallmod/core';
+import { exitQuietlyOnEpipe } from '@kallmod/core/stream/run';
+import type { TransformerSpec } from '@kallmod/core/stream/spec';
 import { CallchainScanner } from './json-scan.js';
 import { EntryAnnotator } from './entry.js';
 

@@ -10,7 +10,12 @@
  * The address decides (an address lies in one symbol); the printed symbol is checked, and when
  * it disagrees (alias, return address past a function's end, other boot) the name decides.
  */
-import { isKernelDso, keyFromHex, refJson, SymbolTable, type AnnotatorOptions, type OutBuffer, type Resolution } from '@kallmod/core';
+import { isKernelDso } from '@kallmod/core/kernel-dso';
+import { keyFromHex } from '@kallmod/core/address';
+import { refJson, SymbolTable } from '@kallmod/core/table/symbol-table';
+import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
+import type { OutBuffer } from '@kallmod/core/stream/out-buffer';
+import type { Resolution } from '@kallmod/core/types';
 
 interface Fields { ip: string | null; symbol: string | null; dso: string | null }
 

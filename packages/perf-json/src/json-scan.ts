@@ -10,7 +10,7 @@
  * its stringer re-escapes strings (`\/`, `\u00e9`, C1 controls) and cannot carry invalid
  * UTF-8, which perf writes raw. Copying the input bytes keeps every byte by construction.
  */
-import { OutBuffer } from '@kallmod/core';
+import { OutBuffer } from '@kallmod/core/stream/out-buffer';
 
 const OBJ = 0, ARR = 1, CALLCHAIN = 2;
 const CALLCHAIN_KEY = Buffer.from('callchain');

@@ -7,7 +7,8 @@
  * brstacksym prints no address: a name is resolved by name (+offset), and only when its
  * `(dso)` is a kernel one or, without a dso, when the table knows the name.
  */
-import { isKernelDso, isKernelKey, keyFromHexBytes } from '@kallmod/core';
+import { isKernelDso } from '@kallmod/core/kernel-dso';
+import { isKernelKey, keyFromHexBytes } from '@kallmod/core/address';
 import type { Scanner } from './scan.js';
 import { BARE, NAMED, newFrame } from './frame-parse.js';
 

@@ -8,7 +8,7 @@
  * kernel one, whatever DSO spelling follows ([kernel.kallsyms], [guest.kernel.kallsyms],
  * vmlinux paths, [mod], *.ko, [unknown]); [vsyscall] is the one kernel-half user mapping.
  */
-import { hexValue, keyFromParts, keyFromHexBytes } from '@kallmod/core';
+import { hexValue, keyFromParts, keyFromHexBytes } from '@kallmod/core/address';
 
 export const NAMED = 0, UNKNOWN = 1, BARE = 2;
 

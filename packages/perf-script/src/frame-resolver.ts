@@ -7,7 +7,10 @@
  * a return address one past a noreturn call at a function's end, or a table from another boot —
  * the rare slow path tries the aliases, then address - 1, then the printed name.
  */
-import { keyToHex, type AnnotatorOptions, type Resolution, type SymbolTable } from '@kallmod/core';
+import { keyToHex } from '@kallmod/core/address';
+import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
+import type { Resolution } from '@kallmod/core/types';
+import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 
 export class FrameResolver {
   private readonly nameBytes: (Uint8Array | undefined)[];

@@ -3,7 +3,9 @@
  * `text`, `name`, `offset`, `size`, `address` as printed, then the resolution). perf adds
  * `symbolName`, the resolved name: perf prints `[unknown]` (name null) for frames we can name.
  */
-import { refJson, SymbolTable, type OutBuffer, type PrintedRef, type Resolution } from '@kallmod/core';
+import { refJson, SymbolTable } from '@kallmod/core/table/symbol-table';
+import type { OutBuffer } from '@kallmod/core/stream/out-buffer';
+import type { PrintedRef, Resolution } from '@kallmod/core/types';
 import { NAMED, frameOffset, type Frame } from './frame-parse.js';
 import type { FrameResolver } from './frame-resolver.js';
 

@@ -11,7 +11,9 @@
  * Callchain lines (indented) take the fast path: no strings, no regex. Other lines (sample
  * headers: `-G` one-line samples, brstack tokens) go through `header-line.ts`.
  */
-import { OutBuffer, type AnnotatorOptions, type SymbolTable } from '@kallmod/core';
+import { OutBuffer } from '@kallmod/core/stream/out-buffer';
+import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
+import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { hex16, hex16Low } from './frame-parse.js';
 
 const MEMO_MASK = (1 << 14) - 1;

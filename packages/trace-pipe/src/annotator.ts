@@ -4,7 +4,9 @@
  * token. State (function_graph frames per CPU, for evidence) lives in one annotator; the
  * recognisers in ./recognise are stateless.
  */
-import { perLineAnnotator, type Annotator, type AnnotatorOptions, type Resolution, type SymbolTable } from '@kallmod/core';
+import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
+import type { Resolution } from '@kallmod/core/types';
+import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { contextFor, type RecogniseContext } from './recognise/context.js';
 import type { Hit } from './recognise/hit.js';
 import { stackLine, stackTableLine } from './recognise/stack.js';

@@ -1,5 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { KallmodError, type TransformerSpec, type FlagValues, type TransformInput } from '@kallmod/core';
+import { KallmodError } from '@kallmod/core/errors';
+import type { TransformerSpec, FlagValues, TransformInput } from '@kallmod/core/stream/spec';
 
 /** Where tracefs is mounted (the first that has a trace_pipe), or null. */
 export function findTracefs(candidates = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']): string | null {

@@ -1,4 +1,7 @@
-import { SymbolTable, formatModules, type AnnotatorOptions, type Resolution } from '@kallmod/core';
+import { SymbolTable } from '@kallmod/core/table/symbol-table';
+import { formatModules } from '@kallmod/core/notation';
+import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
+import type { Resolution } from '@kallmod/core/types';
 import type { Hit } from './recognise/hit.js';
 
 /** Evidence from around the reference: a resolution whose module may pick one candidate. */

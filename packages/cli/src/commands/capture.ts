@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname, release } from 'node:os';
-import { KallmodError, TABLE_FORMAT, writeSnapshot, type Warning } from '@kallmod/core';
+import { KallmodError, type Warning } from '@kallmod/core/errors';
+import { TABLE_FORMAT, writeSnapshot } from '@kallmod/core/table/snapshot';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
 import { VERSION } from '../main.js';
 
@@ -35,7 +36,8 @@ export async function run(argv: string[]): Promise<number> {
   writeSnapshot(out, l.table, {
     format: TABLE_FORMAT, kallmodVersion: VERSION, created: new Date().toISOString(),
     ...(running ? { host: hostname(), release: release() } : {}), ...(version ? { version } : {}),
-    sources: files.map((f) => ({ role: f.role, path: f.path })), warnings: [...l.report.warnings, ...warnings],
+    sources: files.map((f) => ({ role: f.role, path: f.path })), warnings,
+    notes: l.report.warnings.filter((w) => !warnings.includes(w)),
   }, files);
   process.stderr.write(`kallmod: wrote ${out}: ${l.table.length} symbols from ${files.length} source file(s)\n`);
   return 0;

@@ -1,11 +1,13 @@
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import {
-  applyWrites, checkEventIdent, describeWrite, findTracefs, instanceDir, KallmodError, parseFilterFunctions,
-  readLiveFilterFunctions, readSourceFile, resolveQueryText, sourceOptionsFromFlags, hasExplicitSources,
-  type FilterFunctions, type PlannedWrite, type ResolveAnswer, type ResolveOptions,
-} from '@kallmod/core';
+import { applyWrites, describeWrite, findTracefs, instanceDir, readLiveFilterFunctions, type PlannedWrite } from '@kallmod/core/resolve/apply';
+import { checkEventIdent } from '@kallmod/core/resolve/outputs';
+import { KallmodError } from '@kallmod/core/errors';
+import { parseFilterFunctions, type FilterFunctions } from '@kallmod/core/resolve/filter-functions';
+import { readSourceFile } from '@kallmod/core/sources/read-file';
+import { resolveQueryText, type ResolveAnswer, type ResolveOptions } from '@kallmod/core/resolve/resolve';
+import { sourceOptionsFromFlags, hasExplicitSources } from '@kallmod/core/sources/options';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
 
 const HELP = `usage: kallmod resolve [SOURCES] [OUTPUTS] [--apply --instance NAME [--dry-run]] QUERY...

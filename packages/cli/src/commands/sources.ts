@@ -1,4 +1,6 @@
-import { F_LOADABLE, F_PADDING, type LoadedTable, type Warning } from '@kallmod/core';
+import { F_LOADABLE, F_PADDING } from '@kallmod/core/table/symbol-table';
+import type { LoadedTable } from '@kallmod/core/load';
+import type { Warning } from '@kallmod/core/errors';
 import { nativeStatus } from '../native-status.js';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
 

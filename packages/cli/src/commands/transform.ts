@@ -1,5 +1,8 @@
 import { openSync } from 'node:fs';
-import { runTransform, KallmodError, type TransformerSpec, type AnnotatorModule, type TransformInput } from '@kallmod/core';
+import { runTransform } from '@kallmod/core/stream/run';
+import { KallmodError } from '@kallmod/core/errors';
+import type { TransformerSpec, TransformInput } from '@kallmod/core/stream/spec';
+import type { AnnotatorModule } from '@kallmod/core/stream/annotator';
 import { jobsFlag, loadFromFlags, objnameMode, parse, SOURCE_FLAGS_HELP } from '../common.js';
 
 const TRANSFORM_FLAGS = {

@@ -25,6 +25,8 @@ export interface SnapshotMeta {
   version?: string;
   sources: { role: string; path: string }[];
   warnings: { source: string; message: string }[];
+  /** Informational notes (a source the kernel does not have), shown by `sources`, not on every load. */
+  notes?: { source: string; message: string }[];
 }
 
 interface BlobRef { name: string; offset: number; length: number; kind: 'f64' | 'u32' | 'i32' | 'u8' | 'strings' | 'file' }
