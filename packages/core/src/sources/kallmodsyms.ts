@@ -13,6 +13,7 @@
  */
 import { keyFromHexBytes } from '../address.js';
 import { KallmodError, type WarnFn } from '../errors.js';
+import { isBlank, tokenize } from './tokens.js';
 
 export interface KallmodsymsData {
   keys: Float64Array;
@@ -34,29 +35,11 @@ const MAX_WARNINGS = 20;
 const MAX_FIELDS = 64;
 const NO_MODULES: string[] = Object.freeze([]) as unknown as string[];
 
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
-}
 
 function isLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-/** Split buf[s, e) on whitespace into tok (start, end pairs); returns the token count. */
-function tokenize(buf: Buffer, s: number, e: number, tok: Int32Array): number {
-  let n = 0;
-  let i = s;
-  while (i < e && n < MAX_FIELDS) {
-    while (i < e && isBlank(buf[i]!)) i++;
-    if (i >= e) break;
-    const ts = i;
-    while (i < e && !isBlank(buf[i]!)) i++;
-    tok[2 * n] = ts;
-    tok[2 * n + 1] = i;
-    n++;
-  }
-  return n;
-}
 
 /** Number of leading fields before the first "[...]" / "{...}" annotation (looked for from field 3 on). */
 function headCount(buf: Buffer, tok: Int32Array, n: number): number {

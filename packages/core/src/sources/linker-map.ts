@@ -17,6 +17,7 @@
  */
 import { keyFromHexBytes } from '../address.js';
 import { KallmodError, type WarnFn } from '../errors.js';
+import { isBlank, tokenize } from './tokens.js';
 
 export interface ObjectRange {
   /** Half-open [start, end), link-time address keys. */
@@ -72,25 +73,7 @@ const MAX_TOKENS = 8;
 const MERGEABLE = /\.(str|cst)\d/;
 const MAX_WARNINGS = 20;
 
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9 || c === 13;
-}
 
-/** Split buf[s, e) on blanks into tok (start, end pairs); returns the token count (≤ MAX_TOKENS). */
-function tokenize(buf: Buffer, s: number, e: number, tok: Int32Array): number {
-  let n = 0;
-  let i = s;
-  while (i < e && n < MAX_TOKENS) {
-    while (i < e && isBlank(buf[i]!)) i++;
-    if (i >= e) break;
-    const ts = i;
-    while (i < e && !isBlank(buf[i]!)) i++;
-    tok[2 * n] = ts;
-    tok[2 * n + 1] = i;
-    n++;
-  }
-  return n;
-}
 
 /** "0x..." token → key; NaN when it is not one. */
 function hexToken(buf: Buffer, s: number, e: number): number {
