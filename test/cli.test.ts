@@ -119,3 +119,22 @@ describe('errors', () => {
     }
   });
 });
+
+describe('progress on a terminal', () => {
+  const haveScript = spawnSync('script', ['--version']).status === 0;
+  if (!haveScript) console.warn('skipped: no script(1) to give kallmod a terminal');
+  it.skipIf(!haveScript)('draws a bar on stderr for a long file when stderr is a tty, and exits', () => {
+    const d = mkdtempSync(join(tmpdir(), 'kallmod-progress-'));
+    const big = join(d, 'big.txt');
+    // 70 MB of the real perf capture's first lines (the bar starts at 64 MB)
+    const one = spawnSync('xz', ['-dc', join(k('..'), 'perf/system-g.script.xz')], { maxBuffer: 1 << 30 }).stdout;
+    const chunk = one.subarray(0, one.lastIndexOf(10) + 1);
+    const parts: Buffer[] = [];
+    for (let n = 0; n < 70e6; n += chunk.length) parts.push(chunk);
+    writeFileSync(big, Buffer.concat(parts));
+    const log = join(d, 'tty.log');
+    const r = spawnSync('script', ['-qec', `${CLI} perf --kallsyms ${join(k('..'), 'perf/kallsyms.xz')} ${big} > /dev/null`, log], { timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(readFileSync(log, 'latin1')).toMatch(/100% \d+\/\d+ MB/);
+  });
+});
