@@ -1,6 +1,7 @@
 import { keyFromHex } from '@kallmod/core/address';
 import { SymbolTable } from '@kallmod/core/table/symbol-table';
 import type { Resolution } from '@kallmod/core';
+import { formatTriplet } from '@kallmod/core/notation';
 import { createInterface } from 'node:readline';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
 
@@ -33,7 +34,7 @@ export function resolveQuery(table: SymbolTable, q: string): Resolution {
 
 function text(q: string, r: Resolution, table: SymbolTable): string {
   if (r.ambiguous) {
-    return `${q}\tambiguous (${r.resolvedBy.split(';')[0]}):\n` + r.candidates.map((c) => `\t${c.address} ${c.type} ${c.name}/0x${c.kallsymsSize.toString(16)}${table.annotationOf({ ...r, ambiguous: false, address: c.address, name: c.name, modules: c.modules, objnameShort: c.objnameShort }, 'always')}${c.objname ? `  (${c.objname})` : ''}`).join('\n');
+    return `${q}\tambiguous (${r.resolvedBy.split(';')[0]}):\n` + r.candidates.map((c) => `\t${c.address} ${c.type} ${c.name}/0x${c.kallsymsSize.toString(16)}${formatTriplet(c.modules, c.objnameShort)}${c.objname ? `  (${c.objname})` : ''}`).join('\n');
   }
   if (!r.name) return `${q}\tnot found (${r.resolvedBy})`;
   const off = r.offset != null ? `+0x${r.offset.toString(16)}` : '';
