@@ -42,7 +42,7 @@ Outputs (default: the address and the triplet):
                        kprobe:MOD:NAME when unique in its loadable module, else kprobe:0xADDR
                        (needs a bpftrace with address kprobes, run with --unsafe; older
                        versions map the address back to the name and the kernel refuses it)
-  --json               one object per query, in order: query, address, name, modules, builtin,
+  --json               (alone: every output form) one object per query, in order: query, address, name, modules, builtin,
                        objname, objnameShort, the output forms asked for — or error, candidates
 
 Applying (root; tracefs):
@@ -134,9 +134,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { table } = loadFromFlags(values);
   let ff: FilterFunctions | null = null;
+  // --json alone gives every form (the ftrace index where a filter-function list was given)
+  const all = json && forms.length === 0;
   const opts: ResolveOptions = {
-    kprobe: Boolean(values['kprobe']), kretprobe: Boolean(values['kretprobe']), perfProbe: Boolean(values['perf-probe']),
-    bpftrace: Boolean(values['bpftrace']), ftraceIndex: Boolean(values['ftrace-index']), event, group,
+    kprobe: all || Boolean(values['kprobe']), kretprobe: all || Boolean(values['kretprobe']), perfProbe: all || Boolean(values['perf-probe']),
+    bpftrace: all || Boolean(values['bpftrace']), ftraceIndex: (all && ffPath !== null) || Boolean(values['ftrace-index']), event, group,
     filterFunctions: () => (ff ??= ffPath ? parseFilterFunctions(readSourceFile(ffPath), ffPath) : readLiveFilterFunctions()),
   };
 
