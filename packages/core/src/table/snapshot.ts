@@ -7,7 +7,7 @@
  * Each blob is named in header.blobs with its byte offset (relative to the blob area) and length.
  */
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { KallmodError } from '../errors.js';
 import { SymbolTable, type TableData } from './symbol-table.js';
 import { NameStore } from './name-store.js';
@@ -60,7 +60,9 @@ export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: str
   add('objnames', 'strings', Buffer.from(d.objnames.join('\n'), 'utf8'));
   add('modSets', 'strings', Buffer.from(d.modSets.map((s) => s.join(' ')).join('\n'), 'utf8'));
   add('provenance', 'strings', Buffer.from(d.provenance.join('\n'), 'utf8'));
-  for (const f of files) add(`file:${f.role}:${f.path}`, 'file', gzipSync(f.data, { level: 6 }));
+  // zlib only when writing files in (capture): loading a snapshot must not pay for it
+  const gzip = files.length ? (createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')).gzipSync : null;
+  for (const f of files) add(`file:${f.role}:${f.path}`, 'file', gzip!(f.data, { level: 6 }));
   const header: Header = { meta, blobs: parts.map((p) => p.ref), counts: { n: d.keys.length } };
   const hjson = Buffer.from(JSON.stringify(header), 'utf8');
   const head = 8 + 4 + hjson.length;
