@@ -141,3 +141,19 @@ describe('progress on a terminal', () => {
     expect(readFileSync(log, 'latin1')).toMatch(/100% \d+\/\d+ MB/);
   });
 });
+
+describe('input from another kernel than the sources', () => {
+  const perfText = spawnSync('xz', ['-dc', join(k('..'), 'perf/system-g.script.xz')], { maxBuffer: 1 << 30 }).stdout.toString('latin1');
+  it('is reported once on stderr (perf text of this machine, sources of the 6.12 kernel)', () => {
+    const r = run(['perf', '--kallsyms', k('boot-kaslr/kallsyms.xz')], perfText);
+    expect(r.code).toBe(0);
+    expect(r.err.match(/do not match the symbol sources/g)).toHaveLength(1);
+  });
+  it('is not reported when they match (same capture, its own kallsyms; a real oops, its own boot)', () => {
+    expect(run(['perf', '--kallsyms', join(k('..'), 'perf/kallsyms.xz')], perfText).err).toBe('');
+    const oops = readFileSync(k('boot-kaslr/dmesg.txt'), 'latin1');
+    expect(run(['dmesg', ...sourceFlags('kaslr', { modules: false })], oops).err).toBe('');
+    // another kernel's oops: the printed sizes give it away
+    expect(run(['dmesg', '--kallsyms', join(k('..'), 'perf/kallsyms.xz')], oops).err).toMatch(/do not match the symbol sources/);
+  });
+});

@@ -45,8 +45,11 @@ export class FrameResolver {
     const t = this.table;
     const i = t.lookupKey(key);
     if (nameEnd <= nameStart) return i;
-    if (i >= 0 && this.nameIs(i, buf, nameStart, nameEnd)) return i;
-    return this.slowIndex(key, i, buf, nameStart, nameEnd);
+    if (i >= 0 && this.nameIs(i, buf, nameStart, nameEnd)) { t.noteCheck(true); return i; }
+    const j = this.slowIndex(key, i, buf, nameStart, nameEnd);
+    if (j < 0) t.noteCheck(false, `${keyToHex(key)} printed as ${Buffer.from(buf.buffer, buf.byteOffset + nameStart, nameEnd - nameStart).toString('latin1')}`);
+    else t.noteCheck(true);
+    return j;
   }
 
   private slowIndex(key: number, i: number, buf: Uint8Array, nameStart: number, nameEnd: number): number {

@@ -3,6 +3,7 @@ import { runTransform } from '@kallmod/core/stream/run';
 import { KallmodError } from '@kallmod/core/errors';
 import type { TransformerSpec, TransformInput } from '@kallmod/core/stream/spec';
 import type { AnnotatorModule } from '@kallmod/core/stream/annotator';
+import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { jobsFlag, loadFromFlags, objnameMode, parse, SOURCE_FLAGS_HELP } from '../common.js';
 
 const TRANSFORM_FLAGS = {
@@ -45,11 +46,21 @@ ${SOURCE_FLAGS_HELP}
     } else input = { fd: 0 };
   }
   const jobs = jobsFlag(values);
+  // the input's own evidence that it comes from another kernel or boot than the sources:
+  // said once on stderr, as soon as it is clear (live streams) or at the end
+  let warned = false;
+  const mismatch = (c: SymbolTable['consistency']) => {
+    warned = true;
+    process.stderr.write(`kallmod ${spec.name}: warning: ${c.disagreed} of ${c.checked} printed symbols do not match the symbol sources (e.g. ${c.example}): the input probably comes from another kernel or boot; give that machine's sources (--snapshot, --kallsyms). Those references are resolved by name alone or left unresolved.\n`);
+  };
+  table.watchConsistency(mismatch);
   if (spec.run) {
     await spec.run({ table, opts, values, input, output: process.stdout, jobs });
     return 0;
   }
   const annotator = (await import(spec.annotatorUrl)) as AnnotatorModule;
   await runTransform({ table, annotator, annotatorUrl: spec.annotatorUrl, opts, input, output: process.stdout, ...(jobs !== undefined ? { jobs } : {}) });
+  const c = table.consistency;
+  if (!warned && c.disagreed >= 3 && c.disagreed * 20 > c.checked) mismatch(c);
   return 0;
 }

@@ -73,6 +73,31 @@ export class SymbolTable {
   private buckets: Int32Array = new Int32Array(1);
   private annCache: ((string | undefined)[] | null)[] = [null, null, null];
 
+  /**
+   * Printed references checked against the table (a printed address must name the printed
+   * symbol, a printed /size must be some candidate's kallsyms size), and how many disagreed.
+   * Many disagreements mean the input comes from another kernel or boot than the sources.
+   */
+  readonly consistency = { checked: 0, disagreed: 0, example: '' };
+  private onInconsistent: ((c: SymbolTable['consistency']) => void) | null = null;
+
+  /** Call `fn` once, as soon as disagreements pass 5% of at least 20 checked references. */
+  watchConsistency(fn: (c: SymbolTable['consistency']) => void): void { this.onInconsistent = fn; }
+
+  /** Record one check of printed text against the table (transformers call it). */
+  noteCheck(agree: boolean, example?: string): void {
+    const c = this.consistency;
+    c.checked++;
+    if (agree) return;
+    c.disagreed++;
+    if (!c.example && example) c.example = example;
+    if (this.onInconsistent && c.checked >= 20 && c.disagreed * 20 > c.checked) {
+      const fn = this.onInconsistent;
+      this.onInconsistent = null;
+      fn(c);
+    }
+  }
+
   constructor(d: TableData) {
     this.d = d;
     this.length = d.keys.length;
@@ -269,10 +294,11 @@ export class SymbolTable {
       const f = c.filter((i) => this.modules(i).includes(m));
       if (f.length) { c = f; how += '+module'; }
     }
-    if (q.size != null && c.length > 1) {
+    if (q.size != null && c.length) {
       const s = q.size;
       const f = c.filter((i) => this.d.ksizes[i] === s);
-      if (f.length) { c = f; how += '+size'; } else how += '+size(no match)';
+      this.noteCheck(f.length > 0, `${q.name}+?/0x${s.toString(16)}: no symbol of that name has that size`);
+      if (c.length > 1) { if (f.length) { c = f; how += '+size'; } else how += '+size(no match)'; }
     }
     if (q.offset != null && c.length > 1) {
       const o = q.offset;
@@ -306,9 +332,14 @@ export class SymbolTable {
       const i = Number.isNaN(key) ? -1 : this.lookupKey(key);
       if (i >= 0) {
         const r = this.resolutionOf(i, key - this.d.keys[i]!, 'address');
-        if (p.name && r.name !== p.name && !this.aliasHasName(i, p.name)) r.resolvedBy += `; printed name ${p.name} differs`;
+        if (p.name) {
+          const agree = r.name === p.name || this.aliasHasName(i, p.name);
+          this.noteCheck(agree, `${p.address} is ${r.name} here, printed as ${p.name}`);
+          if (!agree) r.resolvedBy += `; printed name ${p.name} differs`;
+        }
         return r;
       }
+      if (p.name) this.noteCheck(false, `${p.address} (${p.name}) is in no symbol here`);
     }
     if (p.name) return this.resolveName({ name: p.name, offset: p.offset, size: p.size, module: p.module ?? null });
     return SymbolTable.unresolved('nothing to resolve');
