@@ -75,11 +75,16 @@ export class NameStore implements Iterable<string> {
  * (building a Map made name lookups cost 40 ms of start-up; this is a few ms).
  */
 export class NameIndex {
-  private readonly heads: Int32Array;
-  private readonly next: Int32Array;
+  readonly heads: Int32Array;
+  readonly next: Int32Array;
   private readonly mask: number;
 
-  constructor(private readonly names: NameStore) {
+  /** Build over `names`, or adopt arrays built earlier (a snapshot carries them). */
+  constructor(private readonly names: NameStore, built?: { heads: Int32Array; next: Int32Array }) {
+    if (built && built.next.length === names.length && built.heads.length >= 1024 && (built.heads.length & (built.heads.length - 1)) === 0) {
+      this.heads = built.heads; this.next = built.next; this.mask = built.heads.length - 1;
+      return;
+    }
     const n = names.length;
     let size = 1024;
     while (size < 2 * n) size *= 2;

@@ -10,7 +10,7 @@ import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { KallmodError } from '../errors.js';
 import { SymbolTable, type TableData } from './symbol-table.js';
-import { NameStore } from './name-store.js';
+import { NameIndex, NameStore } from './name-store.js';
 
 export const SNAPSHOT_MAGIC = 'KALLMOD\0';
 /** Bump when TableData's layout or meaning changes. */
@@ -54,6 +54,10 @@ export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: str
     const zero = a.every((x: number) => x === 0);
     add(f, kind, zero ? new Uint8Array(0) : new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
+  // the by-name index, so that name lookups after a load cost nothing to set up
+  const ix = new NameIndex(d.names, d.nameIndex);
+  add('nameHeads', 'i32', new Uint8Array(ix.heads.buffer, ix.heads.byteOffset, ix.heads.byteLength));
+  add('nameNext', 'i32', new Uint8Array(ix.next.buffer, ix.next.byteOffset, ix.next.byteLength));
   const nm = d.names.compact();
   add('nameEnds', 'u32', new Uint8Array(nm.ends.buffer, nm.ends.byteOffset, nm.ends.byteLength));
   add('names', 'strings', Buffer.from(nm.text, 'latin1'));
@@ -120,6 +124,9 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFil
     provenance: splitStrings(get('provenance')),
   };
   if (data.modSets.length === 0) data.modSets.push([]);
+  if (byName.has('nameHeads') && byName.has('nameNext')) {
+    data.nameIndex = { heads: view('nameHeads', 'i32') as Int32Array, next: view('nameNext', 'i32') as Int32Array };
+  }
   const files = opt.withFiles === false ? [] : header.blobs.filter((r) => r.kind === 'file').map((r) => {
     const [, role, ...p] = r.name.split(':');
     return { role: role!, path: p.join(':'), data: blob(r) };
