@@ -2,8 +2,6 @@
  * The real 6.12 kernel in fixtures/kernel-6.12 (a build and two boots; see its PROVENANCE.md):
  * paths and the source flags of one boot, as the acceptance checks pass them.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readSourceFile } from '../packages/core/src/sources/read-file.js';
 
@@ -13,17 +11,6 @@ export const CLI = join(ROOT, 'packages/cli/bin/kallmod');
 export type Boot = 'nokaslr' | 'kaslr';
 
 export function k(rel: string): string { return join(KDIR, rel); }
-
-/** The loadable modules, decompressed once (a .ko's DWARF is read from the plain file too). */
-export function modulesDir(): string {
-  const d = join(tmpdir(), 'kallmod-test-modules');
-  mkdirSync(d, { recursive: true });
-  for (const f of readdirSync(k('modules'))) {
-    const out = join(d, f.replace(/\.xz$/, ''));
-    if (!existsSync(out)) writeFileSync(out, readSourceFile(k(`modules/${f}`)));
-  }
-  return d;
-}
 
 /** Command-line source flags for one boot (the `ksources` of the acceptance checks). */
 export function sourceFlags(boot: Boot, opts: { modules?: boolean } = {}): string[] {

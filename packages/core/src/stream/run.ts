@@ -98,7 +98,7 @@ async function runLive(o: RunOptions): Promise<void> {
 }
 
 /** Chunks of whole records from a regular file, each with its first line number. */
-function* fileChunks(fd: number, size: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null): Generator<{ buf: Buffer; firstLine: number }> {
+function* fileChunks(fd: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null): Generator<{ buf: Buffer; firstLine: number }> {
   let carry: Buffer | null = null;
   let line = 1;
   let read = 0;
@@ -129,7 +129,6 @@ function* fileChunks(fd: number, size: number, chunkSize: number, cut: Annotator
     yield { buf, firstLine: line };
     line += lines;
   }
-  void size;
 }
 
 async function runBatch(o: RunOptions, fd: number, size: number): Promise<void> {
@@ -142,12 +141,12 @@ async function runBatch(o: RunOptions, fd: number, size: number): Promise<void> 
     const jobs = o.jobs ?? (size >= (o.annotator.poolMinBytes ?? POOL_MIN_BYTES) && cores >= 4 ? Math.min(cores - 1, 4) : 1);
     if (jobs <= 1) {
       const ann = o.annotator.createAnnotator(o.table, o.opts);
-      for (const { buf, firstLine } of fileChunks(fd, size, chunkSize, o.annotator.cutPoint, progress)) {
+      for (const { buf, firstLine } of fileChunks(fd, chunkSize, o.annotator.cutPoint, progress)) {
         await writeAsync(o.output, ann.chunk(buf, firstLine));
       }
       return;
     }
-    await runPool(o, jobs, fileChunks(fd, size, chunkSize, o.annotator.cutPoint, progress));
+    await runPool(o, jobs, fileChunks(fd, chunkSize, o.annotator.cutPoint, progress));
   } finally {
     progress?.stop();
     if ('path' in o.input && o.input.path) closeSync(fd);
