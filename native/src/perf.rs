@@ -110,13 +110,13 @@ fn classify(table: &Table, syms: &Symbols, b: &[u8], s: usize, e: usize) -> Line
     while p < n && (b[p] == b' ' || b[p] == b'\t') {
         p += 1;
     }
-    if !(p + 16 < n && &b[p..p + 4] == b"ffff") {
+    if !(p + 16 <= n && &b[p..p + 4] == b"ffff") {
         // not an address at all: a right-aligned sample header ("-G": "   comm  pid ...")
         let header = p < n && !matches!(b[p], b'0'..=b'9' | b'a'..=b'f' | b'\n');
         return if header && e > p && header_has_candidates(&b[s..e]) { Line::Defer } else { Line::Pass };
     }
     let key = hex16(&b[p..p + 16]);
-    if b[p + 16] != b' ' {
+    if p + 16 == n || b[p + 16] != b' ' {
         // only a bare address ("-F ip") is a frame here: " <name ...>" when it resolves
         return if p + 16 == e && !key.is_nan() && table.lookup(key) >= 0 { Line::Defer } else { Line::Pass };
     }

@@ -56,10 +56,6 @@ export function keyFromHex(s: string): number {
   return keyFromParts(hi, lo);
 }
 
-/** Key of a bigint address (for ELF readers that hold 64-bit values). */
-export function keyFromBigInt(a: bigint): number {
-  return keyFromParts(Number((a >> 32n) & 0xffffffffn), Number(a & 0xffffffffn));
-}
 
 /** Hex string (lower case, no padding, "0x" prefix) of a key. */
 export function keyToHex(key: number): string {

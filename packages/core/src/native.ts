@@ -91,23 +91,6 @@ export function nativeTable(table: SymbolTable): NativeTable | null {
   return t;
 }
 
-/** Batched address → symbol index (out[i] = table.lookupKey(keys[i])), native or TS. */
-export interface BatchLookup {
-  readonly path: 'native' | 'typescript';
-  lookupBatch(keys: Float64Array, out: Int32Array): void;
-}
-
-export function batchLookup(table: SymbolTable): BatchLookup {
-  const t = nativeTable(table);
-  if (t) return { path: 'native', lookupBatch: (keys, out) => t.lookupBatch(keys, out) };
-  return {
-    path: 'typescript',
-    lookupBatch(keys, out) {
-      for (let i = 0; i < keys.length; i++) out[i] = table.lookupKey(keys[i]!);
-    },
-  };
-}
-
 /**
  * A whole-chunk perf script text rewriter: the addon rewrites the lines it knows (kernel frames
  * it resolves by address, lines nothing is added to) and hands every other run of lines to
@@ -138,6 +121,9 @@ export function createPerfRewriter(
         const from = io[0]!;
         w += rw.rewriteInto(buf, w ? out.subarray(w) : out, io);
         line += io[3]!;
+        // lines the addon settled itself: their printed names agreed (or named nothing);
+        // disagreeing frames come back to the TS scanner, which counts them
+        table.consistency.checked += io[3]!;
         const stop = io[2]!;
         if (stop === 0) break;
         if (stop === 3) {

@@ -57,7 +57,6 @@ export function annotationFor(table: SymbolTable, p: PrintedRef, r: Resolution, 
   return a;
 }
 
-export interface LineRefs { refs: FoundRef[]; msgStart: number; msgEnd: number }
 
 /** Every reference of one line (latin1 string), in order. */
 export function findRefs(s: string): FoundRef[] {

@@ -107,7 +107,8 @@ export class CallchainScanner {
   private finishString(buf: Buffer, i: number): number {
     const len = buf.length;
     let p = i;
-    if (this.escaped) { this.escaped = false; p++; }
+    // an escape's second byte may be in the next buffer (which may also be empty)
+    if (this.escaped) { if (p >= len) return len; this.escaped = false; p++; }
     const isKey = this.stringIsKey;
     for (; p < len; p++) {
       const c = buf[p]!;

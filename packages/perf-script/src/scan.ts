@@ -67,7 +67,8 @@ export class Scanner {
         // callchain line: indentation, then the address
         let p = pos + 1;
         while (p < len && (buf[p] === 32 || buf[p] === 9)) p++;
-        if (p + 16 < len && buf[p] === 102 && buf[p + 1] === 102 && buf[p + 2] === 102 && buf[p + 3] === 102) {
+        // <=: a bare "-F ip" frame may end the input without a newline
+        if (p + 16 <= len && buf[p] === 102 && buf[p + 1] === 102 && buf[p + 2] === 102 && buf[p + 3] === 102) {
           // fast path: ADDR NAME then "+", " " or the line end, NAME being the symbol at ADDR
           let done = false;
           if (fast && buf[p + 16] === 32) {
@@ -83,6 +84,7 @@ export class Scanner {
               while (k < n && nb[k] === buf[s + k]) k++;
               const t = buf[s + n];
               if (k === n && (t === 43 || t === 32 || t === 10 || t === 13 || s + n === len)) {
+                table.consistency.checked++; // printed name agrees with the address
                 const a = this.annotation(i);
                 if (a !== '') this.insert(s + n, a);
                 from = s + n;

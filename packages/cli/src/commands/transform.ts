@@ -51,7 +51,7 @@ ${SOURCE_FLAGS_HELP}
   let warned = false;
   const mismatch = (c: SymbolTable['consistency']) => {
     warned = true;
-    process.stderr.write(`kallmod ${spec.name}: warning: ${c.disagreed} of ${c.checked} printed symbols do not match the symbol sources (e.g. ${c.example}): the input probably comes from another kernel or boot; give that machine's sources (--snapshot, --kallsyms). Those references are resolved by name alone or left unresolved.\n`);
+    process.stderr.write(`kallmod ${spec.name}: warning: ${c.disagreed} printed symbols do not match the symbol sources${c.example ? ` (e.g. ${c.example})` : ''}: the input probably comes from another kernel or boot; give that machine's sources (--snapshot, --kallsyms). Those references are resolved by name alone or left unresolved.\n`);
   };
   table.watchConsistency(mismatch);
   if (spec.run) {

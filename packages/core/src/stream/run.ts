@@ -37,7 +37,7 @@ const CHUNK = 1 << 20;
 /** Below this a file is annotated inline: a worker pool costs ~50 ms to start. */
 const POOL_MIN_BYTES = 16 << 20;
 
-/** Write and wait for drain when the stream asks; resolves false if the reader went away. */
+/** Write, and when the stream asks, wait for 'drain' (or 'close': the reader went away). */
 function writeAsync(out: Writable, b: Buffer): Promise<void> | void {
   if (b.length === 0) return;
   // drop both listeners once either fires: a 'close' listener per drain would pile up
@@ -105,9 +105,12 @@ function* fileChunks(fd: number, chunkSize: number, cut: AnnotatorModule['cutPoi
   for (;;) {
     // read after the carried tail, in place: concatenating would copy every chunk once more
     const keep = carry ? carry.length : 0;
-    const fresh = Buffer.allocUnsafeSlow(keep + chunkSize);
+    // a line longer than a chunk: read as much again as is carried, so a huge line is copied
+    // O(its length) times in total, not O(length² / chunk)
+    const want = Math.max(chunkSize, keep);
+    const fresh = Buffer.allocUnsafeSlow(keep + want);
     if (carry) carry.copy(fresh, 0);
-    const n = readSync(fd, fresh, keep, chunkSize, null);
+    const n = readSync(fd, fresh, keep, want, null);
     read += n;
     progress?.update(read);
     const data: Buffer = fresh.subarray(0, keep + n);
@@ -166,10 +169,11 @@ function tableForWorkers(t: SymbolTable): SharedArrayBuffer {
 
 async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buffer; firstLine: number }>): Promise<void> {
   const { Piscina } = await import('piscina');
+  const counters = new SharedArrayBuffer(8);
   const pool = new Piscina({
     filename: fileURLToPath(new URL('./pool-worker.js', import.meta.url)),
     minThreads: jobs, maxThreads: jobs, idleTimeout: 1000,
-    workerData: { table: tableForWorkers(o.table), annotatorUrl: o.annotatorUrl, opts: o.opts },
+    workerData: { table: tableForWorkers(o.table), annotatorUrl: o.annotatorUrl, opts: o.opts, counters },
   });
   try {
     const inflight: Promise<Uint8Array>[] = [];
@@ -187,6 +191,9 @@ async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buff
     }
   } finally {
     await pool.destroy();
+    const c = new Int32Array(counters), t = o.table.consistency;
+    t.checked += c[0]!;
+    t.disagreed += c[1]!;
   }
 }
 

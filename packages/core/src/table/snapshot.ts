@@ -91,6 +91,9 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFil
   if (12 + hlen > b.length) throw new KallmodError('truncated snapshot', { file: path });
   let header: Header;
   try { header = JSON.parse(b.toString('utf8', 12, 12 + hlen)) as Header; } catch { throw new KallmodError('corrupt snapshot header', { file: path }); }
+  if (!header || typeof header !== 'object' || !header.meta || !Array.isArray(header.blobs) || typeof header.counts?.n !== 'number') {
+    throw new KallmodError('corrupt snapshot header', { file: path });
+  }
   if (header.meta.format !== TABLE_FORMAT) throw new KallmodError(`snapshot table format ${header.meta.format}, this kallmod reads ${TABLE_FORMAT}`, { file: path });
   const start = pad8(12 + hlen);
   const blob = (r: BlobRef): Buffer => {
@@ -115,6 +118,7 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFil
     }
   };
   const arrays = Object.fromEntries(ARRAYS.map(([f, k]) => [f, view(f, k)])) as unknown as Pick<TableData, ArrayField>;
+  for (const [f] of ARRAYS) if (arrays[f].length !== n) throw new KallmodError(`corrupt snapshot: ${f} has ${arrays[f].length} entries, ${n} expected`, { file: path });
   const data: TableData = {
     ...arrays,
     // latin1: string offsets equal byte offsets (names are ASCII; others round-trip as bytes)
@@ -151,6 +155,7 @@ export function readSnapshot(path: string): { table: SymbolTable; meta: Snapshot
     if (readSync(fd, hbuf, 0, hlen, 12) < hlen) throw new KallmodError('truncated snapshot', { file: path });
     let header: Header;
     try { header = JSON.parse(hbuf.toString('utf8')) as Header; } catch { throw new KallmodError('corrupt snapshot header', { file: path }); }
+    if (!header || !Array.isArray(header.blobs)) throw new KallmodError('corrupt snapshot header', { file: path });
     const tableEnd = Math.max(0, ...header.blobs.filter((b) => b.kind !== 'file').map((b) => b.offset + b.length));
     const total = pad8(12 + hlen) + tableEnd;
     const buf = Buffer.allocUnsafe(total);
