@@ -8,7 +8,6 @@
  * frame it decoded before. `place: 'after'` puts it after the reference, kallmodsyms-style.
  */
 import { F_LOADABLE, SymbolTable } from '@kallmod/core/table/symbol-table';
-import { formatModules } from '@kallmod/core/notation';
 import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { PrintedRef, Resolution } from '@kallmod/core/types';
 import { messageEnd, messageStart, isKmsgContinuation } from './prefix.js';
@@ -47,14 +46,8 @@ export function resolveRef(table: SymbolTable, p: PrintedRef, inline = false): R
 
 /** The text to insert for one resolved reference ('' = nothing). */
 export function annotationFor(table: SymbolTable, p: PrintedRef, r: Resolution, opts: AnnotatorOptions): string {
-  let a = table.annotationOf(r, opts.objname);
-  if (!a) return '';
-  // `func+.. [mod]` already names its (loadable) module: do not repeat it
-  if (p.module && !r.ambiguous && r.modules.length === 1 && r.modules[0] === p.module) {
-    const m = formatModules(r.modules);
-    if (a.startsWith(m)) a = a.slice(m.length);
-  }
-  return a;
+  // `func+.. [mod]` already names its (loadable) module: not repeated
+  return table.annotationAfterPrinted(r, p.module, opts.objname);
 }
 
 

@@ -1,5 +1,4 @@
 import { SymbolTable } from '@kallmod/core/table/symbol-table';
-import { formatModules } from '@kallmod/core/notation';
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { Resolution } from '@kallmod/core/types';
 import type { Hit } from './recognise/hit.js';
@@ -27,10 +26,5 @@ export function resolveHit(table: SymbolTable, h: Hit, ev: Evidence | null): Res
 
 /** The text to insert after the symbol token ('' for nothing): a printed ` [mod]` is not repeated. */
 export function insertionFor(table: SymbolTable, h: Hit, r: Resolution, opts: AnnotatorOptions): string {
-  let a = table.annotationOf(r, opts.objname);
-  if (h.module && a) {
-    const printed = formatModules([h.module]);
-    if (!r.ambiguous && r.modules.length === 1 && r.modules[0] === h.module && a.startsWith(printed)) a = a.slice(printed.length);
-  }
-  return a;
+  return table.annotationAfterPrinted(r, h.module, opts.objname);
 }

@@ -160,7 +160,9 @@ async function runBatch(o: RunOptions, fd: number, size: number): Promise<void> 
 let sharedTable: { table: SymbolTable; sab: SharedArrayBuffer } | null = null;
 function tableForWorkers(t: SymbolTable): SharedArrayBuffer {
   if (sharedTable?.table === t) return sharedTable.sab;
-  const enc = encodeTable(t.d, { format: TABLE_FORMAT, kallmodVersion: '', created: '', sources: [], warnings: [] });
+  // with the table's by-name index, so that no worker builds it again
+  const ix = t.index();
+  const enc = encodeTable({ ...t.d, nameIndex: { heads: ix.heads, next: ix.next } }, { format: TABLE_FORMAT, kallmodVersion: '', created: '', sources: [], warnings: [] });
   const sab = new SharedArrayBuffer(enc.length);
   new Uint8Array(sab).set(enc);
   sharedTable = { table: t, sab };

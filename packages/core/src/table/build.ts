@@ -16,9 +16,9 @@ import type { ModuleObjects } from '../sources/module-objects.js';
 import type { ModuleInfo } from '../sources/proc-modules.js';
 import type { CuRange } from '../sources/elf/elf-object.js';
 import { cuToObject } from '../sources/elf/cu-object.js';
-import { NameStore } from './name-store.js';
+import { NameIndex, NameStore } from './name-store.js';
 import { computeSlide, type SlideResult } from './kaslr.js';
-import { F_DYNAMIC, F_EXACT_SIZE, F_LOADABLE, F_PADDING, SymbolTable, type TableData } from './symbol-table.js';
+import { F_DYNAMIC, F_EXACT_SIZE, F_LOADABLE, F_PADDING, SymbolTable, isTextType, type TableData } from './symbol-table.js';
 
 export interface ParsedSources {
   kallsyms?: NmList;
@@ -61,7 +61,7 @@ interface Base {
   kmsSizes?: Float64Array;
 }
 
-function isText(t: number): boolean { const c = t | 32; return c === 116 || c === 119; }
+const isText = isTextType;
 
 const noModules = (): string | null => null;
 
@@ -237,8 +237,10 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   // or one module), which is what the kernel prints in func+off/size
   const ksizes = kallsymsSizes(keys, blockIds, blockNames.length);
 
+  // the by-name index, built here only if anchors need it, and then handed to the table
+  let nameIndex: NameIndex | undefined;
   const tableKeyOf = (name: string): number => {
-    for (let j = 0; j < n; j++) if (blockIds[j] === -1 && names.equals(j, name)) return keys[j]!;
+    for (const j of (nameIndex ??= new NameIndex(names)).find(name)) if (blockIds[j] === -1) return keys[j]!;
     return NaN;
   };
 
@@ -257,12 +259,13 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   const slideV = slide?.slide ?? 0;
 
   // address of a core-kernel symbol: runtime list, else link-time + slide
+  let smIndex: NameIndex | undefined;
   const addrOf = (name: string): number => {
     const k = tableKeyOf(name);
     if (!Number.isNaN(k) && k !== 0) return k;
     if (src.systemMap && linkOk) {
-      const sm = src.systemMap;
-      for (let i = 0; i < sm.names.length; i++) if (sm.names.equals(i, name)) return sm.keys[i]! + slideV;
+      const i = (smIndex ??= new NameIndex(src.systemMap.names)).find(name)[0];
+      if (i !== undefined) return src.systemMap.keys[i]! + slideV;
     }
     return NaN;
   };
@@ -381,6 +384,7 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   const data: TableData = {
     keys, ksizes, exactSizes, names, types, modSetIds, modSets, objIds, objnames, flags, modSrc, objSrc,
     provenance: [...PROV],
+    ...(nameIndex ? { nameIndex: { heads: nameIndex.heads, next: nameIndex.next } } : {}),
   };
   stats['symbols'] = n;
   return { table: new SymbolTable(data), report: { warnings, slide, base: base.label, stats } };

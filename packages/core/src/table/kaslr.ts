@@ -1,6 +1,7 @@
 import { keyToHex } from '../address.js';
 import type { Warning } from '../errors.js';
 import type { NameStore } from './name-store.js';
+import { isTextType } from './symbol-table.js';
 
 /**
  * The KASLR slide between a link-time list (System.map, vmlinux symtab) and the runtime one
@@ -33,7 +34,7 @@ export interface LinkTimeView {
   types: Uint8Array;
 }
 
-function isText(t: number): boolean { const c = t | 32; return c === 116 || c === 119; }
+const isText = isTextType;
 
 export function computeSlide(rt: RuntimeView, lt: LinkTimeView): SlideResult {
   const warnings: Warning[] = [];

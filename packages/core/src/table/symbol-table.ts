@@ -1,7 +1,7 @@
 import { keyToHex, keyFromHex, KERNEL_BASE } from '../address.js';
 import type { ObjnameMode, PrintedRef, RefJson, Resolution, SymbolJson } from '../types.js';
 import { NameIndex, type NameStore } from './name-store.js';
-import { formatAmbiguous, formatTriplet } from '../notation.js';
+import { formatAmbiguous, formatModules, formatTriplet } from '../notation.js';
 
 /** Per-symbol flag bits (TableData.flags). */
 export const F_LOADABLE = 1;      // in a loadable module (kallsyms `[mod]`)
@@ -47,7 +47,7 @@ const NO_CANDIDATES: SymbolJson[] = [];
 const SYMBOL_INDEX = Symbol('kallmod.symbolIndex');
 type IndexedResolution = Resolution & { [SYMBOL_INDEX]?: number };
 
-function isTextType(t: number): boolean {
+export function isTextType(t: number): boolean {
   // t T w W (and i for some arches' init text)
   const c = t | 32;
   return c === 116 || c === 119;
@@ -242,7 +242,6 @@ export class SymbolTable {
     return j;
   }
 
-  /** Resolution of symbol i (offset from its start given). */
   private hexCache: (string | undefined)[] | null = null;
 
   /** "0x..." of symbol i, cached: transformers resolve the same hot symbols again and again. */
@@ -252,6 +251,7 @@ export class SymbolTable {
     return (c[i] ??= keyToHex(this.d.keys[i]!));
   }
 
+  /** Resolution of symbol i (offset from its start given). */
   resolutionOf(i: number, offset: number | null, resolvedBy: string): Resolution {
     const s = this.symbolJson(i);
     const r: Resolution = {
@@ -369,6 +369,17 @@ export class SymbolTable {
       cache[i] = s;
     }
     return s;
+  }
+
+  /**
+   * The annotation for a reference that already printed a `[mod]` after itself (kernel logs,
+   * ftrace): the module part is not repeated when it says the same.
+   */
+  annotationAfterPrinted(r: Resolution, printedModule: string | null | undefined, mode: ObjnameMode): string {
+    const a = this.annotationOf(r, mode);
+    if (!a || !printedModule || r.ambiguous || r.modules.length !== 1 || r.modules[0] !== printedModule) return a;
+    const m = formatModules(r.modules);
+    return a.startsWith(m) ? a.slice(m.length) : a;
   }
 
   /** The annotation for any resolution (ambiguous ones list their candidates). */
