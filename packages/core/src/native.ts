@@ -14,20 +14,9 @@ import { KallmodError } from './errors.js';
 import type { SymbolTable } from './table/symbol-table.js';
 import type { ObjnameMode } from './types.js';
 
-/** The addon's JS interface (native/index.d.ts; declared here so core builds without it). */
-export interface NativeTable {
-  lookupBatch(keys: Float64Array, out: Int32Array): void;
-  lookup(key: number): number;
-  createPerfRewriter(): NativePerfRewriter;
-}
-export interface NativePerfRewriter {
-  rewriteInto(chunk: Uint8Array, out: Uint8Array, io?: Float64Array): number;
-  setSymbol(i: number, name: Uint8Array, annotation: Uint8Array): void;
-}
-interface KallmodNative {
-  createTable(keys: Float64Array, ksizes: Float64Array, flags: Uint8Array, exactSizes: Float64Array, types: Uint8Array): NativeTable;
-  countLines(buf: Uint8Array): number;
-}
+// The addon's interface has one home, native/index.d.ts (type-only: core runs without the addon)
+import type { KallmodNative, NativeTable, NativePerfRewriter } from '@kallmod/native';
+export type { NativeTable, NativePerfRewriter };
 
 export interface NativeStatus {
   path: 'native' | 'typescript';
