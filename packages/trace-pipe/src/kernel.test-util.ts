@@ -8,6 +8,8 @@ import { loadTable, type SourceOptions, type SymbolTable } from '@kallmod/core';
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, '../../..');
 export const fixtures = resolve(root, 'fixtures/trace');
+/** The real captures: the 6.12 kernel's boots in fixtures/kernel-6.12 (one copy in the repo). */
+export const captures = resolve(root, 'fixtures/kernel-6.12');
 export const K = resolve(root, '../shared/kernel');
 export const CHECKS = resolve(root, '../shared/checks');
 export const CLI = resolve(root, 'packages/cli/bin/kallmod');
@@ -74,4 +76,4 @@ export function python(script: string, args: string[]): { out: string; status: n
   }
 }
 
-export function readFixture(rel: string): Buffer { return readFileSync(resolve(fixtures, rel)); }
+export function readFixture(rel: string): Buffer { return readFileSync(resolve(captures, rel)); }

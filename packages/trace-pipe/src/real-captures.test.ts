@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BOOTS, K, cliSkipReason, fixtures, kernelSkipReason, python, pythonSkipReason, readFixture, runCli, sourceFlags } from './kernel.test-util.js';
+import { BOOTS, K, captures, cliSkipReason, kernelSkipReason, python, pythonSkipReason, readFixture, runCli, sourceFlags } from './kernel.test-util.js';
 
 const skip = kernelSkipReason() ?? cliSkipReason();
 const pySkip = skip ?? pythonSkipReason();
@@ -31,7 +31,7 @@ function passthroughViolations(orig: Buffer, ann: Buffer): string[] {
 
 for (const boot of BOOTS) {
   describe.skipIf(!!skip)(`real captures, boot-${boot}`, () => {
-    const files = skip ? [] : readdirSync(resolve(fixtures, `boot-${boot}`)).filter((f) => f.startsWith('trace')).sort();
+    const files = skip ? [] : readdirSync(resolve(captures, `boot-${boot}`)).filter((f) => f.startsWith('trace')).sort();
     const all = skip ? Buffer.alloc(0) : Buffer.concat(files.map((f) => readFixture(`boot-${boot}/${f}`)));
 
     it('the fixtures are the shared captures, verbatim', () => {
