@@ -12,15 +12,20 @@ export type Boot = 'nokaslr' | 'kaslr';
 
 export function k(rel: string): string { return join(KDIR, rel); }
 
-/** Command-line source flags for one boot (the `ksources` of the acceptance checks). */
-export function sourceFlags(boot: Boot, opts: { modules?: boolean } = {}): string[] {
+/**
+ * Command-line source flags for one boot (the `ksources` of the acceptance checks); boot null:
+ * the build's files only (System.map, ranges, linker maps, modules), for logs of a boot that
+ * left no kallsyms. The .xz files are read as they are.
+ */
+export function sourceFlags(boot: Boot | null, opts: { modules?: boolean } = {}): string[] {
   const f = [
-    '--kallsyms', k(`boot-${boot}/kallsyms.xz`), '--system-map', k('System.map.xz'),
+    '--system-map', k('System.map.xz'),
     '--ranges', k('modules.builtin.ranges.xz'), '--builtin', k('modules.builtin'), '--modinfo', k('modules.builtin.modinfo'),
     '--linker-map', k('vmlinux.map.xz'), '--linker-map', k('vmlinux.o.map.xz'),
-    '--proc-modules', k(`boot-${boot}/proc-modules`), '--module-sections', k(`boot-${boot}/module-sections.txt`),
   ];
-  if (opts.modules !== false) f.push('--modules-dir', join(KDIR, 'modules'));
+  if (boot) f.unshift('--kallsyms', k(`boot-${boot}/kallsyms.xz`));
+  if (boot) f.push('--proc-modules', k(`boot-${boot}/proc-modules`), '--module-sections', k(`boot-${boot}/module-sections.txt`));
+  if (opts.modules !== false) f.push('--modules-dir', k('modules'));
   return f;
 }
 

@@ -5,10 +5,7 @@
  * names are real symbols of the shared 6.12 kernel so that resolution is checked against it.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { sourceOptions } from '../../../test/kernel-fixture.js';
 import { loadTable, keyToHex, type SymbolTable } from '@kallmod/core';
 import { messageStart, messageEnd } from './prefix.js';
 import { createAnnotator, findRefs, resolveRef } from './annotator.js';
@@ -84,34 +81,10 @@ describe('recognition (hand-written)', () => {
   });
 });
 
-// the shared kernel artefacts beside the repository (CI lays a copy of shared/ there too)
-const K = join(import.meta.dirname, '../../../../shared/kernel');
-const have = existsSync(join(K, 'System.map.xz'));
-if (!have) console.log(`skipping resolution edge cases: ${K} not present`);
-
-describe.skipIf(!have)('resolution and placement (hand-written lines, real table)', () => {
+describe('resolution and placement (hand-written lines, real table of fixtures/kernel-6.12)', () => {
   let table: SymbolTable;
   beforeAll(() => {
-    const d = join(tmpdir(), 'kallmod-dmesg-test');
-    mkdirSync(d, { recursive: true });
-    const unxz = (rel: string) => {
-      const out = join(d, rel.replace(/\//g, '_').replace(/\.xz$/, ''));
-      if (!existsSync(out)) execFileSync('sh', ['-c', `xz -dc '${K}/${rel}' > '${out}.tmp' && mv '${out}.tmp' '${out}'`]);
-      return out;
-    };
-    const modules = join(d, 'modules');
-    mkdirSync(modules, { recursive: true });
-    for (const f of readdirSync(join(K, 'modules'))) {
-      const out = join(modules, f.replace(/\.xz$/, ''));
-      if (!existsSync(out)) execFileSync('sh', ['-c', `xz -dc '${K}/modules/${f}' > '${out}.tmp' && mv '${out}.tmp' '${out}'`]);
-    }
-    table = loadTable({
-      kallsyms: unxz('boot-nokaslr/kallsyms.xz'), systemMap: unxz('System.map.xz'),
-      ranges: join(K, 'modules.builtin.ranges'), builtin: join(K, 'modules.builtin'), modinfo: join(K, 'modules.builtin.modinfo'),
-      linkerMap: [unxz('vmlinux.map.xz'), unxz('vmlinux.o.map.xz')],
-      modulesDir: [modules],
-      procModules: join(K, 'boot-nokaslr/proc-modules'), moduleSections: join(K, 'boot-nokaslr/module-sections.txt'),
-    }, () => {}).table;
+    table = loadTable(sourceOptions('nokaslr'), () => {}).table;
   }, 120_000);
 
   const run = (text: string, extra: Record<string, unknown> = {}, objname: 'always' | 'ambiguous' | 'never' = 'ambiguous') =>

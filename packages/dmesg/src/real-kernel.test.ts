@@ -4,11 +4,12 @@
  * machine's own dmesg, and a frameless binary log (invalid UTF-8, NULs).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourceFlags } from '../../../test/kernel-fixture.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const KM = join(ROOT, 'packages/cli/bin/kallmod');
@@ -18,29 +19,8 @@ const have = existsSync(join(K, 'System.map.xz')) && existsSync(KM);
 if (!have) console.log(`skipping real-kernel dmesg tests: ${K} or the built CLI is missing`);
 const D = join(tmpdir(), 'kallmod-dmesg-test');
 
-function unxz(rel: string): string {
-  mkdirSync(D, { recursive: true });
-  const out = join(D, rel.replace(/\//g, '_').replace(/\.xz$/, ''));
-  if (!existsSync(out)) execFileSync('sh', ['-c', `xz -dc '${K}/${rel}' > '${out}.tmp' && mv '${out}.tmp' '${out}'`]);
-  return out;
-}
-function modulesDir(): string {
-  const m = join(D, 'modules');
-  mkdirSync(m, { recursive: true });
-  for (const f of readdirSync(join(K, 'modules'))) {
-    const out = join(m, f.replace(/\.xz$/, ''));
-    if (!existsSync(out)) execFileSync('sh', ['-c', `xz -dc '${K}/modules/${f}' > '${out}.tmp' && mv '${out}.tmp' '${out}'`]);
-  }
-  return m;
-}
-/** The same sources as `ksources` in ../shared/checks/common.sh. */
-export function ksources(boot: 'nokaslr' | 'kaslr' | null): string[] {
-  const a = ['--system-map', unxz('System.map.xz'), '--ranges', join(K, 'modules.builtin.ranges'), '--builtin', join(K, 'modules.builtin'),
-    '--modinfo', join(K, 'modules.builtin.modinfo'), '--linker-map', unxz('vmlinux.map.xz'), '--linker-map', unxz('vmlinux.o.map.xz'),
-    '--modules-dir', modulesDir()];
-  if (boot) a.push('--kallsyms', unxz(`boot-${boot}/kallsyms.xz`), '--proc-modules', join(K, `boot-${boot}/proc-modules`), '--module-sections', join(K, `boot-${boot}/module-sections.txt`));
-  return a;
-}
+/** The same sources as `ksources` in ../shared/checks/common.sh (fixtures/kernel-6.12: the same files). */
+export const ksources = (boot: 'nokaslr' | 'kaslr' | null): string[] => sourceFlags(boot);
 function km(args: string[], input: Buffer): Buffer {
   const r = spawnSync(KM, ['dmesg', ...args], { input, maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`kallmod dmesg ${args.join(' ')}: ${r.stderr.toString()}`);

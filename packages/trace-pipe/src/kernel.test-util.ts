@@ -33,27 +33,9 @@ export function cliSkipReason(): string | null {
   return existsSync(resolve(root, 'packages/trace-pipe/dist/annotator.js')) ? null : 'trace-pipe not built (run npx tsc -b)';
 }
 
-/** The same sources as `ksources` in ../shared/checks/common.sh (the core reads .xz itself). */
-export function sourceFlags(boot: Boot): string[] {
-  return [
-    '--kallsyms', `${K}/boot-${boot}/kallsyms.xz`, '--system-map', `${K}/System.map.xz`,
-    '--ranges', `${K}/modules.builtin.ranges`, '--builtin', `${K}/modules.builtin`,
-    '--modinfo', `${K}/modules.builtin.modinfo`,
-    '--linker-map', `${K}/vmlinux.map.xz`, '--linker-map', `${K}/vmlinux.o.map.xz`,
-    '--proc-modules', `${K}/boot-${boot}/proc-modules`,
-    '--module-sections', `${K}/boot-${boot}/module-sections.txt`, '--modules-dir', `${K}/modules`,
-  ];
-}
-
-export function sourceOptions(boot: Boot): SourceOptions {
-  return {
-    kallsyms: `${K}/boot-${boot}/kallsyms.xz`, systemMap: `${K}/System.map.xz`,
-    ranges: `${K}/modules.builtin.ranges`, builtin: `${K}/modules.builtin`, modinfo: `${K}/modules.builtin.modinfo`,
-    linkerMap: [`${K}/vmlinux.map.xz`, `${K}/vmlinux.o.map.xz`],
-    procModules: `${K}/boot-${boot}/proc-modules`, moduleSections: `${K}/boot-${boot}/module-sections.txt`,
-    modulesDir: [`${K}/modules`],
-  };
-}
+/** The same sources as `ksources` in ../shared/checks/common.sh: one home, test/kernel-fixture.ts. */
+export { sourceFlags, sourceOptions } from '../../../test/kernel-fixture.js';
+import { sourceOptions } from '../../../test/kernel-fixture.js';
 
 const tables = new Map<Boot, SymbolTable>();
 export function kernelTable(boot: Boot): SymbolTable {

@@ -1,6 +1,6 @@
 /**
  * Every ftrace form, annotated with the real shared kernel's table (boot-kaslr). Lines marked
- * REAL are copied from the captures in fixtures/kernel-6.12/boot-*/trace*.txt; lines marked HAND-WRITTEN follow the
+ * REAL are copied from the captures in the fixtures/kernel-6.12 boot directories (trace files); lines marked HAND-WRITTEN follow the
  * kernel's (or trace-cmd's) format strings for forms no capture here contains, with this
  * kernel's real symbols, addresses and sizes.
  */
