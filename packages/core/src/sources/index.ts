@@ -49,7 +49,13 @@ export function runningKernelOptions(notes: Warning[]): SourceOptions {
   for (const [k, f] of [['builtin', 'modules.builtin'], ['modinfo', 'modules.builtin.modinfo'], ['order', 'modules.order'], ['ranges', 'modules.builtin.ranges']] as const) {
     if (existsSync(join(lib, f))) o[k] = join(lib, f);
   }
-  if (existsSync(lib)) o.modulesDir = [lib];
+  // module objnames need DWARF, which distributions strip from /lib/modules and ship in debug
+  // packages: look there only (opening every loaded, stripped .ko.xz at each run would cost
+  // seconds and give nothing)
+  const dbg = `/usr/lib/debug/lib/modules/${rel}`;
+  if (existsSync(dbg)) o.modulesDir = [dbg];
+  const vmlinux = [`/usr/lib/debug/boot/vmlinux-${rel}`, `/usr/lib/debug/lib/modules/${rel}/vmlinux`].find(existsSync);
+  if (vmlinux) notes.push({ source: vmlinux, message: 'an unstripped vmlinux is installed: pass --vmlinux to get objnames from its DWARF (or capture a snapshot once)' });
   const sm = `/boot/System.map-${rel}`;
   if (existsSync(sm) && readable(sm)) o.systemMap = sm;
   if (!o.ranges) notes.push({ source: lib, message: 'no modules.builtin.ranges for the running kernel: built-in symbols get no module (Linux >= 6.12 with CONFIG_BUILTIN_MODULE_RANGES installs it)' });
