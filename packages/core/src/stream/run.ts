@@ -162,7 +162,7 @@ function tableForWorkers(t: SymbolTable): SharedArrayBuffer {
   if (sharedTable?.table === t) return sharedTable.sab;
   // with the table's by-name index, so that no worker builds it again
   const ix = t.index();
-  const enc = encodeTable({ ...t.d, nameIndex: { heads: ix.heads, next: ix.next } }, { format: TABLE_FORMAT, kallmodVersion: '', created: '', sources: [], warnings: [] });
+  const enc = encodeTable({ ...t.d, nameIndex: { heads: ix.heads, next: ix.next }, addressIndex: t.addressIndex() }, { format: TABLE_FORMAT, kallmodVersion: '', created: '', sources: [], warnings: [] });
   const sab = new SharedArrayBuffer(enc.length);
   new Uint8Array(sab).set(enc);
   sharedTable = { table: t, sab };

@@ -9,7 +9,7 @@
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { KallmodError } from '../errors.js';
-import { SymbolTable, type TableData } from './symbol-table.js';
+import { buildAddressIndex, SymbolTable, type TableData } from './symbol-table.js';
 import { NameIndex, NameStore } from './name-store.js';
 
 export const SNAPSHOT_MAGIC = 'KALLMOD\0';
@@ -30,7 +30,11 @@ export interface SnapshotMeta {
 }
 
 interface BlobRef { name: string; offset: number; length: number; kind: 'f64' | 'u32' | 'i32' | 'u8' | 'strings' | 'file' }
-interface Header { meta: SnapshotMeta; blobs: BlobRef[]; counts: { n: number } }
+interface Header {
+  meta: SnapshotMeta; blobs: BlobRef[]; counts: { n: number };
+  /** With the 'addressStarts' blob: the table's address index (absent in older snapshots). */
+  addressIndex?: { base: number; width: number };
+}
 
 type ArrayField = 'keys' | 'ksizes' | 'exactSizes' | 'types' | 'modSetIds' | 'objIds' | 'flags' | 'modSrc' | 'objSrc';
 const ARRAYS: [ArrayField, BlobRef['kind']][] = [
@@ -58,6 +62,9 @@ export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: str
   const ix = new NameIndex(d.names, d.nameIndex);
   add('nameHeads', 'i32', new Uint8Array(ix.heads.buffer, ix.heads.byteOffset, ix.heads.byteLength));
   add('nameNext', 'i32', new Uint8Array(ix.next.buffer, ix.next.byteOffset, ix.next.byteLength));
+  // and the address index: loading a snapshot then builds nothing
+  const ax = d.addressIndex ?? buildAddressIndex(d.keys);
+  add('addressStarts', 'i32', new Uint8Array(ax.starts.buffer, ax.starts.byteOffset, ax.starts.byteLength));
   const nm = d.names.compact();
   add('nameEnds', 'u32', new Uint8Array(nm.ends.buffer, nm.ends.byteOffset, nm.ends.byteLength));
   add('names', 'strings', Buffer.from(nm.text, 'latin1'));
@@ -67,7 +74,7 @@ export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: str
   // zlib only when writing files in (capture): loading a snapshot must not pay for it
   const gzip = files.length ? (createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')).gzipSync : null;
   for (const f of files) add(`file:${f.role}:${f.path}`, 'file', gzip!(f.data, { level: 6 }));
-  const header: Header = { meta, blobs: parts.map((p) => p.ref), counts: { n: d.keys.length } };
+  const header: Header = { meta, blobs: parts.map((p) => p.ref), counts: { n: d.keys.length }, addressIndex: { base: ax.base, width: ax.width } };
   const hjson = Buffer.from(JSON.stringify(header), 'utf8');
   const head = 8 + 4 + hjson.length;
   const start = pad8(head);
@@ -130,6 +137,12 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFil
   if (data.modSets.length === 0) data.modSets.push([]);
   if (byName.has('nameHeads') && byName.has('nameNext')) {
     data.nameIndex = { heads: view('nameHeads', 'i32') as Int32Array, next: view('nameNext', 'i32') as Int32Array };
+  }
+  const ax = header.addressIndex;
+  if (ax && typeof ax.base === 'number' && typeof ax.width === 'number' && byName.has('addressStarts')) {
+    const starts = view('addressStarts', 'i32') as Int32Array;
+    if (starts.length < 1 || !(ax.width > 0)) throw new KallmodError('corrupt snapshot: address index', { file: path });
+    data.addressIndex = { base: ax.base, width: ax.width, starts };
   }
   const files = opt.withFiles === false ? [] : header.blobs.filter((r) => r.kind === 'file').map((r) => {
     const [, role, ...p] = r.name.split(':');

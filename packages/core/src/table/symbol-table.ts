@@ -30,6 +30,38 @@ export interface TableData {
   provenance: string[];        // source labels ("kallsyms", "ranges", "linker-map", "dwarf", ...)
   /** A by-name index built earlier (snapshots carry it: building it costs ~8 ms of start-up). */
   nameIndex?: { heads: Int32Array; next: Int32Array };
+  /** The address index built earlier (snapshots carry it: ~2-3 ms of start-up). */
+  addressIndex?: AddressIndex;
+}
+
+/**
+ * Direct bucket index over the keys (shared/reference/native.md: 76 M lookups/s vs 9-16 M/s
+ * for a binary search): starts[j] is the first symbol index whose key is >= base + j·width.
+ */
+export interface AddressIndex { base: number; width: number; starts: Int32Array }
+
+export function buildAddressIndex(keys: Float64Array): AddressIndex {
+  const n = keys.length;
+  if (n === 0) return { base: 0, width: 1, starts: new Int32Array(1) };
+  // index the kernel half only: absolute per-CPU symbols at 0x0... would stretch the span
+  let first = 0;
+  while (first < n && keys[first]! < KERNEL_BASE) first++;
+  if (first === n) first = 0;
+  const base = keys[first]!;
+  const span = keys[n - 1]! - base + 1;
+  let shift = 0;
+  // about two buckets per symbol: ~0.5 symbols to scan per lookup, and a cheap build
+  while (span / 2 ** shift > Math.min(2 ** 21, Math.max(1024, 2 * n))) shift++;
+  const width = 2 ** shift;
+  const nb = Math.ceil(span / width) + 2;
+  const starts = new Int32Array(nb);
+  let i = first;
+  for (let j = 0; j < nb; j++) {
+    const start = base + j * width;
+    while (i < n && keys[i]! < start) i++;
+    starts[j] = i;
+  }
+  return { base, width, starts };
 }
 
 export interface NameQuery {
@@ -71,7 +103,7 @@ export class SymbolTable {
   readonly length: number;
   readonly objShort: string[];
   private bucketBase = 0;
-  private bucketShift = 1;
+  private bucketWidth = 1;
   private buckets: Int32Array = new Int32Array(1);
   private annCache: ((string | undefined)[] | null)[] = [null, null, null];
 
@@ -104,38 +136,15 @@ export class SymbolTable {
     this.d = d;
     this.length = d.keys.length;
     this.objShort = shortestSuffixes(d.objnames);
-    this.buildBuckets();
+    const ix = d.addressIndex ?? buildAddressIndex(d.keys);
+    this.bucketBase = ix.base;
+    this.bucketWidth = ix.width;
+    this.buckets = ix.starts;
   }
 
-  /**
-   * Direct bucket index (shared/reference/native.md: 76 M lookups/s vs 9-16 M/s for a binary
-   * search): bucket j holds the first symbol index whose key is >= base + j·width.
-   */
-  private buildBuckets(): void {
-    const { keys } = this.d;
-    const n = keys.length;
-    if (n === 0) return;
-    // index the kernel half only: absolute per-CPU symbols at 0x0... would stretch the span
-    let first = 0;
-    while (first < n && keys[first]! < KERNEL_BASE) first++;
-    if (first === n) first = 0;
-    const base = keys[first]!;
-    const span = keys[n - 1]! - base + 1;
-    let shift = 0;
-    // about two buckets per symbol: ~0.5 symbols to scan per lookup, and a cheap build
-    while (span / 2 ** shift > Math.min(2 ** 21, Math.max(1024, 2 * n))) shift++;
-    const width = 2 ** shift;
-    const nb = Math.ceil(span / width) + 2;
-    const b = new Int32Array(nb);
-    let i = first;
-    for (let j = 0; j < nb; j++) {
-      const start = base + j * width;
-      while (i < n && keys[i]! < start) i++;
-      b[j] = i;
-    }
-    this.bucketBase = base;
-    this.bucketShift = width;
-    this.buckets = b;
+  /** The address index (snapshots and worker threads carry it). */
+  addressIndex(): AddressIndex {
+    return { base: this.bucketBase, width: this.bucketWidth, starts: this.buckets };
   }
 
   /** Index of the last symbol whose start is <= key (preferred alias), or -1. No bounds check. */
@@ -145,7 +154,7 @@ export class SymbolTable {
     let i: number;
     if (!(off >= 0)) i = this.buckets[0]! - 1; // below the indexed region: scan back (rare)
     else {
-      const j = Math.floor(off / this.bucketShift);
+      const j = Math.floor(off / this.bucketWidth);
       i = j + 1 >= this.buckets.length ? this.length - 1 : this.buckets[j + 1]! - 1;
     }
     while (i >= 0 && keys[i]! > key) i--;
