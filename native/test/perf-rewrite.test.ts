@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTable, keyToPaddedHex, readSourceFile, type ObjnameMode, type SymbolTable } from '@kallmod/core';
-import { createPerfRewriter, nativeStatus } from '@kallmod/core/native';
+import { createPerfRewriter, createPerfRewriterWhenWorthIt, NATIVE_AFTER_BYTES, nativeStatus } from '@kallmod/core/native';
 import { Scanner } from '@kallmod/perf-script/scan';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -145,6 +145,36 @@ describe.skipIf(why !== null || kernelWhy !== null)('native perf rewrite = TS sc
       // the comparison means something only if the scan annotated: modules always, objnames unless never
       expect(out.length - input.length).toBeGreaterThan(mode === 'never' ? 10000 : 100000);
     }
+  }, 120000);
+});
+
+describe.skipIf(why !== null || kernelWhy !== null)('the addon is taken only once it pays (KALLMOD_NATIVE unset)', () => {
+  it(`TS for the first ${NATIVE_AFTER_BYTES >> 20} MiB, then native; the same bytes either way`, () => {
+    const table = kernelTable();
+    const opts = { objname: 'ambiguous' as const, refs: false };
+    const text = perfText(table, 11, 20000);
+    const chunks = Array.from({ length: Math.ceil((NATIVE_AFTER_BYTES * 1.5) / text.length) }, () => text);
+    const ts = new Scanner(table, opts);
+    // what the TS scan was handed: whole chunks while deferred, only the addon's leftovers after
+    const handed: number[] = [];
+    const saved = process.env['KALLMOD_NATIVE'];
+    delete process.env['KALLMOD_NATIVE'];
+    let rw;
+    try { rw = createPerfRewriterWhenWorthIt(table, opts, (b, l) => { handed.push(b.length); return ts.chunk(b, l); })!; } finally {
+      if (saved !== undefined) process.env['KALLMOD_NATIVE'] = saved;
+    }
+    const want = new Scanner(table, opts).chunk(text, 1);
+    let seen = 0;
+    for (const c of chunks) {
+      const before = handed.length;
+      const got = rw.chunk(c, 1);
+      expect(got.equals(want)).toBe(true);
+      seen += c.length;
+      const tsBytes = handed.slice(before).reduce((a, b) => a + b, 0);
+      if (seen < NATIVE_AFTER_BYTES) expect(tsBytes).toBe(c.length);
+      else expect(tsBytes).toBeLessThan(c.length / 2);
+    }
+    expect(seen).toBeGreaterThan(NATIVE_AFTER_BYTES);
   }, 120000);
 });
 

@@ -1,4 +1,5 @@
 import { KallmodError } from '@kallmod/core/errors';
+import { nativeAddon } from '@kallmod/core/native';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   perf: { summary: 'annotate `perf script` text (stdin or FILE)', load: () => transformer('@kallmod/perf-script/command') },
@@ -40,6 +41,8 @@ export async function main(argv: string[]): Promise<void> {
   const c = COMMANDS[cmd];
   if (!c) { process.stderr.write(`kallmod: unknown command '${cmd}'\n\n${usage()}`); process.exitCode = 2; return; }
   try {
+    // "require the addon": said at once, whichever command and input (a short run never loads it)
+    if (process.env['KALLMOD_NATIVE'] === '1') nativeAddon();
     const m = await c.load();
     const code = await m.run(argv.slice(1));
     if (code) process.exitCode = code;

@@ -56,9 +56,12 @@ export function nativeAddon(): KallmodNative | null {
   return addon;
 }
 
-/** Number of "\n" in buf: native when loaded (2-3× an indexOf loop, measured), else an indexOf loop. */
+/**
+ * Number of "\n" in buf: the addon's when it is already loaded (2-3× an indexOf loop, measured),
+ * else an indexOf loop. Never loads the addon itself: a short live stream must not pay for it.
+ */
 export function countLines(buf: Uint8Array): number {
-  const addon = load().addon;
+  const addon = loaded?.addon;
   if (addon) return addon.countLines(buf);
   let n = 0;
   for (let p = buf.indexOf(10); p >= 0; p = buf.indexOf(10, p + 1)) n++;
@@ -138,6 +141,39 @@ export function createPerfRewriter(
       const res = Buffer.allocUnsafeSlow(w);
       out.copy(res, 0, 0, w);
       return res;
+    },
+  };
+}
+
+/**
+ * Input bytes after which the addon is loaded, when KALLMOD_NATIVE is unset. Loading it and
+ * handing it the table costs ~5 ms of start-up (dlopen, createTable, the rewriter), more than
+ * a live stream of a few lines or a small file ever gains from it: the TS scan runs at
+ * ~470 MB/s, the addon at ~690 MB/s (BENCHMARKS.md), i.e. ~0.7 ms saved per MB.
+ */
+export const NATIVE_AFTER_BYTES = 8 << 20;
+
+/**
+ * The perf rewriter a transformer should use: null on the TS path (KALLMOD_NATIVE=0); the
+ * addon's from the first byte under KALLMOD_NATIVE=1 (or its one-line error); otherwise
+ * `fallback` until NATIVE_AFTER_BYTES of input have gone by, then the addon's if it loads.
+ * Switching between chunks is safe: both paths give the same bytes and keep no state across
+ * lines (native/test/perf-rewrite.test.ts).
+ */
+export function createPerfRewriterWhenWorthIt(
+  table: SymbolTable,
+  opts: { objname: ObjnameMode },
+  fallback: (lines: Buffer, firstLine: number) => Buffer,
+): ChunkRewriter | null {
+  const want = process.env['KALLMOD_NATIVE'];
+  if (want === '0') return null;
+  if (want === '1') return createPerfRewriter(table, opts, fallback);
+  let seen = 0;
+  let rw: ChunkRewriter | null | undefined;
+  return {
+    chunk(buf: Buffer, firstLine: number): Buffer {
+      if (rw === undefined && (seen += buf.length) >= NATIVE_AFTER_BYTES) rw = createPerfRewriter(table, opts, fallback);
+      return rw ? rw.chunk(buf, firstLine) : fallback(buf, firstLine);
     },
   };
 }

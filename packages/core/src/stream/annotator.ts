@@ -33,10 +33,11 @@ export interface AnnotatorModule {
   cutPoint?(buf: Buffer, limit: number): number;
   /**
    * File size from which the driver starts a worker pool by default (run.ts POOL_MIN_BYTES
-   * when absent). Infinity: this annotator is faster inline than the pool's plumbing on the
-   * main thread (the native perf rewriter: BENCHMARKS.md).
+   * when absent or undefined). Infinity: this annotator is faster inline than the pool's
+   * plumbing on the main thread (the native perf rewriter: BENCHMARKS.md). Asked only for
+   * large regular files.
    */
-  poolMinBytes?: number;
+  poolMinBytes?(): number | undefined;
 }
 
 /** One line as the per-line helpers see it: buf[start, end) without "\n" (a CR stays in). */
