@@ -1,11 +1,12 @@
 import { KallmodError } from '@kallmod/core/errors';
 import { nativeAddon } from '@kallmod/core/native';
+import type { TransformerSpec } from '@kallmod/core/stream/spec';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  perf: { summary: 'annotate `perf script` text (stdin or FILE)', load: () => transformer('@kallmod/perf-script/command') },
-  json: { summary: 'annotate `perf data convert --to-json` output', load: () => transformer('@kallmod/perf-json/command') },
-  trace: { summary: 'annotate ftrace trace / trace_pipe text, live', load: () => transformer('@kallmod/trace-pipe/command') },
-  dmesg: { summary: 'annotate dmesg, journalctl -k, serial logs and oopses, live', load: () => transformer('@kallmod/dmesg/command') },
+  perf: { summary: 'annotate `perf script` text (stdin or FILE)', load: () => transformer(import('@kallmod/perf-script/command')) },
+  json: { summary: 'annotate `perf data convert --to-json` output', load: () => transformer(import('@kallmod/perf-json/command')) },
+  trace: { summary: 'annotate ftrace trace / trace_pipe text, live', load: () => transformer(import('@kallmod/trace-pipe/command')) },
+  dmesg: { summary: 'annotate dmesg, journalctl -k, serial logs and oopses, live', load: () => transformer(import('@kallmod/dmesg/command')) },
   lookup: { summary: 'address or name[+off[/size]] → (name, module, objname)', load: () => import('./commands/lookup.js') },
   resolve: { summary: 'triplet → address, kprobe, ftrace filter index (trace one duplicate)', load: () => import('./commands/resolve.js') },
   sources: { summary: 'what was found and merged, coverage and consistency warnings', load: () => import('./commands/sources.js') },
@@ -13,8 +14,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   capture: { summary: 'save this kernel\'s sources into one snapshot file (--snapshot elsewhere)', load: () => import('./commands/capture.js') },
 };
 
-async function transformer(mod: string) {
-  const [{ spec }, { runTransformer }] = await Promise.all([import(mod), import('./commands/transform.js')]);
+// literal import()s: the CLI bundle (scripts/bundle.mjs) follows them
+async function transformer(command: Promise<{ spec: TransformerSpec }>) {
+  const [{ spec }, { runTransformer }] = await Promise.all([command, import('./commands/transform.js')]);
   return { run: (argv: string[]) => runTransformer(spec, argv) };
 }
 

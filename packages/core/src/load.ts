@@ -2,12 +2,11 @@ import type { Warning } from './errors.js';
 import type { LoadedSource, SourceOptions } from './sources/index.js';
 import type { BuildReport, ParsedSources } from './table/build.js';
 import { readSnapshot, type SnapshotMeta } from './table/snapshot.js';
-import { lazyRequire } from './lazy.js';
+import { lazyModule } from './lazy.js';
 
 // a snapshot needs neither the source readers nor the merge: load them only for raw sources
-const lazy = lazyRequire(import.meta.url);
-const sources = () => lazy('./sources/index.js') as typeof import('./sources/index.js');
-const builder = () => lazy('./table/build.js') as typeof import('./table/build.js');
+const sources = () => lazyModule('@kallmod/core/sources/index') as typeof import('./sources/index.js');
+const builder = () => lazyModule('@kallmod/core/table/build') as typeof import('./table/build.js');
 import type { SymbolTable } from './table/symbol-table.js';
 
 export interface LoadedTable {

@@ -24,7 +24,8 @@ The printed /size picks between same-name symbols (the kernel's kallsyms size).
     place: { type: 'string' },
     follow: { type: 'boolean', short: 'f' },
   },
-  annotatorUrl: new URL('./annotator.js', import.meta.url).href,
+  loadAnnotator: () => import('./annotator.js'),
+  annotatorModule: '@kallmod/dmesg/annotator',
   extraOptions(values) {
     const place = values['place'] ?? 'before';
     if (place !== 'before' && place !== 'after') throw new KallmodError(`--place: before or after, not ${String(place)}`, { exitCode: 2 });

@@ -17,7 +17,6 @@ entry whose dso is a kernel one ([kernel.kallsyms], a module, vmlinux, *.ko), th
 "modules" (array), "builtin", "objname" (path, null when unknown) and "ambiguous", after its
 last field and in its layout. Every other byte is kept. Streams: constant memory.
 --refs writes one JSON line per kernel callchain entry instead; --jobs is ignored.`,
-  annotatorUrl: new URL('./command.js', import.meta.url).href,
   async run({ table, opts, input, output }) {
     exitQuietlyOnEpipe(output);
     const ann = new EntryAnnotator(table, opts);

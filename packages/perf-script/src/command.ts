@@ -17,5 +17,6 @@ Branch records keep one token: 0xffffffff812da8e0<vfs_read[ext4]>/0x4011a0/P/-/-
                      FlameGraph stackcollapse-perf rules over the annotated frames`,
   flags: { fold: { type: 'boolean' } },
   extraOptions: (v) => ({ fold: Boolean(v['fold']) }),
-  annotatorUrl: new URL('./annotator.js', import.meta.url).href,
+  loadAnnotator: () => import('./annotator.js'),
+  annotatorModule: '@kallmod/perf-script/annotator',
 };

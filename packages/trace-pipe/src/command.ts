@@ -45,7 +45,8 @@ Input:
     instance: { type: 'string' },
     tracefs: { type: 'string' },
   },
-  annotatorUrl: new URL('./annotator.js', import.meta.url).href,
+  loadAnnotator: () => import('./annotator.js'),
+  annotatorModule: '@kallmod/trace-pipe/annotator',
   async openInput(values: FlagValues): Promise<TransformInput | null> {
     if (!values['follow']) {
       if (values['instance'] !== undefined || values['tracefs'] !== undefined) throw new KallmodError('--instance and --tracefs need --follow', { exitCode: 2 });

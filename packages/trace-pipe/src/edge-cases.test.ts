@@ -49,7 +49,7 @@ describe('byte-exact passthrough (hand-written edge cases)', () => {
     const input = new PassThrough();
     const chunks: Buffer[] = [];
     const output = new Writable({ write(c: Buffer, _e, cb) { chunks.push(Buffer.from(c)); cb(); } });
-    const done = runTransform({ table, annotator: annotator as AnnotatorModule, annotatorUrl: '', opts: { objname: 'ambiguous', refs: false }, input: { stream: input }, output, mode: 'live' });
+    const done = runTransform({ table, annotator: annotator as AnnotatorModule, annotatorModule: '', opts: { objname: 'ambiguous', refs: false }, input: { stream: input }, output, mode: 'live' });
     const text = 'x-1 [000] ..... 1.0: null_queue_rq <-null_queue_rqs\n => null_queue_rq+0x5/0x320 [null_blk]\n';
     const cut1 = 27, cut2 = text.indexOf('\n') + 5;
     input.write(text.slice(0, cut1));

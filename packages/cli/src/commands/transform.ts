@@ -2,7 +2,6 @@ import { openSync } from 'node:fs';
 import { runTransform } from '@kallmod/core/stream/run';
 import { KallmodError } from '@kallmod/core/errors';
 import type { TransformerSpec, TransformInput } from '@kallmod/core/stream/spec';
-import type { AnnotatorModule } from '@kallmod/core/stream/annotator';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { jobsFlag, loadFromFlags, objnameMode, parse, SOURCE_FLAGS_HELP } from '../common.js';
 
@@ -58,8 +57,9 @@ ${SOURCE_FLAGS_HELP}
     await spec.run({ table, opts, values, input, output: process.stdout, jobs });
     return 0;
   }
-  const annotator = (await import(spec.annotatorUrl)) as AnnotatorModule;
-  await runTransform({ table, annotator, annotatorUrl: spec.annotatorUrl, opts, input, output: process.stdout, ...(jobs !== undefined ? { jobs } : {}) });
+  if (!spec.loadAnnotator || !spec.annotatorModule) throw new Error(`${spec.name}: a transformer needs run or an annotator`);
+  const annotator = await spec.loadAnnotator();
+  await runTransform({ table, annotator, annotatorModule: spec.annotatorModule, opts, input, output: process.stdout, ...(jobs !== undefined ? { jobs } : {}) });
   const c = table.consistency;
   if (!warned && c.disagreed >= 3 && c.disagreed * 20 > c.checked) mismatch(c);
   return 0;

@@ -12,14 +12,13 @@ import { parseNmList } from './nm-list.js';
 import { parseBuiltinRanges } from './builtin-ranges.js';
 import { parseBuiltinModinfo, parseModulesList } from './modules-list.js';
 import { parseModuleSections, parseProcModules, type SectionBases } from './proc-modules.js';
-import { lazyRequire } from '../lazy.js';
+import { lazyModule } from '../lazy.js';
 
 // parsers most runs never need: loaded on first use (lazy.ts)
-const lazy = lazyRequire(import.meta.url);
-const kallmodsymsParser = () => lazy('./kallmodsyms.js') as typeof import('./kallmodsyms.js');
-const linkerMapParser = () => lazy('./linker-map.js') as typeof import('./linker-map.js');
-const elfReader = () => lazy('./elf/index.js') as typeof import('./elf/index.js');
-const moduleObjects = () => lazy('./module-objects.js') as typeof import('./module-objects.js');
+const kallmodsymsParser = () => lazyModule('@kallmod/core/sources/kallmodsyms') as typeof import('./kallmodsyms.js');
+const linkerMapParser = () => lazyModule('@kallmod/core/sources/linker-map') as typeof import('./linker-map.js');
+const elfReader = () => lazyModule('@kallmod/core/sources/elf/index') as typeof import('./elf/index.js');
+const moduleObjects = () => lazyModule('@kallmod/core/sources/module-objects') as typeof import('./module-objects.js');
 import type { ParsedSources } from '../table/build.js';
 
 export * from './options.js';

@@ -5,12 +5,12 @@ import { decodeTable } from '../table/snapshot.js';
 import { SymbolTable } from '../table/symbol-table.js';
 import type { AnnotatorModule, AnnotatorOptions } from './annotator.js';
 
-const wd = workerData as { table: SharedArrayBuffer; annotatorUrl: string; opts: AnnotatorOptions; counters: SharedArrayBuffer };
+const wd = workerData as { table: SharedArrayBuffer; annotatorModule: string; opts: AnnotatorOptions; counters: SharedArrayBuffer };
 // this thread's checks of printed text against the table, summed into the main thread's
 const counters = new Int32Array(wd.counters);
 let sentChecked = 0, sentDisagreed = 0;
 const table = new SymbolTable(decodeTable(new Uint8Array(wd.table)).data);
-const mod = (await import(wd.annotatorUrl)) as AnnotatorModule;
+const mod = (await import(wd.annotatorModule)) as AnnotatorModule;
 const ann = mod.createAnnotator(table, wd.opts);
 
 export default function annotate(task: { buf: Uint8Array; firstLine: number }): unknown {

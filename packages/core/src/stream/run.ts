@@ -10,7 +10,7 @@
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import type { SymbolTable } from '../table/symbol-table.js';
 import { encodeTable, TABLE_FORMAT } from '../table/snapshot.js';
 import type { Annotator, AnnotatorModule, AnnotatorOptions } from './annotator.js';
@@ -21,8 +21,8 @@ import { countLines } from '../native.js';
 export interface RunOptions {
   table: SymbolTable;
   annotator: AnnotatorModule;
-  /** Module URL (import.meta.url of the module exporting createAnnotator) for worker threads. */
-  annotatorUrl: string;
+  /** Package specifier of the module exporting createAnnotator, for worker threads. */
+  annotatorModule: string;
   opts: AnnotatorOptions;
   input: { fd: number; path?: string } | { stream: Readable };
   output: Writable;
@@ -173,9 +173,10 @@ async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buff
   const { Piscina } = await import('piscina');
   const counters = new SharedArrayBuffer(8);
   const pool = new Piscina({
-    filename: fileURLToPath(new URL('./pool-worker.js', import.meta.url)),
+    // by package, not beside this file: this code may run from the CLI bundle (lazy.ts)
+    filename: createRequire(import.meta.url).resolve('@kallmod/core/stream/pool-worker'),
     minThreads: jobs, maxThreads: jobs, idleTimeout: 1000,
-    workerData: { table: tableForWorkers(o.table), annotatorUrl: o.annotatorUrl, opts: o.opts, counters },
+    workerData: { table: tableForWorkers(o.table), annotatorModule: o.annotatorModule, opts: o.opts, counters },
   });
   try {
     const inflight: Promise<Uint8Array>[] = [];

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { SymbolTable } from '../table/symbol-table.js';
-import type { AnnotatorOptions } from './annotator.js';
+import type { AnnotatorModule, AnnotatorOptions } from './annotator.js';
 
 /** Flag definitions in node:util parseArgs form. */
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
@@ -10,8 +10,8 @@ export type TransformInput = { fd: number; path?: string } | { stream: Readable 
 
 /**
  * What a transformer package tells the CLI: its command name, help, own flags, and the module
- * that exports createAnnotator (loaded by URL in worker threads too). The CLI adds the shared
- * source flags, --refs, --objname, --jobs, --help.
+ * that exports createAnnotator. The CLI adds the shared source flags, --refs, --objname,
+ * --jobs, --help.
  */
 export interface TransformerSpec {
   name: string;
@@ -19,7 +19,13 @@ export interface TransformerSpec {
   /** Extra help text: what the command reads and how it annotates (shown by --help). */
   help: string;
   flags?: FlagSpec;
-  annotatorUrl: string;
+  /**
+   * The module exporting createAnnotator, twice: imported here on the main thread (a literal
+   * import(), which the CLI bundle follows), and by package specifier for worker threads (they
+   * load dist/). Both absent with `run`.
+   */
+  loadAnnotator?(): Promise<AnnotatorModule>;
+  annotatorModule?: `@kallmod/${string}`;
   /** Transformer-specific options for the annotator, from the parsed flags. */
   extraOptions?(values: FlagValues): Record<string, unknown>;
   /** Open the input when a flag says where (--follow); null means stdin / the FILE argument. */

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * Bundles the built CLI (dist/ of every package) into packages/cli/bundle/, which bin/kallmod
+ * runs. Why: Node 20 loads ES modules one by one through its asynchronous loader, ~0.5 ms each;
+ * the ~35 modules a transformer needs cost ~20 ms of start-up, the bundle ~7 ms (BENCHMARKS.md).
+ *
+ * Code split, not one file: every command, and every module core loads lazily
+ * (lazyModule('@kallmod/...') in dist/, found here), is its own entry, so a run loads only what
+ * it uses and each module exists once (lazy.ts). Third-party packages and the native addon
+ * stay outside, loaded from node_modules as before. Worker threads load dist/ (run.ts).
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'rolldown';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..');
+const packages = join(cli, '..');
+const out = join(cli, 'bundle');
+
+function* jsFiles(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) yield* jsFiles(join(dir, e.name));
+    else if (e.name.endsWith('.js')) yield join(dir, e.name);
+  }
+}
+
+// '@kallmod/core/sources/index' -> entry 'core/sources/index' (lazy.ts requires that name)
+const input = { kallmod: join(cli, 'dist', 'bundle-main.js') };
+for (const pkg of readdirSync(packages)) {
+  let dist;
+  try { dist = [...jsFiles(join(packages, pkg, 'dist'))]; } catch { continue; }
+  for (const f of dist) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/lazyModule\('@kallmod\/([\w/-]+)'\)/g)) {
+      const [name, ...sub] = m[1].split('/');
+      input[m[1]] = join(packages, dirOf(name), 'dist', `${sub.join('/')}.js`);
+    }
+  }
+}
+
+/** The package directory of @kallmod/NAME. */
+function dirOf(name) {
+  for (const d of readdirSync(packages)) {
+    try { if (JSON.parse(readFileSync(join(packages, d, 'package.json'), 'utf8')).name === `@kallmod/${name}`) return d; } catch { /* not a package */ }
+  }
+  throw new Error(`bundle: no package @kallmod/${name}`);
+}
+
+const SOURCES = /[\\/]core[\\/]dist[\\/](sources[\\/](?!options\.js)|table[\\/](build|kaslr)\.js)/;
+
+rmSync(out, { recursive: true, force: true });
+await build({
+  input,
+  platform: 'node',
+  // only kallmod's own packages go in; the addon is loaded at run time (core/native.ts)
+  external: (id) => !(id.startsWith('.') || id.startsWith('/') || id.startsWith('@kallmod/')) || id === '@kallmod/native',
+  logLevel: 'warn',
+  output: {
+    dir: out, format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js',
+    // few files, each loaded only by the runs that need it: the CLI and the core a snapshot
+    // run uses; the source readers and the merge; one chunk per transformer
+    codeSplitting: {
+      groups: [
+        // first, so that the other groups do not pull these in as their dependencies
+        // (not the entry itself: its import.meta.url tells lazy.ts where the bundle is)
+        { name: 'main', test: (id) => /[\\/]packages[\\/](core|cli)[\\/]dist[\\/]/.test(id) && !SOURCES.test(id) && id !== input.kallmod, priority: 3 },
+        { name: 'sources', test: (id) => SOURCES.test(id), priority: 2 },
+        { name: (id) => /[\\/]packages[\\/]([\w-]+)[\\/]dist[\\/]/.exec(id)?.[1] ?? null, debugName: 'transformer', priority: 1 },
+      ],
+    },
+  },
+});
+console.log(`bundle: ${relative(process.cwd(), out)}/ (${Object.keys(input).length} entries)`);
