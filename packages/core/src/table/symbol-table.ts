@@ -85,17 +85,35 @@ export function isTextType(t: number): boolean {
   return c === 116 || c === 119;
 }
 
-/** Shortest path suffix that no other objname ends with (kallmodsyms prints these). */
-function shortestSuffixes(objnames: string[]): string[] {
-  const count = new Map<string, number>();
-  const suffixes = objnames.map((o) => {
-    const parts = o.split('/');
-    const out: string[] = [];
-    for (let i = parts.length - 1; i >= 0; i--) out.push(parts.slice(i).join('/'));
-    return out;
+/**
+ * Shortest path suffix that no other objname ends with (kallmodsyms prints these). Runs at
+ * every start-up: a deeper suffix can only be shared by objnames with the same basename, so
+ * only those groups are looked at (all suffixes of all objnames took ~4 ms on a 6.12 kernel).
+ */
+export function shortestSuffixes(objnames: readonly string[]): string[] {
+  const groups = new Map<string, number[]>();
+  objnames.forEach((o, i) => {
+    const base = o.slice(o.lastIndexOf('/') + 1);
+    const g = groups.get(base);
+    if (g) g.push(i); else groups.set(base, [i]);
   });
-  for (const list of suffixes) for (const s of list) count.set(s, (count.get(s) ?? 0) + 1);
-  return suffixes.map((list, i) => list.find((s) => count.get(s) === 1) ?? objnames[i]!);
+  const out = new Array<string>(objnames.length);
+  for (const [base, g] of groups) {
+    if (g.length === 1) { out[g[0]!] = base; continue; }
+    const lists = g.map((i) => pathSuffixes(objnames[i]!));
+    const count = new Map<string, number>();
+    for (const l of lists) for (const x of l) count.set(x, (count.get(x) ?? 0) + 1);
+    g.forEach((i, k) => { out[i] = lists[k]!.find((x) => count.get(x) === 1) ?? objnames[i]!; });
+  }
+  return out;
+}
+
+/** 'a/b/c.o' → ['c.o', 'b/c.o', 'a/b/c.o']. */
+function pathSuffixes(o: string): string[] {
+  const out: string[] = [];
+  for (let p = o.lastIndexOf('/'); p >= 0; p = p === 0 ? -1 : o.lastIndexOf('/', p - 1)) out.push(o.slice(p + 1));
+  out.push(o);
+  return out;
 }
 
 export class SymbolTable {
