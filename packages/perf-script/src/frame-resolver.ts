@@ -8,23 +8,22 @@
  * the rare slow path tries the aliases, then address - 1, then the printed name.
  */
 import { keyToHex } from '@kallmod/core/address';
+import { SymbolCache } from '@kallmod/core/table/symbol-cache';
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { Resolution } from '@kallmod/core/types';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 
 export class FrameResolver {
-  private readonly nameBytes: (Uint8Array | undefined)[];
+  private readonly nameBytes: SymbolCache<Uint8Array>;
   /** Name-based resolutions by printed name (slow path, bounded by distinct names). */
   private byName = new Map<string, Resolution>();
 
   constructor(readonly table: SymbolTable, readonly opts: AnnotatorOptions) {
-    this.nameBytes = new Array<Uint8Array | undefined>(table.length).fill(undefined);
+    this.nameBytes = new SymbolCache(table.length);
   }
 
   bytesOf(i: number): Uint8Array {
-    let b = this.nameBytes[i];
-    if (b === undefined) { b = Buffer.from(this.table.name(i), 'latin1'); this.nameBytes[i] = b; }
-    return b;
+    return this.nameBytes.get(i) ?? this.nameBytes.set(i, Buffer.from(this.table.name(i), 'latin1'));
   }
 
   /** Does symbol i's name equal buf[start, end)? */

@@ -11,6 +11,7 @@
  * Callchain lines (indented) take the fast path: no strings, no regex. Other lines (sample
  * headers: `-G` one-line samples, brstack tokens) go through `header-line.ts`.
  */
+import { SymbolCache } from '@kallmod/core/table/symbol-cache';
 import { OutBuffer } from '@kallmod/core/stream/out-buffer';
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
@@ -27,9 +28,7 @@ export class Scanner {
   readonly res: FrameResolver;
   readonly refs: RefSink | null;
   private readonly frame: Frame = newFrame();
-  // per-symbol caches, preallocated: a growing sparse array turns into a slow dictionary
-  private readonly annText: (string | undefined)[];
-  private readonly unnamed: (string | undefined)[];
+  private readonly unnamed: SymbolCache<string>;
   private readonly compact = new Map<string, string>();
   private runStart = 0;
   private readonly memoKey = new Float64Array(MEMO_MASK + 1).fill(-1);
@@ -38,8 +37,7 @@ export class Scanner {
 
   constructor(readonly table: SymbolTable, readonly opts: AnnotatorOptions) {
     this.res = new FrameResolver(table, opts);
-    this.annText = new Array<string | undefined>(table.length).fill(undefined);
-    this.unnamed = new Array<string | undefined>(table.length).fill(undefined);
+    this.unnamed = new SymbolCache(table.length);
     this.refs = opts.refs ? new RefSink(table, this.res, this.out) : null;
   }
 
@@ -138,17 +136,11 @@ export class Scanner {
     if (i >= 0) this.insert(f.kind === BARE ? f.addrStart + 16 : f.nameEnd, this.unnamedText(i));
   }
 
-  annotation(i: number): string {
-    let s = this.annText[i];
-    if (s === undefined) { s = this.table.annotation(i, this.opts.objname); this.annText[i] = s; }
-    return s;
-  }
+  annotation(i: number): string { return this.table.annotation(i, this.opts.objname); }
 
   /** ` <name [mod] {obj.o}>` for a frame perf printed without a name. */
   unnamedText(i: number): string {
-    let s = this.unnamed[i];
-    if (s === undefined) { s = ` <${this.table.name(i)}${this.annotation(i)}>`; this.unnamed[i] = s; }
-    return s;
+    return this.unnamed.get(i) ?? this.unnamed.set(i, ` <${this.table.name(i)}${this.annotation(i)}>`);
   }
 
   /** An annotation without spaces, for `/`-separated brstack tokens that must stay one token. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { shortestSuffixes } from './symbol-table.js';
+import { SymbolCache } from './symbol-cache.js';
 
 /** The definition, spelled out: every path suffix of every objname, counted over all of them. */
 function reference(objnames: string[]): string[] {
@@ -27,5 +28,20 @@ describe('shortestSuffixes (the {obj.o} kallmodsyms prints)', () => {
     fc.assert(fc.property(fc.array(path, { maxLength: 40 }), (objnames) => {
       expect(shortestSuffixes(objnames)).toEqual(reference(objnames));
     }), { numRuns: 500 });
+  });
+});
+
+describe('SymbolCache (per-symbol memo in pages)', () => {
+  it('keeps every value apart, across pages and up to the last symbol', () => {
+    const n = 1500; // not a multiple of the page size
+    const c = new SymbolCache<string>(n);
+    expect(c.get(0)).toBeUndefined();
+    expect(c.get(n - 1)).toBeUndefined();
+    for (let i = 0; i < n; i += 7) expect(c.set(i, `s${i}`)).toBe(`s${i}`);
+    c.set(n - 1, 'last');
+    for (let i = 0; i < n - 1; i++) expect(c.get(i)).toBe(i % 7 === 0 ? `s${i}` : undefined);
+    expect(c.get(n - 1)).toBe('last');
+    // a fresh cache shares nothing with the first one (the empty page is never written)
+    expect(new SymbolCache<string>(n).get(7)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { keyToHex, keyFromHex, KERNEL_BASE } from '../address.js';
 import type { ObjnameMode, PrintedRef, RefJson, Resolution, SymbolJson } from '../types.js';
 import { NameIndex, type NameStore } from './name-store.js';
+import { SymbolCache } from './symbol-cache.js';
 import { formatAmbiguous, formatModules, formatTriplet } from '../notation.js';
 
 /** Per-symbol flag bits (TableData.flags). */
@@ -123,7 +124,7 @@ export class SymbolTable {
   private bucketBase = 0;
   private bucketWidth = 1;
   private buckets: Int32Array = new Int32Array(1);
-  private annCache: ((string | undefined)[] | null)[] = [null, null, null];
+  private readonly annCache: SymbolCache<string>[];
 
   /**
    * Printed references checked against the table (a printed address must name the printed
@@ -153,6 +154,8 @@ export class SymbolTable {
   constructor(d: TableData) {
     this.d = d;
     this.length = d.keys.length;
+    this.annCache = [new SymbolCache(this.length), new SymbolCache(this.length), new SymbolCache(this.length)];
+    this.hexCache = new SymbolCache(this.length);
     this.objShort = shortestSuffixes(d.objnames);
     const ix = d.addressIndex ?? buildAddressIndex(d.keys);
     this.bucketBase = ix.base;
@@ -269,13 +272,11 @@ export class SymbolTable {
     return j;
   }
 
-  private hexCache: (string | undefined)[] | null = null;
+  private readonly hexCache: SymbolCache<string>;
 
   /** "0x..." of symbol i, cached: transformers resolve the same hot symbols again and again. */
   hexAddress(i: number): string {
-    // filled, not sparse: a sparse array this long falls back to slow dictionary elements in V8
-    const c = (this.hexCache ??= new Array<string | undefined>(this.length).fill(undefined));
-    return (c[i] ??= keyToHex(this.d.keys[i]!));
+    return this.hexCache.get(i) ?? this.hexCache.set(i, keyToHex(this.d.keys[i]!));
   }
 
   /** Resolution of symbol i (offset from its start given). */
@@ -387,13 +388,12 @@ export class SymbolTable {
    */
   annotation(i: number, mode: ObjnameMode): string {
     const m = mode === 'always' ? 0 : mode === 'ambiguous' ? 1 : 2;
-    const cache = (this.annCache[m] ??= new Array<string | undefined>(this.length).fill(undefined));
-    let s = cache[i];
+    const cache = this.annCache[m]!;
+    let s = cache.get(i);
     if (s === undefined) {
       // no objname known: nothing to show, and no need to build the by-name index for it
       const showObj = this.d.objIds[i]! >= 0 && (m === 0 || (m === 1 && this.needsObjname(i)));
-      s = formatTriplet(this.modules(i), showObj ? this.objnameShort(i) : null);
-      cache[i] = s;
+      s = cache.set(i, formatTriplet(this.modules(i), showObj ? this.objnameShort(i) : null));
     }
     return s;
   }
