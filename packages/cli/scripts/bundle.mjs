@@ -46,6 +46,10 @@ function dirOf(name) {
   throw new Error(`bundle: no package @kallmod/${name}`);
 }
 
+// what a transformer run from a snapshot loads: the dispatcher, the transformer driver and core
+// (other commands and core/resolve are chunks of their own: they pull in node:readline,
+// node:zlib, node:child_process, each ~1 ms to load)
+const MAIN = /[\\/]packages[\\/](core[\\/]dist[\\/](?!resolve[\\/])|cli[\\/]dist[\\/](main|common|commands[\\/]transform)\.js)/;
 const SOURCES = /[\\/]core[\\/]dist[\\/](sources[\\/](?!options\.js)|table[\\/](build|kaslr)\.js)/;
 
 rmSync(out, { recursive: true, force: true });
@@ -61,11 +65,12 @@ await build({
     // run uses; the source readers and the merge; one chunk per transformer
     codeSplitting: {
       groups: [
-        // first, so that the other groups do not pull these in as their dependencies
-        // (not the entry itself: its import.meta.url tells lazy.ts where the bundle is)
-        { name: 'main', test: (id) => /[\\/]packages[\\/](core|cli)[\\/]dist[\\/]/.test(id) && !SOURCES.test(id) && id !== input.kallmod, priority: 3 },
+        // first, so that the other groups do not pull these in as their dependencies; never the
+        // entry itself: its import.meta.url tells lazy.ts where the bundle is
+        { name: 'main', test: (id) => MAIN.test(id) && !SOURCES.test(id) && id !== input.kallmod, priority: 3 },
         { name: 'sources', test: (id) => SOURCES.test(id), priority: 2 },
-        { name: (id) => /[\\/]packages[\\/]([\w-]+)[\\/]dist[\\/]/.exec(id)?.[1] ?? null, debugName: 'transformer', priority: 1 },
+        // a transformer package each (the CLI's other commands: a chunk per command, made by rolldown)
+        { name: (id) => /[\\/]packages[\\/]((?!cli[\\/])[\w-]+)[\\/]dist[\\/]/.exec(id)?.[1] ?? null, debugName: 'transformer', priority: 1 },
       ],
     },
   },

@@ -24,7 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof out !== 'string') throw new KallmodError('-o FILE is required', { exitCode: 2 });
   if (values['snapshot']) throw new KallmodError('--snapshot cannot be captured again; copy the file instead', { exitCode: 2 });
   const warnings: Warning[] = [];
-  const l = loadFromFlags(values, (w) => { warnings.push(w); process.stderr.write(`kallmod: warning: ${w.source}: ${w.message}\n`); });
+  const l = await loadFromFlags(values, (w) => { warnings.push(w); process.stderr.write(`kallmod: warning: ${w.source}: ${w.message}\n`); });
   if (l.parsed?.kallsyms?.addressesHidden && !l.parsed.kallmodsyms && !l.parsed.systemMap) {
     throw new KallmodError(`addresses are hidden (all zero): a snapshot without addresses is useless. Run as root, or lower kernel.kptr_restrict`, { file: l.parsed.kallsyms.path });
   }

@@ -11,7 +11,7 @@ ${SOURCE_FLAGS_HELP}
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv);
   if (values['help']) { process.stdout.write(HELP); return 0; }
-  const { table: t } = loadFromFlags(values);
+  const { table: t } = await loadFromFlags(values);
   const rows: { name: string; stillAmbiguous: boolean; reason: string | null; symbols: ReturnType<typeof t.symbolJson>[] }[] = [];
   for (const [name, idx] of t.duplicatedNames()) {
     // aliases at one address are one symbol

@@ -44,7 +44,7 @@ function text(q: string, r: Resolution, table: SymbolTable): string {
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv);
   if (values['help']) { process.stdout.write(HELP); return 0; }
-  const { table } = loadFromFlags(values);
+  const { table } = await loadFromFlags(values);
   const json = Boolean(values['json']);
   let misses = 0;
   const out: string[] = [];

@@ -132,7 +132,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values['ftrace-index'] && !ffPath && hasExplicitSources(srcOpts)) {
     throw new KallmodError('--ftrace-index with explicit sources needs --filter-functions F (tracefs belongs to the running kernel)', { exitCode: 2 });
   }
-  const { table } = loadFromFlags(values);
+  const { table } = await loadFromFlags(values);
   let ff: FilterFunctions | null = null;
   // --json alone gives every form (the ftrace index where a filter-function list was given)
   const all = json && forms.length === 0;

@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv);
   if (values['help']) { process.stdout.write(HELP); return 0; }
   const warnings: Warning[] = [];
-  const l = loadFromFlags(values, (w) => warnings.push(w));
+  const l = await loadFromFlags(values, (w) => warnings.push(w));
   const s = summarize(l, [...l.report.warnings.filter((w) => !warnings.includes(w)), ...warnings].filter((w, i, a) => a.findIndex((x) => x.source === w.source && x.message === w.message) === i));
   if (values['json']) { process.stdout.write(JSON.stringify(s, null, 2) + '\n'); return 0; }
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

@@ -35,7 +35,7 @@ ${SOURCE_FLAGS_HELP}
     return 0;
   }
   if (positionals.length > 1) throw new KallmodError('at most one FILE', { exitCode: 2 });
-  const { table } = loadFromFlags(values);
+  const { table } = await loadFromFlags(values);
   const opts = { objname: objnameMode(values), refs: Boolean(values['refs']), extra: spec.extraOptions?.(values) ?? {} };
   let input: TransformInput | null = (await spec.openInput?.(values)) ?? null;
   if (!input) {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildTable } from './build.js';
-import { decodeTable, encodeTable, TABLE_FORMAT } from './snapshot.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeTable, encodeTable, preloadSnapshot, readSnapshot, TABLE_FORMAT, writeSnapshot } from './snapshot.js';
 import { SymbolTable } from './symbol-table.js';
 import { parseNmList } from '../sources/nm-list.js';
 import { keyFromHex } from '../address.js';
@@ -37,6 +40,31 @@ describe('snapshot', () => {
     const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(KS), 'k') });
     const buf = encodeTable(table.d, { format: TABLE_FORMAT, kallmodVersion: 't', created: '', sources: [], warnings: [] });
     expect(() => decodeTable(buf.subarray(0, buf.length - 40), 'f')).toThrow(/truncated/);
+  });
+  it('reads the same from a file, read ahead in slices or not; the address index comes with it', async () => {
+    const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(KS), 'k') });
+    const meta = { format: TABLE_FORMAT, kallmodVersion: 't', created: '', sources: [], warnings: [] };
+    const dir = mkdtempSync(join(tmpdir(), 'kallmod-snap-'));
+    try {
+      const f = join(dir, 's.snap');
+      writeSnapshot(f, table, meta, [{ role: 'kallsyms', path: '/proc/kallsyms', data: Buffer.from(KS) }]);
+      const plain = readSnapshot(f).table;
+      expect(await preloadSnapshot(f)).toBe(true);
+      const ahead = readSnapshot(f).table;
+      for (const t of [plain, ahead]) {
+        expect(encodeTable(t.d, meta)).toEqual(encodeTable(table.d, meta));
+        expect(t.addressIndex()).toEqual(table.addressIndex());
+      }
+      // a truncated file: the read-ahead stays quiet, readSnapshot says what is wrong
+      const whole = readFileSync(f);
+      writeFileSync(f, whole.subarray(0, 200));
+      expect(await preloadSnapshot(f)).toBe(false);
+      expect(() => readSnapshot(f)).toThrow(/truncated/);
+      expect(await preloadSnapshot(join(dir, 'absent'))).toBe(false);
+      expect(() => readSnapshot(join(dir, 'absent'))).toThrow(/cannot read snapshot: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

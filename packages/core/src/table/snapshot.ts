@@ -6,7 +6,7 @@
  * Layout: "KALLMOD\0" | u32 LE header length | header JSON | pad to 8 | blobs.
  * Each blob is named in header.blobs with its byte offset (relative to the blob area) and length.
  */
-import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, read, readSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { KallmodError } from '../errors.js';
 import { buildAddressIndex, SymbolTable, type TableData } from './symbol-table.js';
@@ -155,29 +155,70 @@ export function writeSnapshot(path: string, table: SymbolTable, meta: SnapshotMe
   writeFileSync(path, encodeTable(table.d, meta, files));
 }
 
-export function readSnapshot(path: string): { table: SymbolTable; meta: SnapshotMeta } {
-  // read only the header and the table: the embedded source files (at the end) are for
-  // provenance and re-capture, not needed to annotate
-  let fd: number;
-  try { fd = openSync(path, 'r'); } catch (e) { throw new KallmodError(`cannot read snapshot: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path }); }
+/** The header, and where the table part ends (the embedded source files come after it). */
+function readHead(fd: number, path: string): { header: Header; hlen: number; total: number } {
+  const head = Buffer.alloc(12);
+  if (readSync(fd, head, 0, 12, 0) < 12 || head.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new KallmodError('not a kallmod snapshot (bad magic)', { file: path });
+  const hlen = head.readUInt32LE(8);
+  const hbuf = Buffer.alloc(hlen);
+  if (readSync(fd, hbuf, 0, hlen, 12) < hlen) throw new KallmodError('truncated snapshot', { file: path });
+  let header: Header;
+  try { header = JSON.parse(hbuf.toString('utf8')) as Header; } catch { throw new KallmodError('corrupt snapshot header', { file: path }); }
+  if (!header || !Array.isArray(header.blobs)) throw new KallmodError('corrupt snapshot header', { file: path });
+  const tableEnd = Math.max(0, ...header.blobs.filter((b) => b.kind !== 'file').map((b) => b.offset + b.length));
+  return { header, hlen, total: pad8(12 + hlen) + tableEnd };
+}
+
+function openSnapshot(path: string): number {
+  try { return openSync(path, 'r'); } catch (e) { throw new KallmodError(`cannot read snapshot: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path }); }
+}
+
+/** Table bytes read ahead by preloadSnapshot, taken once by readSnapshot. */
+const readAhead = new Map<string, Buffer>();
+const SLICES = 4;
+
+/**
+ * Read a snapshot's table part ahead, on the thread pool in parallel slices: one read of the
+ * 13 MB table of a 6.12 kernel took ~6 ms, four slices ~3.5 ms (2 cores). readSnapshot then
+ * decodes it from memory. Any error is left for readSnapshot to report. True when read ahead.
+ */
+export async function preloadSnapshot(path: string): Promise<boolean> {
+  let fd = -1;
   try {
-    const head = Buffer.alloc(12);
-    if (readSync(fd, head, 0, 12, 0) < 12 || head.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new KallmodError('not a kallmod snapshot (bad magic)', { file: path });
-    const hlen = head.readUInt32LE(8);
-    const hbuf = Buffer.alloc(hlen);
-    if (readSync(fd, hbuf, 0, hlen, 12) < hlen) throw new KallmodError('truncated snapshot', { file: path });
-    let header: Header;
-    try { header = JSON.parse(hbuf.toString('utf8')) as Header; } catch { throw new KallmodError('corrupt snapshot header', { file: path }); }
-    if (!header || !Array.isArray(header.blobs)) throw new KallmodError('corrupt snapshot header', { file: path });
-    const tableEnd = Math.max(0, ...header.blobs.filter((b) => b.kind !== 'file').map((b) => b.offset + b.length));
-    const total = pad8(12 + hlen) + tableEnd;
+    fd = openSync(path, 'r');
+    const { total } = readHead(fd, path);
     const buf = Buffer.allocUnsafe(total);
-    head.copy(buf, 0); hbuf.copy(buf, 12);
-    const want = total - 12 - hlen;
-    if (readSync(fd, buf, 12 + hlen, want, 12 + hlen) < want) throw new KallmodError('truncated snapshot', { file: path });
-    const { data, meta } = decodeTable(buf, path, { withFiles: false });
-    return { table: new SymbolTable(data), meta };
+    const step = Math.ceil(total / SLICES);
+    const got = await Promise.all(Array.from({ length: SLICES }, (_, k) => new Promise<boolean>((res) => {
+      const off = k * step, len = Math.max(0, Math.min(step, total - off));
+      if (len === 0) return res(true);
+      read(fd, buf, off, len, off, (e, n) => res(!e && n === len));
+    })));
+    if (!got.every(Boolean)) return false;
+    readAhead.set(path, buf);
+    return true;
+  } catch {
+    return false; // readSnapshot reads it again and says what is wrong
   } finally {
-    closeSync(fd);
+    if (fd >= 0) closeSync(fd);
   }
+}
+
+export function readSnapshot(path: string): { table: SymbolTable; meta: SnapshotMeta } {
+  // only the header and the table: the embedded source files (at the end) are for provenance
+  // and re-capture, not needed to annotate
+  let buf = readAhead.get(path);
+  readAhead.delete(path);
+  if (!buf) {
+    const fd = openSnapshot(path);
+    try {
+      const { total } = readHead(fd, path);
+      buf = Buffer.allocUnsafe(total);
+      if (readSync(fd, buf, 0, total, 0) < total) throw new KallmodError('truncated snapshot', { file: path });
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const { data, meta } = decodeTable(buf, path, { withFiles: false });
+  return { table: new SymbolTable(data), meta };
 }
