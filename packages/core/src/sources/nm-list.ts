@@ -90,7 +90,7 @@ export function parseNmList(data: Buffer, path: string, warn?: WarnFn): NmList {
   if (skipped && warn) warn({ source: path, message: `${skipped} malformed line(s) skipped, first at line ${firstBad}` });
   return {
     path, keys: keys.subarray(0, n), types: types.subarray(0, n),
-    names: new NameStore(text, starts.subarray(0, n), ends.subarray(0, n)),
+    names: NameStore.ofText(text, starts.subarray(0, n), ends.subarray(0, n)),
     moduleIds: modIds.subarray(0, n), moduleNames, addressesHidden: !nonzero, skipped,
   };
 }

@@ -103,11 +103,7 @@ function copyBase(bk: Float64Array, bt: Uint8Array, order: ArrayLike<number> | n
 }
 
 function markPadding(names: NameStore, flags: Uint8Array): void {
-  const tx = names.text, st = names.starts;
-  for (let j = 0; j < st.length; j++) {
-    const ns = st[j]!;
-    if (tx.charCodeAt(ns) === 95 && tx.charCodeAt(ns + 1) === 95 && (tx.startsWith('__pfx_', ns) || tx.startsWith('__cfi_', ns))) flags[j]! |= F_PADDING;
-  }
+  for (let j = 0; j < names.length; j++) if (names.hasPrefix(j, '__pfx_') || names.hasPrefix(j, '__cfi_')) flags[j]! |= F_PADDING;
 }
 
 /** Kallsyms size: per block (-1 core, else module), distance to the next distinct start. */

@@ -67,7 +67,7 @@ export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: str
   add('addressStarts', 'i32', new Uint8Array(ax.starts.buffer, ax.starts.byteOffset, ax.starts.byteLength));
   const nm = d.names.compact();
   add('nameEnds', 'u32', new Uint8Array(nm.ends.buffer, nm.ends.byteOffset, nm.ends.byteLength));
-  add('names', 'strings', Buffer.from(nm.text, 'latin1'));
+  add('names', 'strings', nm.bytes);
   add('objnames', 'strings', Buffer.from(d.objnames.join('\n'), 'utf8'));
   add('modSets', 'strings', Buffer.from(d.modSets.map((s) => s.join(' ')).join('\n'), 'utf8'));
   add('provenance', 'strings', Buffer.from(d.provenance.join('\n'), 'utf8'));
@@ -128,8 +128,7 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFil
   for (const [f] of ARRAYS) if (arrays[f].length !== n) throw new KallmodError(`corrupt snapshot: ${f} has ${arrays[f].length} entries, ${n} expected`, { file: path });
   const data: TableData = {
     ...arrays,
-    // latin1: string offsets equal byte offsets (names are ASCII; others round-trip as bytes)
-    names: NameStore.fromCompact(get('names').toString('latin1'), view('nameEnds', 'u32') as Uint32Array),
+    names: NameStore.fromCompact(get('names'), view('nameEnds', 'u32') as Uint32Array),
     objnames: splitStrings(get('objnames')),
     modSets: splitStrings(get('modSets')).map((s) => (s === '' ? [] : s.split(' '))),
     provenance: splitStrings(get('provenance')),

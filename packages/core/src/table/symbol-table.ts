@@ -156,6 +156,7 @@ export class SymbolTable {
     this.length = d.keys.length;
     this.annCache = [new SymbolCache(this.length), new SymbolCache(this.length), new SymbolCache(this.length)];
     this.hexCache = new SymbolCache(this.length);
+    this.nameCache = new SymbolCache(this.length);
     this.objShort = shortestSuffixes(d.objnames);
     const ix = d.addressIndex ?? buildAddressIndex(d.keys);
     this.bucketBase = ix.base;
@@ -201,7 +202,8 @@ export class SymbolTable {
     return off < 4096 ? i : -1;
   }
 
-  name(i: number): string { return this.d.names.get(i); }
+  /** Symbol i's name (memoised: a snapshot's names are bytes, decoded on demand). */
+  name(i: number): string { return this.nameCache.get(i) ?? this.nameCache.set(i, this.d.names.get(i)); }
   modules(i: number): string[] { return this.d.modSets[this.d.modSetIds[i]!]!; }
   objname(i: number): string | null { const o = this.d.objIds[i]!; return o < 0 ? null : this.d.objnames[o]!; }
   objnameShort(i: number): string | null { const o = this.d.objIds[i]!; return o < 0 ? null : this.objShort[o]!; }
@@ -273,6 +275,7 @@ export class SymbolTable {
   }
 
   private readonly hexCache: SymbolCache<string>;
+  private readonly nameCache: SymbolCache<string>;
 
   /** "0x..." of symbol i, cached: transformers resolve the same hot symbols again and again. */
   hexAddress(i: number): string {
