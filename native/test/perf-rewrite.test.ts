@@ -176,6 +176,23 @@ describe.skipIf(why !== null || kernelWhy !== null)('the addon is taken only onc
     }
     expect(seen).toBeGreaterThan(NATIVE_AFTER_BYTES);
   }, 120000);
+
+  it('a file known to be large (opts.inputSize) takes the addon from the first chunk', () => {
+    const table = kernelTable();
+    const text = perfText(table, 12, 5000);
+    const ts = new Scanner(table, { objname: 'ambiguous', refs: false });
+    let handed = 0;
+    const saved = process.env['KALLMOD_NATIVE'];
+    delete process.env['KALLMOD_NATIVE'];
+    let rw;
+    try {
+      rw = createPerfRewriterWhenWorthIt(table, { objname: 'ambiguous', inputSize: NATIVE_AFTER_BYTES }, (b, l) => { handed += b.length; return ts.chunk(b, l); })!;
+    } finally {
+      if (saved !== undefined) process.env['KALLMOD_NATIVE'] = saved;
+    }
+    expect(rw.chunk(text, 1).equals(new Scanner(table, { objname: 'ambiguous', refs: false }).chunk(text, 1))).toBe(true);
+    expect(handed).toBeLessThan(text.length / 2);
+  }, 120000);
 });
 
 /** Real `perf script` captures (fixtures/perf: `*.script.xz`, with the kallsyms of their boot). */

@@ -155,19 +155,21 @@ export const NATIVE_AFTER_BYTES = 8 << 20;
 
 /**
  * The perf rewriter a transformer should use: null on the TS path (KALLMOD_NATIVE=0); the
- * addon's from the first byte under KALLMOD_NATIVE=1 (or its one-line error); otherwise
+ * addon's from the first byte under KALLMOD_NATIVE=1 (or its one-line error) or for an input
+ * known to be large (a file: opts.inputSize; worker threads only ever see those); otherwise
  * `fallback` until NATIVE_AFTER_BYTES of input have gone by, then the addon's if it loads.
  * Switching between chunks is safe: both paths give the same bytes and keep no state across
  * lines (native/test/perf-rewrite.test.ts).
  */
 export function createPerfRewriterWhenWorthIt(
   table: SymbolTable,
-  opts: { objname: ObjnameMode },
+  opts: { objname: ObjnameMode; inputSize?: number },
   fallback: (lines: Buffer, firstLine: number) => Buffer,
 ): ChunkRewriter | null {
   const want = process.env['KALLMOD_NATIVE'];
   if (want === '0') return null;
   if (want === '1') return createPerfRewriter(table, opts, fallback);
+  if ((opts.inputSize ?? 0) >= NATIVE_AFTER_BYTES) return createPerfRewriter(table, opts, fallback) ?? null;
   let seen = 0;
   let rw: ChunkRewriter | null | undefined;
   return {

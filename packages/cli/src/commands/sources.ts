@@ -1,7 +1,7 @@
 import { F_LOADABLE, F_PADDING } from '@kallmod/core/table/symbol-table';
 import type { LoadedTable } from '@kallmod/core/load';
 import type { Warning } from '@kallmod/core/errors';
-import { nativeStatus } from '../native-status.js';
+import { NATIVE_AFTER_BYTES, nativeStatus } from '@kallmod/core/native';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
 
 const HELP = `usage: kallmod sources [SOURCES] [--json]
@@ -65,7 +65,8 @@ export async function run(argv: string[]): Promise<number> {
     `text symbols with an objname: ${s.withObjname} (${pct(s.coverage.objname)})`,
     `duplicated (padding excluded): by name ${s.duplicates.byName.keys} names / ${s.duplicates.byName.symbols} symbols; ` +
       `by (name, module) ${s.duplicates.byNameModule.keys} / ${s.duplicates.byNameModule.symbols}; by (name, module, objname) ${s.duplicates.byTriplet.keys} / ${s.duplicates.byTriplet.symbols}`,
-    `lookup path: ${s.native.path}${s.native.reason ? ` (${s.native.reason})` : ''}`,
+    `lookup path: ${s.native.path}${s.native.reason ? ` (${s.native.reason})` : ''}` +
+      (s.native.path === 'native' && process.env['KALLMOD_NATIVE'] !== '1' ? `; perf text takes it after ${NATIVE_AFTER_BYTES >> 20} MiB of input (KALLMOD_NATIVE=1: from the first byte)` : ''),
     `warnings: ${s.warnings.length}`,
     ...s.warnings.map((w) => `  ${w.source}: ${w.message}`),
   ];

@@ -14,6 +14,8 @@ export interface AnnotatorOptions {
   refs: boolean;
   /** Transformer-specific options (plain JSON: they cross into worker threads). */
   extra?: Record<string, unknown>;
+  /** Size of the whole input when known (a regular file), so that a path can be chosen up front. */
+  inputSize?: number;
 }
 
 export interface Annotator {

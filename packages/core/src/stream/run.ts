@@ -134,7 +134,8 @@ function* fileChunks(fd: number, chunkSize: number, cut: AnnotatorModule['cutPoi
   }
 }
 
-async function runBatch(o: RunOptions, fd: number, size: number): Promise<void> {
+async function runBatch(ro: RunOptions, fd: number, size: number): Promise<void> {
+  const o = { ...ro, opts: { ...ro.opts, inputSize: size } };
   const chunkSize = o.chunkSize ?? CHUNK;
   const progress = createProgress(size, o.output);
   try {
