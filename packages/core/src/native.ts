@@ -89,7 +89,8 @@ export function nativeTable(table: SymbolTable): NativeTable | null {
  * `fallback` — the TS scan, so its output stays the reference — in order. Null on the TS path.
  */
 export interface ChunkRewriter {
-  chunk(buf: Buffer, firstLine: number): Buffer;
+  /** As Annotator.chunk (stream/annotator.ts), `into` included. */
+  chunk(buf: Buffer, firstLine: number, into?: Buffer): Buffer;
 }
 
 export function createPerfRewriter(
@@ -104,7 +105,7 @@ export function createPerfRewriter(
   // a scratch output reused chunk after chunk (never handed out: warm memory, no page faults)
   let out: Buffer = Buffer.allocUnsafeSlow(1 << 16);
   return {
-    chunk(buf: Buffer, firstLine: number): Buffer {
+    chunk(buf: Buffer, firstLine: number, into?: Buffer): Buffer {
       if (out.length < buf.length + (buf.length >> 2) + 4096) out = Buffer.allocUnsafeSlow(buf.length + (buf.length >> 1) + 4096);
       let w = 0;
       let line = firstLine;
@@ -138,7 +139,7 @@ export function createPerfRewriter(
       }
       // both paths only ever insert: as many bytes out as in means nothing changed
       if (w === buf.length) return buf;
-      const res = Buffer.allocUnsafeSlow(w);
+      const res = into && into.length >= w ? into.subarray(0, w) : Buffer.allocUnsafeSlow(w);
       out.copy(res, 0, 0, w);
       return res;
     },
@@ -164,7 +165,7 @@ export const NATIVE_AFTER_BYTES = 8 << 20;
 export function createPerfRewriterWhenWorthIt(
   table: SymbolTable,
   opts: { objname: ObjnameMode; inputSize?: number },
-  fallback: (lines: Buffer, firstLine: number) => Buffer,
+  fallback: (lines: Buffer, firstLine: number, into?: Buffer) => Buffer,
 ): ChunkRewriter | null {
   const want = process.env['KALLMOD_NATIVE'];
   if (want === '0') return null;
@@ -173,9 +174,9 @@ export function createPerfRewriterWhenWorthIt(
   let seen = 0;
   let rw: ChunkRewriter | null | undefined;
   return {
-    chunk(buf: Buffer, firstLine: number): Buffer {
+    chunk(buf: Buffer, firstLine: number, into?: Buffer): Buffer {
       if (rw === undefined && (seen += buf.length) >= NATIVE_AFTER_BYTES) rw = createPerfRewriter(table, opts, fallback);
-      return rw ? rw.chunk(buf, firstLine) : fallback(buf, firstLine);
+      return rw ? rw.chunk(buf, firstLine, into) : fallback(buf, firstLine, into);
     },
   };
 }

@@ -262,6 +262,39 @@ describe.skipIf(!haveShared)('modules and objnames (shared 6.12 kernel; lines SY
       frames.map((s) => `\t${at(s.addr)} ${s.name}+0x4 (${s.mod ? `[${s.mod}]` : '[kernel.kallsyms]'})\n`).join('') + '\n';
   }
 
+  it('the worker pool over many small chunks: buffers going round between threads never mix up results', async () => {
+    const { runTransform } = await import('@kallmod/core/stream/run');
+    const { loadTable } = await import('@kallmod/core/load');
+    const { nativeStatus } = await import('@kallmod/core/native');
+    const { sourceOptions } = await import('../../../test/kernel-fixture.js');
+    const annotator = await import('./annotator.js');
+    const { Writable } = await import('node:stream');
+    const { openSync } = await import('node:fs');
+    const { table } = loadTable(sourceOptions('nokaslr'), () => {});
+    const picked = syms.filter((_, i) => i % 97 === 0);
+    const input = Array.from({ length: 2400 }, (_, k) => sample(`c${k}`, Array.from({ length: 8 }, (_, j) => picked[(k * 13 + j * 7) % picked.length]!))).join('');
+    const file = join(tmp, 'pool-in');
+    writeFileSync(file, input);
+    const run = async (jobs: number, native: string) => {
+      const parts: Buffer[] = [];
+      // a slow reader now and then: results wait while their buffers are still out
+      const output = new Writable({ highWaterMark: 1 << 14, write(c: Buffer, _e, cb) { parts.push(Buffer.from(c)); if (parts.length % 7 === 0) setTimeout(cb, 1); else cb(); } });
+      const saved = process.env['KALLMOD_NATIVE'];
+      process.env['KALLMOD_NATIVE'] = native;
+      try {
+        await runTransform({ table, annotator, annotatorModule: '@kallmod/perf-script/annotator', opts: { objname: 'ambiguous', refs: false }, input: { fd: openSync(file, 'r'), path: file }, output, jobs, chunkSize: 1 << 14 });
+      } finally {
+        if (saved === undefined) delete process.env['KALLMOD_NATIVE']; else process.env['KALLMOD_NATIVE'] = saved;
+      }
+      return Buffer.concat(parts);
+    };
+    const inline = await run(1, '0');
+    expect(inline.length).toBeGreaterThan(input.length + 10000); // annotated: the comparison means something
+    expect(input.length).toBeGreaterThan(40 << 14); // many chunks
+    expect((await run(2, '0')).equals(inline)).toBe(true);
+    if (nativeStatus().path === 'native') expect((await run(2, '1')).equals(inline)).toBe(true);
+  }, 120000);
+
   it('loadable-module, built-in-module and duplicated-name frames get [mod] / {obj.o} right after the name', () => {
     const ext4 = syms.find((s) => s.name === 'ext4_file_read_iter')!;
     const cmask = syms.filter((s) => s.name === 'cmask_show');

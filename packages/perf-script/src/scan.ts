@@ -49,7 +49,7 @@ export class Scanner {
     this.runStart = at;
   }
 
-  chunk(buf: Buffer, firstLine: number): Buffer {
+  chunk(buf: Buffer, firstLine: number, into?: Buffer): Buffer {
     this.buf = buf;
     this.runStart = 0;
     const len = buf.length;
@@ -117,7 +117,7 @@ export class Scanner {
       line++;
     }
     if (!this.refs) this.out.bytes(buf, this.runStart, len);
-    return this.out.take();
+    return this.out.take(into);
   }
 
   /** Annotate (or record) one parsed kernel frame. */

@@ -21,9 +21,11 @@ export interface AnnotatorOptions {
 export interface Annotator {
   /**
    * Whole lines in: every line of `buf` ends with "\n", except possibly the last one at end of
-   * input. `firstLine` is the 1-based number of its first line. Returns the output bytes.
+   * input. `firstLine` is the 1-based number of its first line. Returns the output bytes:
+   * `buf` itself, a view of `into` when given and large enough (worker threads hand back an
+   * earlier result's buffer, so that no buffer is made per chunk), or a new Buffer.
    */
-  chunk(buf: Buffer, firstLine: number): Buffer;
+  chunk(buf: Buffer, firstLine: number, into?: Buffer): Buffer;
 }
 
 export interface AnnotatorModule {
@@ -79,7 +81,7 @@ export function perLineAnnotator(
   const w = new LineWriter(table, opts);
   const view: LineView = { buf: Buffer.alloc(0), start: 0, end: 0, line: 0 };
   return {
-    chunk(buf: Buffer, firstLine: number): Buffer {
+    chunk(buf: Buffer, firstLine: number, into?: Buffer): Buffer {
       let pos = 0, line = firstLine;
       const len = buf.length;
       view.buf = buf;
@@ -104,7 +106,7 @@ export function perLineAnnotator(
         pos = next;
         line++;
       }
-      return w.out.take();
+      return w.out.take(into);
     },
   };
 }

@@ -34,9 +34,9 @@ export class OutBuffer {
 
   get length(): number { return this.len; }
 
-  /** The bytes written so far (a copy: the internal buffer is reused). */
-  take(): Buffer {
-    const out = Buffer.allocUnsafe(this.len);
+  /** The bytes written so far, copied (the internal buffer is reused) into `into` when it fits. */
+  take(into?: Buffer): Buffer {
+    const out = into && into.length >= this.len ? into.subarray(0, this.len) : Buffer.allocUnsafe(this.len);
     this.buf.copy(out, 0, 0, this.len);
     this.len = 0;
     return out;

@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import type { SymbolTable } from '../table/symbol-table.js';
 import { encodeTable, TABLE_FORMAT } from '../table/snapshot.js';
 import type { Annotator, AnnotatorModule, AnnotatorOptions } from './annotator.js';
+import type { PoolResult, PoolTask } from './pool-worker.js';
 import { createProgress, type Progress } from './progress.js';
 // newline count per chunk: the addon's when loaded (the indexOf loop cost ~10% of a native run)
 import { countLines } from '../native.js';
@@ -98,7 +99,7 @@ async function runLive(o: RunOptions): Promise<void> {
 }
 
 /** Chunks of whole records from a regular file, each with its first line number. */
-function* fileChunks(fd: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null): Generator<{ buf: Buffer; firstLine: number }> {
+function* fileChunks(fd: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null, alloc: (n: number) => Buffer = Buffer.allocUnsafeSlow): Generator<{ buf: Buffer; firstLine: number }> {
   let carry: Buffer | null = null;
   let line = 1;
   let read = 0;
@@ -108,7 +109,7 @@ function* fileChunks(fd: number, chunkSize: number, cut: AnnotatorModule['cutPoi
     // a line longer than a chunk: read as much again as is carried, so a huge line is copied
     // O(its length) times in total, not O(length² / chunk)
     const want = Math.max(chunkSize, keep);
-    const fresh = Buffer.allocUnsafeSlow(keep + want);
+    const fresh = alloc(keep + want);
     if (carry) carry.copy(fresh, 0);
     const n = readSync(fd, fresh, keep, want, null);
     read += n;
@@ -150,7 +151,8 @@ async function runBatch(ro: RunOptions, fd: number, size: number): Promise<void>
       }
       return;
     }
-    await runPool(o, jobs, fileChunks(fd, chunkSize, o.annotator.cutPoint, progress));
+    const spares = new Spares(4 * jobs + 4, chunkSize + (chunkSize >> 1) + 65536);
+    await runPool(o, jobs, fileChunks(fd, chunkSize, o.annotator.cutPoint, progress, (n) => spares.alloc(n)), spares);
   } finally {
     progress?.stop();
     if ('path' in o.input && o.input.path) closeSync(fd);
@@ -163,14 +165,40 @@ function tableForWorkers(t: SymbolTable): SharedArrayBuffer {
   if (sharedTable?.table === t) return sharedTable.sab;
   // with the table's by-name index, so that no worker builds it again
   const ix = t.index();
-  const enc = encodeTable({ ...t.d, nameIndex: { heads: ix.heads, next: ix.next }, addressIndex: t.addressIndex() }, { format: TABLE_FORMAT, kallmodVersion: '', created: '', sources: [], warnings: [] });
-  const sab = new SharedArrayBuffer(enc.length);
-  new Uint8Array(sab).set(enc);
+  const enc = encodeTable({ ...t.d, nameIndex: { heads: ix.heads, next: ix.next }, addressIndex: t.addressIndex() }, { format: TABLE_FORMAT, kallmodVersion: '', created: '', sources: [], warnings: [] }, [], true);
+  const sab = enc.buffer as SharedArrayBuffer;
   sharedTable = { table: t, sab };
   return sab;
 }
 
-async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buffer; firstLine: number }>): Promise<void> {
+/**
+ * Buffers going round between the main thread and the workers, instead of one made per chunk
+ * on each side (pool-worker.ts says why): chunks are read into them, results written into them.
+ */
+class Spares {
+  private readonly free: ArrayBuffer[] = [];
+  /** At most `max` kept, each with room for a chunk and what annotation adds (`size`). */
+  constructor(private readonly max: number, private readonly size: number) {}
+
+  /** A free buffer of at least n bytes, or null. */
+  take(n: number): ArrayBuffer | null {
+    for (let i = this.free.length - 1; i >= 0; i--) if (this.free[i]!.byteLength >= n) return this.free.splice(i, 1)[0]!;
+    return null;
+  }
+
+  /** n bytes to read a chunk into. */
+  alloc(n: number): Buffer {
+    const ab = this.take(n) ?? new ArrayBuffer(Math.max(n, this.size));
+    return Buffer.from(ab, 0, n);
+  }
+
+  give(bufs: ArrayBuffer[]): void {
+    // a result made to measure (no spare was free) is too small to go round: dropped
+    for (const b of bufs) if (this.free.length < this.max && b.byteLength >= this.size) this.free.push(b);
+  }
+}
+
+async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buffer; firstLine: number }>, spares: Spares): Promise<void> {
   const { Piscina } = await import('piscina');
   const counters = new SharedArrayBuffer(8);
   const pool = new Piscina({
@@ -179,20 +207,26 @@ async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buff
     minThreads: jobs, maxThreads: jobs, idleTimeout: 1000,
     workerData: { table: tableForWorkers(o.table), annotatorModule: o.annotatorModule, opts: o.opts, counters },
   });
+  // the result's bytes out; its buffers back to the spares once written
+  const write = (r: PoolResult): Promise<void> | void => {
+    const b = Buffer.from(r.out.buffer, r.out.byteOffset, r.out.byteLength);
+    if (b.length === 0) { spares.give(r.buffers); return; }
+    if (!o.output.write(b, () => spares.give(r.buffers))) return new Promise((res) => {
+      const done = () => { o.output.off('drain', done); o.output.off('close', done); res(); };
+      o.output.on('drain', done); o.output.on('close', done);
+    });
+  };
   try {
-    const inflight: Promise<Uint8Array>[] = [];
+    const inflight: Promise<PoolResult>[] = [];
     const maxInflight = 2 * jobs;
     for (const c of chunks) {
-      inflight.push(pool.run({ buf: c.buf, firstLine: c.firstLine }, { transferList: [c.buf.buffer as ArrayBuffer] }) as Promise<Uint8Array>);
-      if (inflight.length >= maxInflight) {
-        const r = await inflight.shift()!;
-        await writeAsync(o.output, Buffer.from(r.buffer, r.byteOffset, r.byteLength));
-      }
+      // the result is at least as long as the chunk (annotation only inserts)
+      const spare = spares.take(c.buf.length);
+      const task: PoolTask = { buf: c.buf, firstLine: c.firstLine, spare };
+      inflight.push(pool.run(task, { transferList: spare ? [c.buf.buffer as ArrayBuffer, spare] : [c.buf.buffer as ArrayBuffer] }) as Promise<PoolResult>);
+      if (inflight.length >= maxInflight) await write(await inflight.shift()!);
     }
-    while (inflight.length) {
-      const r = await inflight.shift()!;
-      await writeAsync(o.output, Buffer.from(r.buffer, r.byteOffset, r.byteLength));
-    }
+    while (inflight.length) await write(await inflight.shift()!);
   } finally {
     await pool.destroy();
     const c = new Int32Array(counters), t = o.table.consistency;

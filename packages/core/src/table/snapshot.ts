@@ -44,8 +44,8 @@ const ARRAYS: [ArrayField, BlobRef['kind']][] = [
 
 function pad8(n: number): number { return (n + 7) & ~7; }
 
-/** Encode a table (and optionally source files) into one Buffer. */
-export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: string; path: string; data: Buffer }[] = []): Buffer {
+/** Encode a table (and optionally source files) into one Buffer; `shared`: over a SharedArrayBuffer (for worker threads). */
+export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: string; path: string; data: Buffer }[] = [], shared = false): Buffer {
   const parts: { ref: BlobRef; data: Uint8Array }[] = [];
   let off = 0;
   const add = (name: string, kind: BlobRef['kind'], data: Uint8Array) => {
@@ -78,7 +78,7 @@ export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: str
   const hjson = Buffer.from(JSON.stringify(header), 'utf8');
   const head = 8 + 4 + hjson.length;
   const start = pad8(head);
-  const out = Buffer.alloc(start + off);
+  const out = shared ? Buffer.from(new SharedArrayBuffer(start + off)) : Buffer.alloc(start + off);
   out.write(SNAPSHOT_MAGIC, 0, 'latin1');
   out.writeUInt32LE(hjson.length, 8);
   hjson.copy(out, 12);
