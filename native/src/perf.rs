@@ -111,9 +111,10 @@ fn classify(table: &Table, syms: &Symbols, b: &[u8], s: usize, e: usize) -> Line
         p += 1;
     }
     if !(p + 16 <= n && &b[p..p + 4] == b"ffff") {
-        // not an address at all: a right-aligned sample header ("-G": "   comm  pid ...")
-        let header = p < n && !matches!(b[p], b'0'..=b'9' | b'a'..=b'f' | b'\n');
-        return if header && e > p && header_has_candidates(&b[s..e]) { Line::Defer } else { Line::Pass };
+        // not a kernel address: a right-aligned sample header ("   comm  pid ...", also a comm
+        // such as "cat" that reads as hex), a " 0x..." brstack line or a user-space frame
+        // user-space frame ("   7f12a0b1 read+0xd (libc.so.6)"), which is left alone
+        return if p < n && b[p] != b'\n' && e > p && not_user_frame(&b[p..e]) && header_has_candidates(&b[s..e]) { Line::Defer } else { Line::Pass };
     }
     let key = hex16(&b[p..p + 16]);
     if p + 16 == n || b[p + 16] != b' ' {
@@ -187,6 +188,41 @@ fn header_has_candidates(line: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// An indented line's content that is not a user-space frame: its first token is not all hex
+/// digits (a comm, a brstack token), or the next one is a pid. Mirrors scan.ts notUserFrame.
+#[inline]
+fn not_user_frame(l: &[u8]) -> bool {
+    let n = l.len();
+    let mut k = 0;
+    while k < n && l[k] != b' ' && l[k] != b'\t' {
+        if !matches!(l[k], b'0'..=b'9' | b'a'..=b'f') {
+            return true; // lower case, as scan.ts isHexDigit
+        }
+        k += 1;
+    }
+    while k < n && (l[k] == b' ' || l[k] == b'\t') {
+        k += 1;
+    }
+    let d = k;
+    while k < n && l[k].is_ascii_digit() {
+        k += 1;
+    }
+    if k == d {
+        return false;
+    }
+    if k < n && l[k] == b'/' {
+        k += 1;
+        let t = k;
+        while k < n && l[k].is_ascii_digit() {
+            k += 1;
+        }
+        if k == t {
+            return false;
+        }
+    }
+    k == n || l[k] == b' ' || l[k] == b'\t'
 }
 
 /// Hex digit values; 0xff for any other byte.

@@ -117,6 +117,11 @@ function perfText(table: SymbolTable, seed: number, lines: number): Buffer {
       case 24: l = `${pick(['   ', '\t', ' '])}perf-exec  9317/9317  [001]   749.01: 250000 cpu-clock:ppp:  ${hex(a)} ${name}${off(a, i)} ([kernel.kallsyms])`; break;
       case 25: l = `${pick(['   ', '\t'])}readelf 7466/7466 [000] 749.0: 250000 cpu-clock:ppp:      55d4f0af7fc7 [unknown] (/usr/bin/readelf)`; break;
       case 26: l = `${ind()}${pick(['ffff', 'fff', 'abc', 'Ffff'])}${hex(a).slice(4, 12)} x`; break;
+      // right-aligned headers whose comm reads as hex, " 0x" brstack lines, user frames with "ffff"
+      case 27: l = `${pick(['             cat', '      dd', '  bash', ' 0'])}  1234 [000]   1.5:  250000 cycles:  ${hex(a)} ${name}${off(a, i)} ([kernel.kallsyms])`; break;
+      case 28: l = ` 0x${hex(a)}/0x${hex(addrIn(sym()))}/P/-/-/0  ${name}${off(a, i)}/${other}+0x5/P/-/-/0`; break;
+      case 29: l = `${ind()}    7fffffffe${rnd(4096).toString(16).padStart(3, '0')} user_fn+0x5 (/lib/x.so)`; break;
+      case 30: l = `${ind()}${pick(['ABC', 'dd', 'Dd', '7f00', 'cafe'])} ${pick(['123', '1/2', '12/', 'x', ''])} ${pick(['[000] 1.0: 1 cycles: ', ''])}${hex(a)} ${pick([name + off(a, i), '[unknown]'])} ([kernel.kallsyms]) ${pick(['', '0x' + hex(a) + '/0x' + hex(a) + '/P/-/-/0'])}`; break;
       default: l = `${ind()}${hex(a)} ${name}${off(a, i)} ([kernel.kallsyms])`;
     }
     if (rnd(40) === 0) l += '\r';
@@ -172,7 +177,7 @@ describe.skipIf(why !== null || kernelWhy !== null)('the addon is taken only onc
       seen += c.length;
       const tsBytes = handed.slice(before).reduce((a, b) => a + b, 0);
       if (seen < NATIVE_AFTER_BYTES) expect(tsBytes).toBe(c.length);
-      else expect(tsBytes).toBeLessThan(c.length / 2);
+      else expect(tsBytes).toBeLessThan(c.length * 0.8);
     }
     expect(seen).toBeGreaterThan(NATIVE_AFTER_BYTES);
   }, 120000);
@@ -191,7 +196,7 @@ describe.skipIf(why !== null || kernelWhy !== null)('the addon is taken only onc
       if (saved !== undefined) process.env['KALLMOD_NATIVE'] = saved;
     }
     expect(rw.chunk(text, 1).equals(new Scanner(table, { objname: 'ambiguous', refs: false }).chunk(text, 1))).toBe(true);
-    expect(handed).toBeLessThan(text.length / 2);
+    expect(handed).toBeLessThan(text.length * 0.8);
   }, 120000);
 });
 

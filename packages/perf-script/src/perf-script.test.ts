@@ -180,6 +180,21 @@ describe('hand-written edge cases (bytes that must pass untouched)', () => {
     expect(out.subarray(out.length - 40).equals(input.subarray(input.length - 40))).toBe(true);
   });
 
+  it('right-aligned headers whose comm reads as hex ("cat", "dd"), and " 0x" brstack lines, are annotated', () => {
+    const input = Buffer.from([
+      `             cat  1234 [000]   1.5:  250000 cycles:  ${K1} iowrite16+0xc ([kernel.kallsyms])`,
+      `              dd  1234 [000]   1.5:  250000 cycles:  ${K2} [unknown] ([kernel.kallsyms])`,
+      ` 0x${K1}/0x${K2}/P/-/-/0 `,
+      '',
+    ].join('\n'));
+    for (const native of ['0', '1']) {
+      const out = lines(km(['perf', '--kallsyms', KALLSYMS], input, { KALLMOD_NATIVE: native }));
+      expect(out[0]).toBe(`             cat  1234 [000]   1.5:  250000 cycles:  ${K1} iowrite16+0xc ([kernel.kallsyms])`); // nothing to add: core kernel, name printed
+      expect(out[1]).toContain(`${K2} [unknown] <vp_notify> ([kernel.kallsyms])`);
+      expect(out[2]).toBe(` 0x${K1}<iowrite16>/0x${K2}<vp_notify>/P/-/-/0 `);
+    }
+  });
+
   it('a 10 MB line passes through', () => {
     const long = Buffer.alloc(10 << 20, 0x61);
     const input = Buffer.concat([Buffer.from(`\t${K1} iowrite16+0xc ([kernel.kallsyms])\n`), long, Buffer.from('\n\n')]);

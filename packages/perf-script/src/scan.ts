@@ -97,12 +97,14 @@ export class Scanner {
             if ((p + 16 === e || buf[p + 16] === 32) && parseFrame(buf, p, e, f, false)) this.frameAt(f, buf, line, e);
             from = e;
           }
-        } else if (p < len && !isHexDigit(buf[p]!) && buf[p] !== 10) {
-          // not a frame: a right-aligned sample header (`-G`: "   comm  pid ...")
+        } else if (p < len && buf[p] !== 10) {
+          // not a kernel frame: a right-aligned sample header ("   comm  pid ...", also with a
+          // comm such as "cat" or "dd" that starts like hex), a " 0x..." brstack line, or a
+          // user-space frame ("   7f12a0b1 read+0xd (libc.so.6)"), which is left alone
           let e = buf.indexOf(10, p);
           if (e < 0) e = len;
           if (buf[e - 1] === 13) e--;
-          if (e > p) annotateHeaderLine(this, buf, pos, e, line);
+          if (e > p && notUserFrame(buf, p, e)) annotateHeaderLine(this, buf, pos, e, line);
           from = e;
         }
       } else if (c !== 10) {
@@ -154,6 +156,22 @@ export class Scanner {
 function frameOffsetOrNull(buf: Uint8Array, f: Frame): number | null {
   const o = frameOffset(buf, f);
   return o < 0 ? null : o;
+}
+
+/**
+ * An indented line at buf[p, e) that is not a user-space frame: its first token is not all hex
+ * digits (a comm, a brstack token), or the next one is a pid ("dd  1234 [000] ..."). Mirrored
+ * by native/src/perf.rs not_user_frame.
+ */
+function notUserFrame(buf: Uint8Array, p: number, e: number): boolean {
+  let k = p;
+  while (k < e && buf[k] !== 32 && buf[k] !== 9) { if (!isHexDigit(buf[k]!)) return true; k++; }
+  while (k < e && (buf[k] === 32 || buf[k] === 9)) k++;
+  const d = k;
+  while (k < e && buf[k]! >= 48 && buf[k]! <= 57) k++;
+  if (k === d) return false;
+  if (k < e && buf[k] === 47) { const t = ++k; while (k < e && buf[k]! >= 48 && buf[k]! <= 57) k++; if (k === t) return false; }
+  return k === e || buf[k] === 32 || buf[k] === 9;
 }
 
 function isHexDigit(c: number): boolean {
