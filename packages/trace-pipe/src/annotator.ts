@@ -130,15 +130,8 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
 }
 
 /**
- * Cut big files for the worker pool before a depth-0 function_graph call when one is near the
- * end (so frames are not split), else at any line boundary: stacks, function and event lines
- * carry no state across lines.
+ * No worker pool: function_graph keeps a call depth per CPU, and CPUs interleave, so any cut
+ * can fall inside another CPU's call and lose the parent that tells duplicates apart (a cut
+ * before a depth-0 call of one CPU was tried: -j 2 then wrote other bytes than -j 1).
  */
-export function cutPoint(buf: Buffer, limit: number): number {
-  const from = Math.max(0, limit - (256 << 10));
-  const tail = buf.toString('latin1', from, limit);
-  const re = /\n[^\n|]*\|  [A-Za-z_][^\n]*\{[^\n]*$/gm;
-  let best = -1;
-  for (let m = re.exec(tail); m; m = re.exec(tail)) best = from + m.index + 1;
-  return best;
-}
+export const inlineOnly = true;

@@ -32,7 +32,8 @@ tracer's table) and event fields printed with %pS/%ps (call_site=, function=, (f
 kretprobe (ret+0x../0x.. <- func), trace_printk). The notation goes right after the symbol
 (after +off/size and a printed [mod]). A bare name that several symbols share is marked
 ambiguous, except when the caller (<-parent, the enclosing function_graph call) is in a module
-that exactly one candidate belongs to: then resolvedBy says evidence:...
+that exactly one candidate belongs to: then resolvedBy says evidence:... Always one thread
+(--jobs is ignored): function_graph's call depth per CPU crosses every place a file could be cut.
 
 Input:
   --follow           read trace_pipe itself, line by line, until interrupted (reading

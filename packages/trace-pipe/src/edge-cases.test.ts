@@ -5,7 +5,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PassThrough, Writable } from 'node:stream';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { loadTable, runTransform, type SymbolTable, type AnnotatorModule } from '@kallmod/core';
 import * as annotator from './annotator.js';
 import { fixtures } from './kernel.test-util.js';
@@ -63,11 +65,27 @@ describe('byte-exact passthrough (hand-written edge cases)', () => {
     expect(Buffer.concat(chunks).toString()).toBe('x-1 [000] ..... 1.0: null_queue_rq [null_blk] <-null_queue_rqs [null_blk]\n => null_queue_rq+0x5/0x320 [null_blk]\n');
   });
 
-  it('cutPoint: before a depth-0 function_graph call, else any line boundary', () => {
-    const g = Buffer.from(' 0)               |  vfs_read() {\n 0)   0.8 us    |    I_BDEV();\n 0)   1.0 us    |  }\n 0)               |  vfs_read() {\n 0)   0.8 us    |    I_BDEV();\n');
-    const c = annotator.cutPoint(g, g.length);
-    expect(g.subarray(c).toString().startsWith(' 0)               |  vfs_read() {')).toBe(true);
-    expect(c).toBeGreaterThan(0);
-    expect(annotator.cutPoint(Buffer.from(' => vfs_read\n => ksys_read\n'), 26)).toBe(-1);
+  it('function_graph across CPUs: the same bytes with --jobs 2 as inline (no pool: state crosses every cut)', async () => {
+    // hand-written: CPU 1 opens udf_fn, CPU 0 runs many calls, then CPU 1 calls init_once,
+    // a name in the core kernel, [udf] and [isofs]: only its parent (in [udf]) tells which
+    const { parseNmList, buildTable } = await import('@kallmod/core');
+    const ks = ['ffffffff81000100 T vfs_read', 'ffffffff81000200 T ksys_read', 'ffffffff81000300 t init_once', 'ffffffff81000900 T _etext',
+      'ffffffffc0000000 t init_once\t[udf]', 'ffffffffc0000100 t udf_fn\t[udf]', 'ffffffffc0000200 t init_once\t[isofs]', 'ffffffffc0000300 t iso_fn\t[isofs]', ''].join('\n');
+    const t = buildTable({ kallsyms: parseNmList(Buffer.from(ks), 'ks') }).table;
+    const body = ' 0)               |  vfs_read() {\n 0)   0.981 us    |    ksys_read();\n 0)   1.981 us    |  }\n'.repeat(2000);
+    const input = Buffer.from(` 1)               |  udf_fn() {\n${body} 1)   0.500 us    |    init_once();\n 1)   9.500 us    |  }\n`);
+    const dir = mkdtempSync(join(tmpdir(), 'kallmod-graph-'));
+    const file = join(dir, 'g.txt');
+    writeFileSync(file, input);
+    const run = async (jobs: number) => {
+      const parts: Buffer[] = [];
+      const output = new Writable({ write(c: Buffer, _e, cb) { parts.push(Buffer.from(c)); cb(); } });
+      await runTransform({ table: t, annotator: annotator as AnnotatorModule, annotatorModule: '@kallmod/trace-pipe/annotator', opts: { objname: 'ambiguous', refs: false }, input: { fd: openSync(file, 'r'), path: file }, output, jobs, chunkSize: 4096 });
+      return Buffer.concat(parts).toString('latin1');
+    };
+    const inline = await run(1);
+    expect(inline).toContain(' 1)   0.500 us    |    init_once [udf]();');
+    expect(await run(2)).toBe(inline);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

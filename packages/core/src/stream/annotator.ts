@@ -36,6 +36,12 @@ export interface AnnotatorModule {
    */
   cutPoint?(buf: Buffer, limit: number): number;
   /**
+   * State crosses lines with no safe place to cut (ftrace function_graph: a call depth per
+   * CPU, interleaved): never a worker pool, whatever --jobs says, so that the output does not
+   * depend on how the input was cut.
+   */
+  inlineOnly?: boolean;
+  /**
    * File size from which the driver starts a worker pool by default (run.ts POOL_MIN_BYTES
    * when absent or undefined). Infinity: this annotator is faster inline than the pool's
    * plumbing on the main thread (the native perf rewriter: BENCHMARKS.md). Asked only for

@@ -143,7 +143,7 @@ async function runBatch(ro: RunOptions, fd: number, size: number): Promise<void>
     const cores = availableParallelism();
     // Measured on 2 cores (BENCHMARKS.md): a pool loses to inline work there, because the main
     // thread (read, cut, post, write) is the bottleneck. Use one only where cores are left over.
-    const jobs = o.jobs ?? (cores >= 4 && size >= (o.annotator.poolMinBytes?.() ?? POOL_MIN_BYTES) ? Math.min(cores - 1, 4) : 1);
+    const jobs = o.annotator.inlineOnly ? 1 : o.jobs ?? (cores >= 4 && size >= (o.annotator.poolMinBytes?.() ?? POOL_MIN_BYTES) ? Math.min(cores - 1, 4) : 1);
     if (jobs <= 1) {
       const ann = o.annotator.createAnnotator(o.table, o.opts);
       for (const { buf, firstLine } of fileChunks(fd, chunkSize, o.annotator.cutPoint, progress)) {
