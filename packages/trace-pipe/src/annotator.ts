@@ -76,7 +76,8 @@ export function createRecogniser(table: SymbolTable, ctx: RecogniseContext = con
 
       const mk = graphMarker(s);
       if (mk) {
-        if (mk.marker === 'switch') graph.reset(mk.cpu);
+        // another task, or events lost: the frames say nothing about what follows
+        if (mk.marker === 'switch' || mk.marker === 'lost') graph.reset(mk.cpu);
         else if (mk.marker === 'irq-in') graph.irqIn(mk.cpu);
         else graph.irqOut(mk.cpu);
         return null;

@@ -49,15 +49,17 @@ export function scanPayload(s: string, from: number, to: number, ctx: RecogniseC
   }
   // %ps values of function-valued fields
   KEYED.lastIndex = scanFrom;
+  const taken = new Set(hits.map((h) => h.start)); // a set: lines with thousands of fields
   for (let m = KEYED.exec(s); m && m.index < to; m = KEYED.exec(s)) {
     const pos = m.index + m[0].length;
     if (pos >= to) break;
-    if (hits.some((h) => h.start === pos)) continue;
+    if (taken.has(pos)) continue;
     const h = symbolAt(s, pos, ctx, { module: true, angleAddr: true }) ?? addressAt(s, pos);
     if (!h || h.end > to) continue;
     const c = s.charCodeAt(h.end);
     if (h.end < to && !(c === 32 || c === 44 || c === 41 || c === 9 || c === 13 || c === 93 || c === 59)) continue;
     hits.push(h);
+    taken.add(h.start);
   }
   if (hits.length > 1) {
     const order = hits.map((h, i) => i).sort((a, b) => hits[a]!.start - hits[b]!.start);

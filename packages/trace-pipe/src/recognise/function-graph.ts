@@ -31,10 +31,22 @@ const SWITCH = /^\s*(\d+)\)\s+\S.*-\d+\s+=>\s+\S.*-\d+\s*$/;
 const IRQ_IN = /==========>/;
 const IRQ_OUT = /<==========/;
 
-export type GraphMarker = { marker: 'switch' | 'irq-in' | 'irq-out'; cpu: number };
+export type GraphMarker = { marker: 'switch' | 'lost' | 'irq-in' | 'irq-out'; cpu: number };
+
+/** `CPU:0 [LOST 81234 EVENTS]`: what the frames were is no longer known. */
+const LOST = /^CPU:(\d+) \[LOST \d+ EVENTS\]/;
+
+/**
+ * Graph lines and markers are short; the patterns backtrack over the whole text, which took
+ * seconds on long lines of other kinds: longer lines are not looked at.
+ */
+const GRAPH_LINE_MAX = 4096;
 
 export function graphMarker(s: string): GraphMarker | null {
-  const sw = SWITCH.exec(s);
+  const lost = LOST.exec(s);
+  if (lost) return { marker: 'lost', cpu: Number(lost[1]) };
+  if (s.length > GRAPH_LINE_MAX) return null;
+  const sw = s.includes('=>') ? SWITCH.exec(s) : null;
   if (sw) return { marker: 'switch', cpu: Number(sw[1]) };
   if (s.includes('==========')) {
     const c = CPU.exec(s);
@@ -46,7 +58,7 @@ export function graphMarker(s: string): GraphMarker | null {
 }
 
 export function graphLine(s: string, ctx: RecogniseContext): GraphLine | null {
-  if (!s.includes('|')) return null;
+  if (s.length > GRAPH_LINE_MAX || !s.includes('|')) return null;
   const m = FUNC.exec(s);
   if (!m) return null;
   const c = CPU.exec(s);
