@@ -9,13 +9,17 @@
  *     "ambiguous": false
  * The address decides (an address lies in one symbol); the printed symbol is checked, and when
  * it disagrees (alias, return address past a function's end, other boot) the name decides.
+ * An entry with only an "ip" (perf found no symbol) is a kernel one when the address is; an
+ * entry that resolves to nothing is left as it is (empty fields would read as "core kernel").
  */
 import { isKernelDso } from '@kallmod/core/kernel-dso';
-import { keyFromHex } from '@kallmod/core/address';
+import { isKernelKey, keyFromHex } from '@kallmod/core/address';
 import { refJson, SymbolTable } from '@kallmod/core/table/symbol-table';
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { OutBuffer } from '@kallmod/core/stream/out-buffer';
 import type { Resolution } from '@kallmod/core/types';
+
+const PERF_CONTEXT_MAX = keyFromHex('fffffffffffff001');
 
 interface Fields { ip: string | null; symbol: string | null; dso: string | null }
 
@@ -29,8 +33,7 @@ export class EntryAnnotator {
   /** Text mode: the entry, with the fields inserted when it is a kernel frame. */
   annotate(e: Buffer, out: OutBuffer): void {
     // same bytes, same output: real callchains repeat the same frames over and over
-    const dso = stringField(e, DSO);
-    if (dso === null || !this.isKernel(dso)) return out.bytes(e, 0, e.length);
+    if (!this.isKernelEntry(e)) return out.bytes(e, 0, e.length);
     const text = e.toString('latin1');
     let done = this.byText.get(text);
     if (done === undefined) {
@@ -39,6 +42,16 @@ export class EntryAnnotator {
       this.byText.set(text, done);
     }
     out.bytes(done, 0, done.length);
+  }
+
+  private isKernelEntry(e: Buffer): boolean {
+    const dso = stringField(e, DSO);
+    if (dso !== null) return this.isKernel(dso);
+    const ip = stringField(e, IP);
+    if (ip === null) return false;
+    const k = keyFromHex(ip);
+    // not perf's callchain context markers (PERF_CONTEXT_KERNEL = -128 ...): no code there
+    return isKernelKey(k) && k < PERF_CONTEXT_MAX;
   }
 
   private isKernel(dso: string): boolean {
@@ -51,6 +64,7 @@ export class EntryAnnotator {
     const f = fields(e);
     if (!f.ip) return e;
     const r = this.resolve(f);
+    if (r.name === null && !r.ambiguous) return e;
     // insertion point: after the last value, before the whitespace that precedes "}"
     let at = e.length - 1;
     while (at > 0 && isWs(e[at - 1]!)) at--;
@@ -70,7 +84,7 @@ export class EntryAnnotator {
   /** --refs: the JSON line for a kernel entry, '' for others. */
   ref(e: Buffer, line: number, out: OutBuffer): void {
     const f = fields(e);
-    if (!f.dso || !this.isKernel(f.dso) || !f.ip) return;
+    if (!f.ip || !this.isKernelEntry(e)) return;
     const r = this.resolve(f);
     const text = e.toString('utf8').replace(/\s+/g, ' ');
     out.str(JSON.stringify({ ...refJson(line, { text, name: f.symbol, offset: null, size: null, address: f.ip }, r), symbolName: r.name }) + '\n');
