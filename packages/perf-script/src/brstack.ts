@@ -15,11 +15,14 @@ import { BARE, NAMED, newFrame } from './frame-parse.js';
 const f = newFrame();
 
 export function annotateBranch(sc: Scanner, buf: Buffer, start: number, end: number, line: number): void {
-  // the first two `/`-separated parts are FROM and TO
+  // the first two `/`-separated parts are FROM and TO; a "(dso)" path has "/" of its own
   let p = start;
   for (let part = 0; part < 2 && p < end; part++) {
     let q = p;
-    while (q < end && buf[q] !== 47) q++;
+    while (q < end && buf[q] !== 47) {
+      if (buf[q] === 40) { const c = buf.indexOf(41, q); if (c > q && c < end) q = c; }
+      q++;
+    }
     side(sc, buf, p, q, line);
     p = q + 1;
   }
@@ -44,7 +47,9 @@ function side(sc: Scanner, buf: Buffer, start: number, end: number, line: number
   }
   if (dsoEnd > dsoStart && !isKernelDso(buf.toString('latin1', dsoStart, dsoEnd))) return;
   let nameEnd = symEnd, off: number | null = null;
-  const plus = buf.lastIndexOf(43, symEnd - 1);
+  // the last "+" of this side only (a search through the whole chunk, on every "[unknown]")
+  let plus = symEnd - 1;
+  while (plus > start && buf[plus] !== 43) plus--;
   if (plus > start && plus < symEnd && buf[plus + 1] === 48 && buf[plus + 2] === 120) {
     const v = Number.parseInt(buf.toString('latin1', plus + 3, symEnd), 16);
     if (Number.isFinite(v)) { nameEnd = plus; off = v; }
@@ -52,7 +57,9 @@ function side(sc: Scanner, buf: Buffer, start: number, end: number, line: number
   if (nameEnd <= start) return;
   const name = buf.toString('latin1', start, nameEnd);
   if (name === '[unknown]') return;
-  const r = sc.res.byPrintedName(name, off);
+  // a "([mod])" dso names the module: it narrows duplicates
+  const mod = dsoEnd - dsoStart > 2 && buf[dsoStart] === 91 && buf[dsoEnd - 1] === 93 ? buf.toString('latin1', dsoStart + 1, dsoEnd - 1) : null;
+  const r = sc.res.byPrintedName(name, off, mod === 'kernel.kallsyms' || mod === 'guest.kernel.kallsyms' ? null : mod);
   if (r.name === null && dsoEnd === 0) return; // not a kernel name: a user function
   f.key = NaN; f.addrStart = -1; f.kind = NAMED; f.nameStart = start; f.nameEnd = nameEnd; f.tokenEnd = symEnd;
   f.offset = off ?? -1; f.dsoStart = dsoStart; f.dsoEnd = dsoEnd; f.inlined = false;

@@ -65,10 +65,10 @@ export class FrameResolver {
   }
 
   /** The printed name alone (+offset narrowing): may be ambiguous or unresolved. */
-  byPrintedName(name: string, offset: number | null): Resolution {
-    const cacheKey = offset === null ? name : `${name}+${offset}`;
+  byPrintedName(name: string, offset: number | null, module: string | null = null): Resolution {
+    const cacheKey = `${name}+${offset ?? ''}[${module ?? ''}`;
     let r = this.byName.get(cacheKey);
-    if (!r) { r = this.table.resolveName({ name, offset }); this.byName.set(cacheKey, r); }
+    if (!r) { r = this.table.resolveName({ name, offset, module }); this.byName.set(cacheKey, r); }
     return r;
   }
 

@@ -195,6 +195,24 @@ describe('hand-written edge cases (bytes that must pass untouched)', () => {
     }
   });
 
+  it('branch records with (dso) paths: split at the right "/", user sides left alone, [mod] narrows', () => {
+    // hand-written table: init_once in the core kernel, [udf] and [isofs]; udf_fn in [udf]
+    const ks = join(tmp, 'br-kallsyms');
+    writeFileSync(ks, ['ffffffff81000300 t init_once', 'ffffffff81000900 T _etext', 'ffffffffc0000000 t init_once\t[udf]', 'ffffffffc0000100 t udf_fn\t[udf]', 'ffffffffc0000200 t init_once\t[isofs]', ''].join('\n'));
+    const input = [
+      'perf 1 [000] 1.0: 1 cycles:  udf_fn+0x10(/usr/lib/libfoo.so)/main+0x5(/usr/bin/prog)/P/-/-/0 ',
+      'perf 1 [000] 1.0: 1 cycles:  memcpy+0x10(/usr/lib/x86_64-linux-gnu/libc.so.6)/init_once+0x5([udf])/P/-/-/0 ',
+      'perf 1 [000] 1.0: 1 cycles:  0x7f0000001000(/usr/lib/libc.so.6)/0xffffffffc0000010([udf])/P/-/-/0 ',
+      `perf 1 [000] 1.0: 1 cycles:  ${'[unknown]/[unknown]/P/-/-/0 '.repeat(20000)}`,
+      '',
+    ].join('\n');
+    const out = lines(km(['perf', '--kallsyms', ks], input));
+    expect(out[0]).toBe('perf 1 [000] 1.0: 1 cycles:  udf_fn+0x10(/usr/lib/libfoo.so)/main+0x5(/usr/bin/prog)/P/-/-/0 '); // a user function of that name
+    expect(out[1]).toBe('perf 1 [000] 1.0: 1 cycles:  memcpy+0x10(/usr/lib/x86_64-linux-gnu/libc.so.6)/init_once[udf]+0x5([udf])/P/-/-/0 ');
+    expect(out[2]).toBe('perf 1 [000] 1.0: 1 cycles:  0x7f0000001000(/usr/lib/libc.so.6)/0xffffffffc0000010<init_once[udf]>([udf])/P/-/-/0 ');
+    expect(out[3]).toBe(input.split('\n')[3]);
+  });
+
   it('a 10 MB line passes through', () => {
     const long = Buffer.alloc(10 << 20, 0x61);
     const input = Buffer.concat([Buffer.from(`\t${K1} iowrite16+0xc ([kernel.kallsyms])\n`), long, Buffer.from('\n\n')]);
