@@ -87,7 +87,7 @@ function perfText(table: SymbolTable, seed: number, lines: number): Buffer {
     const a = addrIn(i);
     const name = table.name(i);
     const other = table.name(pick(text));
-    const shape = rnd(34);
+    const shape = rnd(36);
     let l: string;
     switch (shape) {
       case 0: l = `${pick(['dd', 'swapper', 'kworker/1:1-vir', 'perf-exec'])} ${rnd(30000)} [00${rnd(2)}]  ${rnd(2000)}.${100000 + rnd(899999)}:     250000 cpu-clock:ppp: `; break;
@@ -121,6 +121,7 @@ function perfText(table: SymbolTable, seed: number, lines: number): Buffer {
       case 27: l = `${pick(['             cat', '      dd', '  bash', ' 0'])}  1234 [000]   1.5:  250000 cycles:  ${hex(a)} ${name}${off(a, i)} ([kernel.kallsyms])`; break;
       case 28: l = ` 0x${hex(a)}/0x${hex(addrIn(sym()))}/P/-/-/0  ${name}${off(a, i)}/${other}+0x5/P/-/-/0`; break;
       case 29: l = `${ind()}    7fffffffe${rnd(4096).toString(16).padStart(3, '0')} user_fn+0x5 (/lib/x.so)`; break;
+      case 31: l = `${ind()}${hex(a)} ${dso()}`; break; // -F ip,dso
       case 30: l = `${ind()}${pick(['ABC', 'dd', 'Dd', '7f00', 'cafe'])} ${pick(['123', '1/2', '12/', 'x', ''])} ${pick(['[000] 1.0: 1 cycles: ', ''])}${hex(a)} ${pick([name + off(a, i), '[unknown]'])} ([kernel.kallsyms]) ${pick(['', '0x' + hex(a) + '/0x' + hex(a) + '/P/-/-/0'])}`; break;
       default: l = `${ind()}${hex(a)} ${name}${off(a, i)} ([kernel.kallsyms])`;
     }

@@ -50,6 +50,11 @@ export function parseFrame(buf: Uint8Array, p: number, end: number, f: Frame, st
   f.key = key; f.addrStart = p; f.offset = -1; f.inlined = false; f.dsoStart = f.dsoEnd = 0;
   const s = p + 17;
   if (s >= end) { f.kind = BARE; f.nameStart = f.nameEnd = f.tokenEnd = p + 16; return true; }
+  if (buf[s] === 40 && buf[end - 1] === 41) {
+    // "ADDR (DSO)" (-F ip,dso: no symbol printed): a bare address with its dso
+    f.kind = BARE; f.nameStart = f.nameEnd = f.tokenEnd = p + 16; f.dsoStart = s + 1; f.dsoEnd = end - 1;
+    return !sameBytes(buf, f.dsoStart, f.dsoEnd, VSYSCALL);
+  }
   // the symbol token: up to the next space; the offset after its last '+'
   let t = s, plus = -1;
   for (; t < end; t++) {

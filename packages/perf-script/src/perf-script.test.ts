@@ -211,6 +211,8 @@ describe('hand-written edge cases (bytes that must pass untouched)', () => {
     expect(out[1]).toBe('perf 1 [000] 1.0: 1 cycles:  memcpy+0x10(/usr/lib/x86_64-linux-gnu/libc.so.6)/init_once[udf]+0x5([udf])/P/-/-/0 ');
     expect(out[2]).toBe('perf 1 [000] 1.0: 1 cycles:  0x7f0000001000(/usr/lib/libc.so.6)/0xffffffffc0000010<init_once[udf]>([udf])/P/-/-/0 ');
     expect(out[3]).toBe(input.split('\n')[3]);
+    // -F ip,dso: an address and its dso, no symbol printed
+    expect(lines(km(['perf', '--kallsyms', ks], '\tffffffffc0000110 ([udf])\n'))[0]).toBe('\tffffffffc0000110 <udf_fn [udf]> ([udf])');
   });
 
   it('a 10 MB line passes through', () => {
