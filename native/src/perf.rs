@@ -205,24 +205,28 @@ fn not_user_frame(l: &[u8]) -> bool {
     while k < n && (l[k] == b' ' || l[k] == b'\t') {
         k += 1;
     }
+    // a pid, or pid/tid
     let d = k;
-    while k < n && l[k].is_ascii_digit() {
-        k += 1;
-    }
+    k = digits_end(l, k);
     if k == d {
         return false;
     }
     if k < n && l[k] == b'/' {
-        k += 1;
-        let t = k;
-        while k < n && l[k].is_ascii_digit() {
-            k += 1;
-        }
+        let t = k + 1;
+        k = digits_end(l, t);
         if k == t {
             return false;
         }
     }
     k == n || l[k] == b' ' || l[k] == b'\t'
+}
+
+#[inline]
+fn digits_end(l: &[u8], mut k: usize) -> usize {
+    while k < l.len() && l[k].is_ascii_digit() {
+        k += 1;
+    }
+    k
 }
 
 /// Hex digit values; 0xff for any other byte.
