@@ -74,6 +74,14 @@ describe('byte-exact passthrough (hand-written edge cases)', () => {
     expect(out(input('CPU:0 [LOST 81234 EVENTS]\n'))).toContain('init_once {??|[udf]?|[isofs]?}();');
   });
 
+  it('a printed [mod] that no symbol of that name is in: annotated from the table, and counted as a disagreement', async () => {
+    const t = await dupTable();
+    const out = annotator.createAnnotator(t, { objname: 'ambiguous', refs: false }).chunk(Buffer.from(' => udf_fn+0x9/0x100 [isofs]\n => udf_fn+0x9/0x100 [udf]\n'), 1).toString();
+    expect(out).toBe(' => udf_fn+0x9/0x100 [isofs] [udf]\n => udf_fn+0x9/0x100 [udf]\n');
+    expect(t.consistency.example).toContain('udf_fn [isofs]');
+    expect(t.consistency.disagreed).toBeGreaterThanOrEqual(1);
+  });
+
   it('a last line without newline is annotated and stays without one', () => {
     expect(ann(Buffer.from(' => vfs_read')).toString()).toBe(' => vfs_read');
     expect(ann(Buffer.from(' => null_queue_rq')).toString()).toBe(' => null_queue_rq [null_blk]');

@@ -211,6 +211,13 @@ export class SymbolTable {
   isText(i: number): boolean { return isTextType(this.d.types[i]!); }
   kallsymsSize(i: number): number { return this.d.ksizes[i]!; }
 
+  private loadableKnown: boolean | null = null;
+  /** Do the sources list loadable modules (kallsyms `[mod]`, /proc/modules)? */
+  private knowsLoadable(): boolean {
+    if (this.loadableKnown === null) { const fl = this.d.flags; let k = false; for (let i = 0; i < fl.length && !k; i++) k = (fl[i]! & F_LOADABLE) !== 0; this.loadableKnown = k; }
+    return this.loadableKnown;
+  }
+
   private nameIndex: NameIndex | null = null;
   private needsObj: Int8Array | null = null;
 
@@ -323,10 +330,13 @@ export class SymbolTable {
       const text = c.filter((i) => this.isText(i));
       if (text.length) c = text;
     }
-    if (q.module && c.length > 1) {
+    if (q.module && c.length) {
       const m = q.module;
       const f = c.filter((i) => this.modules(i).includes(m));
-      if (f.length) { c = f; how += '+module'; }
+      // a printed module that no symbol of that name is in: a check against the sources (only
+      // when they list loadable modules at all: System.map alone knows none)
+      if (this.knowsLoadable()) this.noteCheck(f.length > 0, `${q.name} [${m}]: no symbol of that name in that module`);
+      if (f.length && c.length > 1) { c = f; how += '+module'; }
     }
     if (q.size != null && c.length) {
       const s = q.size;
