@@ -214,8 +214,7 @@ export class SymbolTable {
   private loadableKnown: boolean | null = null;
   /** Do the sources list loadable modules (kallsyms `[mod]`, /proc/modules)? */
   private knowsLoadable(): boolean {
-    if (this.loadableKnown === null) { const fl = this.d.flags; let k = false; for (let i = 0; i < fl.length && !k; i++) k = (fl[i]! & F_LOADABLE) !== 0; this.loadableKnown = k; }
-    return this.loadableKnown;
+    return (this.loadableKnown ??= this.d.flags.some((f) => (f & F_LOADABLE) !== 0));
   }
 
   private nameIndex: NameIndex | null = null;
