@@ -3,8 +3,8 @@
  * (spec.run): a streaming byte pass (json-scan.ts) with kernel callchain entries extended.
  */
 import { createReadStream } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
-import { exitQuietlyOnEpipe } from '@kallmod/core/stream/run';
+import type { Readable } from 'node:stream';
+import { exitQuietlyOnEpipe, writeAsync } from '@kallmod/core/stream/run';
 import type { TransformerSpec } from '@kallmod/core/stream/spec';
 import { CallchainScanner } from './json-scan.js';
 import { EntryAnnotator } from './entry.js';
@@ -26,16 +26,8 @@ as it is. Every other byte is kept. Streams: constant memory.
       : new CallchainScanner((e, _line, out) => ann.annotate(e, out));
     const src: Readable = 'stream' in input ? input.stream : createReadStream('', { fd: input.fd, highWaterMark: 1 << 20, autoClose: true });
     for await (const chunk of src as AsyncIterable<Buffer>) {
-      await write(output, scanner.push(chunk));
+      await writeAsync(output, scanner.push(chunk));
     }
-    await write(output, scanner.end());
+    await writeAsync(output, scanner.end());
   },
 };
-
-function write(out: Writable, b: Buffer): Promise<void> | void {
-  if (b.length === 0) return;
-  if (!out.write(b)) return new Promise((res) => {
-    const done = () => { out.off('drain', done); out.off('close', done); res(); };
-    out.on('drain', done); out.on('close', done);
-  });
-}

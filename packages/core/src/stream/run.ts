@@ -38,11 +38,14 @@ const CHUNK = 1 << 20;
 /** Below this a file is annotated inline: a worker pool costs ~50 ms to start. */
 const POOL_MIN_BYTES = 16 << 20;
 
-/** Write, and when the stream asks, wait for 'drain' (or 'close': the reader went away). */
-function writeAsync(out: Writable, b: Buffer): Promise<void> | void {
-  if (b.length === 0) return;
+/**
+ * Write, and when the stream asks, wait for 'drain' (or 'close': the reader went away).
+ * `written` runs once the bytes are out (their buffer may then be reused).
+ */
+export function writeAsync(out: Writable, b: Buffer, written?: () => void): Promise<void> | void {
+  if (b.length === 0) { written?.(); return; }
   // drop both listeners once either fires: a 'close' listener per drain would pile up
-  if (!out.write(b)) return new Promise((res) => {
+  if (!out.write(b, written)) return new Promise((res) => {
     const done = () => { out.off('drain', done); out.off('close', done); res(); };
     out.on('drain', done); out.on('close', done);
   });
@@ -208,14 +211,7 @@ async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buff
     workerData: { table: tableForWorkers(o.table), annotatorModule: o.annotatorModule, opts: o.opts, counters },
   });
   // the result's bytes out; its buffers back to the spares once written
-  const write = (r: PoolResult): Promise<void> | void => {
-    const b = Buffer.from(r.out.buffer, r.out.byteOffset, r.out.byteLength);
-    if (b.length === 0) { spares.give(r.buffers); return; }
-    if (!o.output.write(b, () => spares.give(r.buffers))) return new Promise((res) => {
-      const done = () => { o.output.off('drain', done); o.output.off('close', done); res(); };
-      o.output.on('drain', done); o.output.on('close', done);
-    });
-  };
+  const write = (r: PoolResult) => writeAsync(o.output, Buffer.from(r.out.buffer, r.out.byteOffset, r.out.byteLength), () => spares.give(r.buffers));
   try {
     const inflight: Promise<PoolResult>[] = [];
     const maxInflight = 2 * jobs;
