@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 // subpath imports: the lookup path must not load every transformer helper (start-up budget)
 import { KallmodError, type Warning } from '@kallmod/core/errors';
-import { loadTable, type LoadedTable } from '@kallmod/core/load';
-import { preloadSnapshot } from '@kallmod/core/table/snapshot';
+import { loadTableAsync, type LoadedTable } from '@kallmod/core/load';
 import { sourceOptionsFromFlags, SOURCE_FLAGS, SOURCE_FLAGS_HELP } from '@kallmod/core/sources/options';
 import type { FlagSpec, FlagValues, ObjnameMode } from '@kallmod/core';
 
@@ -26,11 +25,8 @@ export function stderrWarn(w: Warning): void {
   process.stderr.write(`kallmod: warning: ${w.source}: ${w.message}\n`);
 }
 
-export async function loadFromFlags(values: FlagValues, warn: (w: Warning) => void = stderrWarn): Promise<LoadedTable> {
-  const opts = sourceOptionsFromFlags(values as never);
-  // a snapshot is read in parallel slices first (start-up); loadTable then decodes it
-  if (opts.snapshot) await preloadSnapshot(opts.snapshot);
-  return loadTable(opts, warn);
+export function loadFromFlags(values: FlagValues, warn: (w: Warning) => void = stderrWarn): Promise<LoadedTable> {
+  return loadTableAsync(sourceOptionsFromFlags(values as never), warn);
 }
 
 export function objnameMode(values: FlagValues): ObjnameMode {

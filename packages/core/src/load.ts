@@ -1,7 +1,7 @@
 import type { Warning } from './errors.js';
 import type { LoadedSource, SourceOptions } from './sources/index.js';
 import type { BuildReport, ParsedSources } from './table/build.js';
-import { readSnapshot, type SnapshotMeta } from './table/snapshot.js';
+import { readSnapshot, readSnapshotBytesAsync, tableFromSnapshot, type SnapshotMeta } from './table/snapshot.js';
 import { lazyModule } from './lazy.js';
 
 // a snapshot needs neither the source readers nor the merge: load them only for raw sources
@@ -23,15 +23,7 @@ export interface LoadedTable {
  * are found; the CLI prints them on stderr.
  */
 export function loadTable(opts: SourceOptions, warn: (w: Warning) => void): LoadedTable {
-  if (opts.snapshot) {
-    const { table, meta } = readSnapshot(opts.snapshot);
-    for (const w of meta.warnings) warn(w);
-    return {
-      table, snapshot: meta,
-      report: { warnings: [...(meta.notes ?? []), ...meta.warnings], slide: null, base: 'snapshot', stats: { symbols: table.length } },
-      loaded: [{ role: 'snapshot', path: opts.snapshot, origin: 'explicit', detail: `${meta.host ?? '?'} ${meta.release ?? ''} ${meta.created}` }],
-    };
-  }
+  if (opts.snapshot) return fromSnapshot(readSnapshot(opts.snapshot), opts.snapshot, warn);
   const { hasExplicitSources, readSources, runningKernelOptions } = sources();
   const explicit = hasExplicitSources(opts);
   const notes: Warning[] = [];
@@ -41,4 +33,19 @@ export function loadTable(opts: SourceOptions, warn: (w: Warning) => void): Load
   for (const w of report.warnings) warn(w);
   report.warnings.unshift(...notes);
   return { table, report, loaded, parsed };
+}
+
+/** As loadTable, with a snapshot read on the thread pool (start-up: snapshot.ts). */
+export async function loadTableAsync(opts: SourceOptions, warn: (w: Warning) => void): Promise<LoadedTable> {
+  if (!opts.snapshot) return loadTable(opts, warn);
+  return fromSnapshot(tableFromSnapshot(await readSnapshotBytesAsync(opts.snapshot), opts.snapshot), opts.snapshot, warn);
+}
+
+function fromSnapshot({ table, meta }: { table: SymbolTable; meta: SnapshotMeta }, path: string, warn: (w: Warning) => void): LoadedTable {
+  for (const w of meta.warnings) warn(w);
+  return {
+    table, snapshot: meta,
+    report: { warnings: [...(meta.notes ?? []), ...meta.warnings], slide: null, base: 'snapshot', stats: { symbols: table.length } },
+    loaded: [{ role: 'snapshot', path, origin: 'explicit', detail: `${meta.host ?? '?'} ${meta.release ?? ''} ${meta.created}` }],
+  };
 }

@@ -166,9 +166,8 @@ async function runBatch(ro: RunOptions, fd: number, size: number): Promise<void>
 let sharedTable: { table: SymbolTable; sab: SharedArrayBuffer } | null = null;
 function tableForWorkers(t: SymbolTable): SharedArrayBuffer {
   if (sharedTable?.table === t) return sharedTable.sab;
-  // with the table's by-name index, so that no worker builds it again
-  const ix = t.index();
-  const enc = encodeTable({ ...t.d, nameIndex: { heads: ix.heads, next: ix.next }, addressIndex: t.addressIndex() }, { format: TABLE_FORMAT, kallmodVersion: '', created: '', sources: [], warnings: [] }, [], true);
+  // with the table's indexes, so that no worker builds them again
+  const enc = encodeTable(t, { format: TABLE_FORMAT, kallmodVersion: '', created: '', sources: [], warnings: [] }, [], true);
   const sab = enc.buffer as SharedArrayBuffer;
   sharedTable = { table: t, sab };
   return sab;

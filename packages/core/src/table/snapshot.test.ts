@@ -3,7 +3,7 @@ import { buildTable } from './build.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeTable, encodeTable, preloadSnapshot, readSnapshot, TABLE_FORMAT, writeSnapshot } from './snapshot.js';
+import { decodeTable, encodeTable, readSnapshot, readSnapshotBytes, readSnapshotBytesAsync, tableFromSnapshot, TABLE_FORMAT, writeSnapshot } from './snapshot.js';
 import { SymbolTable } from './symbol-table.js';
 import { parseNmList } from '../sources/nm-list.js';
 import { keyFromHex } from '../address.js';
@@ -23,12 +23,12 @@ describe('snapshot', () => {
   it('round-trips the table byte for byte and answers the same', () => {
     const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(KS), 'k') });
     const meta = { format: TABLE_FORMAT, kallmodVersion: 't', created: 'now', sources: [], warnings: [{ source: 'k', message: 'w' }] };
-    const buf = encodeTable(table.d, meta, [{ role: 'kallsyms', path: '/proc/kallsyms', data: Buffer.from(KS) }]);
+    const buf = encodeTable(table, meta, [{ role: 'kallsyms', path: '/proc/kallsyms', data: Buffer.from(KS) }]);
     const dec = decodeTable(buf);
     const t2 = new SymbolTable(dec.data);
     expect(dec.meta.warnings).toEqual(meta.warnings);
     expect(dec.files[0]!.path).toBe('/proc/kallsyms');
-    expect(encodeTable(t2.d, meta, [])).toEqual(encodeTable(table.d, meta, []));
+    expect(encodeTable(t2, meta, [])).toEqual(encodeTable(table, meta, []));
     for (const q of ['ffffffff81000065', 'ffffffff81000075', 'ffffffffc0010044']) {
       expect(t2.resolveKey(keyFromHex(q))).toEqual(table.resolveKey(keyFromHex(q)));
     }
@@ -38,10 +38,10 @@ describe('snapshot', () => {
   it('refuses what is not a snapshot, or a truncated one, in one line', () => {
     expect(() => decodeTable(Buffer.from('hello world, not a snapshot'), 'f')).toThrow(/^f: not a kallmod snapshot/);
     const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(KS), 'k') });
-    const buf = encodeTable(table.d, { format: TABLE_FORMAT, kallmodVersion: 't', created: '', sources: [], warnings: [] });
+    const buf = encodeTable(table, { format: TABLE_FORMAT, kallmodVersion: 't', created: '', sources: [], warnings: [] });
     expect(() => decodeTable(buf.subarray(0, buf.length - 40), 'f')).toThrow(/truncated/);
   });
-  it('reads the same from a file, read ahead in slices or not; the address index comes with it', async () => {
+  it('reads the same from a file, in parallel slices or not; the address index comes with it', async () => {
     const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(KS), 'k') });
     const meta = { format: TABLE_FORMAT, kallmodVersion: 't', created: '', sources: [], warnings: [] };
     const dir = mkdtempSync(join(tmpdir(), 'kallmod-snap-'));
@@ -49,18 +49,19 @@ describe('snapshot', () => {
       const f = join(dir, 's.snap');
       writeSnapshot(f, table, meta, [{ role: 'kallsyms', path: '/proc/kallsyms', data: Buffer.from(KS) }]);
       const plain = readSnapshot(f).table;
-      expect(await preloadSnapshot(f)).toBe(true);
-      const ahead = readSnapshot(f).table;
+      const bytes = await readSnapshotBytesAsync(f);
+      expect(bytes.equals(readSnapshotBytes(f))).toBe(true);
+      const ahead = tableFromSnapshot(bytes, f).table;
       for (const t of [plain, ahead]) {
-        expect(encodeTable(t.d, meta)).toEqual(encodeTable(table.d, meta));
+        expect(encodeTable(t, meta)).toEqual(encodeTable(table, meta));
         expect(t.addressIndex()).toEqual(table.addressIndex());
       }
-      // a truncated file: the read-ahead stays quiet, readSnapshot says what is wrong
+      // a truncated file, a missing one: both readers say what is wrong, in one line
       const whole = readFileSync(f);
       writeFileSync(f, whole.subarray(0, 200));
-      expect(await preloadSnapshot(f)).toBe(false);
+      await expect(readSnapshotBytesAsync(f)).rejects.toThrow(/truncated/);
       expect(() => readSnapshot(f)).toThrow(/truncated/);
-      expect(await preloadSnapshot(join(dir, 'absent'))).toBe(false);
+      await expect(readSnapshotBytesAsync(join(dir, 'absent'))).rejects.toThrow(/cannot read snapshot: ENOENT/);
       expect(() => readSnapshot(join(dir, 'absent'))).toThrow(/cannot read snapshot: ENOENT/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

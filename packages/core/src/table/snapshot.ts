@@ -9,8 +9,8 @@
 import { closeSync, openSync, read, readSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { KallmodError } from '../errors.js';
-import { buildAddressIndex, SymbolTable, type TableData } from './symbol-table.js';
-import { NameIndex, NameStore } from './name-store.js';
+import { SymbolTable, type TableData } from './symbol-table.js';
+import { NameStore } from './name-store.js';
 
 export const SNAPSHOT_MAGIC = 'KALLMOD\0';
 /** Bump when TableData's layout or meaning changes. */
@@ -44,8 +44,12 @@ const ARRAYS: [ArrayField, BlobRef['kind']][] = [
 
 function pad8(n: number): number { return (n + 7) & ~7; }
 
-/** Encode a table (and optionally source files) into one Buffer; `shared`: over a SharedArrayBuffer (for worker threads). */
-export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: string; path: string; data: Buffer }[] = [], shared = false): Buffer {
+/**
+ * Encode a table, with its by-name and address indexes (loading then builds nothing), and
+ * optionally source files, into one Buffer; `shared`: over a SharedArrayBuffer (worker threads).
+ */
+export function encodeTable(table: SymbolTable, meta: SnapshotMeta, files: { role: string; path: string; data: Buffer }[] = [], shared = false): Buffer {
+  const d = table.d;
   const parts: { ref: BlobRef; data: Uint8Array }[] = [];
   let off = 0;
   const add = (name: string, kind: BlobRef['kind'], data: Uint8Array) => {
@@ -58,12 +62,10 @@ export function encodeTable(d: TableData, meta: SnapshotMeta, files: { role: str
     const zero = a.every((x: number) => x === 0);
     add(f, kind, zero ? new Uint8Array(0) : new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
-  // the by-name index, so that name lookups after a load cost nothing to set up
-  const ix = new NameIndex(d.names, d.nameIndex);
+  const ix = table.index();
   add('nameHeads', 'i32', new Uint8Array(ix.heads.buffer, ix.heads.byteOffset, ix.heads.byteLength));
   add('nameNext', 'i32', new Uint8Array(ix.next.buffer, ix.next.byteOffset, ix.next.byteLength));
-  // and the address index: loading a snapshot then builds nothing
-  const ax = d.addressIndex ?? buildAddressIndex(d.keys);
+  const ax = table.addressIndex();
   add('addressStarts', 'i32', new Uint8Array(ax.starts.buffer, ax.starts.byteOffset, ax.starts.byteLength));
   const nm = d.names.compact();
   add('nameEnds', 'u32', new Uint8Array(nm.ends.buffer, nm.ends.byteOffset, nm.ends.byteLength));
@@ -151,11 +153,11 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFil
 }
 
 export function writeSnapshot(path: string, table: SymbolTable, meta: SnapshotMeta, files: { role: string; path: string; data: Buffer }[]): void {
-  writeFileSync(path, encodeTable(table.d, meta, files));
+  writeFileSync(path, encodeTable(table, meta, files));
 }
 
-/** The header, and where the table part ends (the embedded source files come after it). */
-function readHead(fd: number, path: string): { header: Header; hlen: number; total: number } {
+/** Where the header and table part ends (the embedded source files come after it). */
+function tableEnd(fd: number, path: string): number {
   const head = Buffer.alloc(12);
   if (readSync(fd, head, 0, 12, 0) < 12 || head.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new KallmodError('not a kallmod snapshot (bad magic)', { file: path });
   const hlen = head.readUInt32LE(8);
@@ -164,60 +166,59 @@ function readHead(fd: number, path: string): { header: Header; hlen: number; tot
   let header: Header;
   try { header = JSON.parse(hbuf.toString('utf8')) as Header; } catch { throw new KallmodError('corrupt snapshot header', { file: path }); }
   if (!header || !Array.isArray(header.blobs)) throw new KallmodError('corrupt snapshot header', { file: path });
-  const tableEnd = Math.max(0, ...header.blobs.filter((b) => b.kind !== 'file').map((b) => b.offset + b.length));
-  return { header, hlen, total: pad8(12 + hlen) + tableEnd };
+  return pad8(12 + hlen) + Math.max(0, ...header.blobs.filter((b) => b.kind !== 'file').map((b) => b.offset + b.length));
 }
 
-function openSnapshot(path: string): number {
-  try { return openSync(path, 'r'); } catch (e) { throw new KallmodError(`cannot read snapshot: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path }); }
+/**
+ * Open a snapshot and size its header and table part: the embedded source files are for
+ * provenance and re-capture, not needed to annotate, and are not read.
+ */
+function openSnapshot(path: string): { fd: number; total: number } {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch (e) { throw new KallmodError(`cannot read snapshot: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path }); }
+  try { return { fd, total: tableEnd(fd, path) }; } catch (e) { closeSync(fd); throw e; }
 }
 
-/** Table bytes read ahead by preloadSnapshot, taken once by readSnapshot. */
-const readAhead = new Map<string, Buffer>();
+/** A snapshot's header and table bytes (tableFromSnapshot decodes them). */
+export function readSnapshotBytes(path: string): Buffer {
+  const { fd, total } = openSnapshot(path);
+  try {
+    const buf = Buffer.allocUnsafe(total);
+    if (readSync(fd, buf, 0, total, 0) < total) throw new KallmodError('truncated snapshot', { file: path });
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const SLICES = 4;
 
 /**
- * Read a snapshot's table part ahead, on the thread pool in parallel slices: one read of the
- * 13 MB table of a 6.12 kernel took ~6 ms, four slices ~3.5 ms (2 cores). readSnapshot then
- * decodes it from memory. Any error is left for readSnapshot to report. True when read ahead.
+ * The same bytes, read on the thread pool in parallel slices: one read of the 13 MB table of a
+ * 6.12 kernel took ~6 ms, four slices ~3.5 ms (2 cores), and the main thread is free meanwhile.
  */
-export async function preloadSnapshot(path: string): Promise<boolean> {
-  let fd = -1;
+export async function readSnapshotBytesAsync(path: string): Promise<Buffer> {
+  const { fd, total } = openSnapshot(path);
   try {
-    fd = openSync(path, 'r');
-    const { total } = readHead(fd, path);
     const buf = Buffer.allocUnsafe(total);
     const step = Math.ceil(total / SLICES);
-    const got = await Promise.all(Array.from({ length: SLICES }, (_, k) => new Promise<boolean>((res) => {
+    const full = await Promise.all(Array.from({ length: SLICES }, (_, k) => new Promise<boolean>((res) => {
       const off = k * step, len = Math.max(0, Math.min(step, total - off));
       if (len === 0) return res(true);
       read(fd, buf, off, len, off, (e, n) => res(!e && n === len));
     })));
-    if (!got.every(Boolean)) return false;
-    readAhead.set(path, buf);
-    return true;
-  } catch {
-    return false; // readSnapshot reads it again and says what is wrong
+    if (!full.every(Boolean)) throw new KallmodError('truncated snapshot', { file: path });
+    return buf;
   } finally {
-    if (fd >= 0) closeSync(fd);
+    closeSync(fd);
   }
 }
 
-export function readSnapshot(path: string): { table: SymbolTable; meta: SnapshotMeta } {
-  // only the header and the table: the embedded source files (at the end) are for provenance
-  // and re-capture, not needed to annotate
-  let buf = readAhead.get(path);
-  readAhead.delete(path);
-  if (!buf) {
-    const fd = openSnapshot(path);
-    try {
-      const { total } = readHead(fd, path);
-      buf = Buffer.allocUnsafe(total);
-      if (readSync(fd, buf, 0, total, 0) < total) throw new KallmodError('truncated snapshot', { file: path });
-    } finally {
-      closeSync(fd);
-    }
-  }
+export function tableFromSnapshot(buf: Buffer, path: string): { table: SymbolTable; meta: SnapshotMeta } {
   const { data, meta } = decodeTable(buf, path, { withFiles: false });
   return { table: new SymbolTable(data), meta };
+}
+
+export function readSnapshot(path: string): { table: SymbolTable; meta: SnapshotMeta } {
+  return tableFromSnapshot(readSnapshotBytes(path), path);
 }
