@@ -2,14 +2,14 @@
 /**
  * Bundles the built CLI (dist/ of every package) into packages/cli/bundle/, which bin/kallmod
  * runs. Why: Node 20 loads ES modules one by one through its asynchronous loader, ~0.5 ms each;
- * the ~35 modules a transformer needs cost ~20 ms of start-up, the bundle ~7 ms (BENCHMARKS.md).
+ * the ~35 modules a transformer needs cost ~20 ms of start-up, the bundle ~5 ms (BENCHMARKS.md).
  *
  * Code split, not one file: every command, and every module core loads lazily
  * (lazyModule('@kallmod/...') in dist/, found here), is its own entry, so a run loads only what
  * it uses and each module exists once (lazy.ts). Third-party packages and the native addon
  * stay outside, loaded from node_modules as before. Worker threads load dist/ (run.ts).
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -25,25 +25,24 @@ function* jsFiles(dir) {
   }
 }
 
-// '@kallmod/core/sources/index' -> entry 'core/sources/index' (lazy.ts requires that name)
-const input = { kallmod: join(cli, 'dist', 'bundle-main.js') };
-for (const pkg of readdirSync(packages)) {
-  let dist;
-  try { dist = [...jsFiles(join(packages, pkg, 'dist'))]; } catch { continue; }
-  for (const f of dist) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/lazyModule\('@kallmod\/([\w/-]+)'\)/g)) {
-      const [name, ...sub] = m[1].split('/');
-      input[m[1]] = join(packages, dirOf(name), 'dist', `${sub.join('/')}.js`);
-    }
-  }
+// @kallmod/NAME -> its directory under packages/
+const dirOf = new Map();
+for (const d of readdirSync(packages)) {
+  try { dirOf.set(JSON.parse(readFileSync(join(packages, d, 'package.json'), 'utf8')).name, d); } catch { /* not a package */ }
 }
 
-/** The package directory of @kallmod/NAME. */
-function dirOf(name) {
-  for (const d of readdirSync(packages)) {
-    try { if (JSON.parse(readFileSync(join(packages, d, 'package.json'), 'utf8')).name === `@kallmod/${name}`) return d; } catch { /* not a package */ }
+// '@kallmod/core/sources/index' -> entry 'core/sources/index' (lazy.ts requires that name)
+const input = { kallmod: join(cli, 'dist', 'bundle-main.js') };
+for (const dir of dirOf.values()) {
+  if (!existsSync(join(packages, dir, 'dist'))) continue;
+  for (const f of jsFiles(join(packages, dir, 'dist'))) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/lazyModule\('@kallmod\/([\w/-]+)'\)/g)) {
+      const [name, ...sub] = m[1].split('/');
+      const pkg = dirOf.get(`@kallmod/${name}`);
+      if (!pkg) throw new Error(`bundle: no package @kallmod/${name}`);
+      input[m[1]] = join(packages, pkg, 'dist', `${sub.join('/')}.js`);
+    }
   }
-  throw new Error(`bundle: no package @kallmod/${name}`);
 }
 
 // what a transformer run from a snapshot loads: the dispatcher, the transformer driver and core

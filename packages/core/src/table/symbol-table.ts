@@ -124,7 +124,10 @@ export class SymbolTable {
   private bucketBase = 0;
   private bucketWidth = 1;
   private buckets: Int32Array = new Int32Array(1);
+  // per-symbol memos: annotation text per --objname mode, "0x..." address, decoded name
   private readonly annCache: SymbolCache<string>[];
+  private readonly hexCache: SymbolCache<string>;
+  private readonly nameCache: SymbolCache<string>;
 
   /**
    * Printed references checked against the table (a printed address must name the printed
@@ -280,8 +283,6 @@ export class SymbolTable {
     return j;
   }
 
-  private readonly hexCache: SymbolCache<string>;
-  private readonly nameCache: SymbolCache<string>;
 
   /** "0x..." of symbol i, cached: transformers resolve the same hot symbols again and again. */
   hexAddress(i: number): string {
