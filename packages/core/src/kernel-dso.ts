@@ -11,3 +11,16 @@ export function isKernelDso(dso: string): boolean {
   const base = dso.slice(dso.lastIndexOf('/') + 1);
   return base.startsWith('vmlinux') || /\.ko(\.(xz|gz|zst))?$/.test(base);
 }
+
+/**
+ * The loadable module a kernel DSO names (`[ext4]`, `.../ext4.ko.xz` -> "ext4"; module file
+ * names use "-" where module names use "_"), or null for the core kernel and non-module DSOs.
+ */
+export function moduleOfDso(dso: string): string | null {
+  if (dso.startsWith('[')) {
+    if (!isKernelDso(dso) || dso === '[kernel.kallsyms]' || dso === '[guest.kernel.kallsyms]') return null;
+    return dso.slice(1, -1);
+  }
+  const m = /([^/]+)\.ko(?:\.(?:xz|gz|zst))?$/.exec(dso);
+  return m ? m[1]!.replace(/-/g, '_') : null;
+}

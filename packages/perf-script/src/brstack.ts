@@ -7,7 +7,7 @@
  * brstacksym prints no address: a name is resolved by name (+offset), and only when its
  * `(dso)` is a kernel one or, without a dso, when the table knows the name.
  */
-import { isKernelDso } from '@kallmod/core/kernel-dso';
+import { isKernelDso, moduleOfDso } from '@kallmod/core/kernel-dso';
 import { isKernelKey, keyFromHexBytes } from '@kallmod/core/address';
 import type { Scanner } from './scan.js';
 import { BARE, NAMED, newFrame } from './frame-parse.js';
@@ -45,7 +45,8 @@ function side(sc: Scanner, buf: Buffer, start: number, end: number, line: number
     if (i >= 0) sc.insert(symEnd, sc.compactText(sc.unnamedText(i)));
     return;
   }
-  if (dsoEnd > dsoStart && !isKernelDso(buf.toString('latin1', dsoStart, dsoEnd))) return;
+  const dso = dsoEnd > dsoStart ? buf.toString('latin1', dsoStart, dsoEnd) : null;
+  if (dso !== null && !isKernelDso(dso)) return;
   let nameEnd = symEnd, off: number | null = null;
   // the last "+" of this side only (a search through the whole chunk, on every "[unknown]")
   let plus = symEnd - 1;
@@ -57,9 +58,8 @@ function side(sc: Scanner, buf: Buffer, start: number, end: number, line: number
   if (nameEnd <= start) return;
   const name = buf.toString('latin1', start, nameEnd);
   if (name === '[unknown]') return;
-  // a "([mod])" dso names the module: it narrows duplicates
-  const mod = dsoEnd - dsoStart > 2 && buf[dsoStart] === 91 && buf[dsoEnd - 1] === 93 ? buf.toString('latin1', dsoStart + 1, dsoEnd - 1) : null;
-  const r = sc.res.byPrintedName(name, off, mod === 'kernel.kallsyms' || mod === 'guest.kernel.kallsyms' ? null : mod);
+  // a module's dso ("([udf])") narrows duplicates
+  const r = sc.res.byPrintedName(name, off, dso === null ? null : moduleOfDso(dso));
   if (r.name === null && dsoEnd === 0) return; // not a kernel name: a user function
   f.key = NaN; f.addrStart = -1; f.kind = NAMED; f.nameStart = start; f.nameEnd = nameEnd; f.tokenEnd = symEnd;
   f.offset = off ?? -1; f.dsoStart = dsoStart; f.dsoEnd = dsoEnd; f.inlined = false;
