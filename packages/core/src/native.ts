@@ -169,8 +169,7 @@ export function createPerfRewriterWhenWorthIt(
 ): ChunkRewriter | null {
   const want = process.env['KALLMOD_NATIVE'];
   if (want === '0') return null;
-  if (want === '1') return createPerfRewriter(table, opts, fallback);
-  if ((opts.inputSize ?? 0) >= NATIVE_AFTER_BYTES) return createPerfRewriter(table, opts, fallback);
+  if (want === '1' || (opts.inputSize ?? 0) >= NATIVE_AFTER_BYTES) return createPerfRewriter(table, opts, fallback);
   let seen = 0;
   let rw: ChunkRewriter | null | undefined;
   return {
