@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 // subpath imports: the lookup path must not load every transformer helper (start-up budget)
 import { KallmodError, type Warning } from '@kallmod/core/errors';
@@ -16,7 +17,8 @@ export function parse(argv: string[], extra: FlagSpec = {}): { values: FlagValue
     const r = parseArgs({ args: argv, options: { ...COMMON_FLAGS, ...extra }, allowPositionals: true, strict: true });
     return { values: r.values as FlagValues, positionals: r.positionals };
   } catch (e) {
-    throw new KallmodError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} (see --help)`, { exitCode: 2 });
+    // one line: parseArgs explains some errors over several ('-j -3')
+    throw new KallmodError(`${(e as Error).message.replace(/\.?\s*To specify.*$/s, '').replace(/\s*\n\s*/g, ' ')} (see --help)`, { exitCode: 2 });
   }
 }
 
@@ -26,7 +28,25 @@ export function stderrWarn(w: Warning): void {
 }
 
 export function loadFromFlags(values: FlagValues, warn: (w: Warning) => void = stderrWarn): Promise<LoadedTable> {
+  refuseDirectories(values);
   return loadTableAsync(sourceOptionsFromFlags(values as never), warn);
+}
+
+/**
+ * A directory given to a file flag: some readers would only fail at their first read, without
+ * the path (a snapshot is read by fd). A missing file is left to the reader, which says so.
+ */
+function refuseDirectories(values: FlagValues): void {
+  for (const flag of Object.keys(SOURCE_FLAGS)) {
+    if (flag === 'modules-dir' || flag === 'kaslr-offset') continue;
+    const v = values[flag];
+    for (const p of Array.isArray(v) ? v : [v]) {
+      if (typeof p !== 'string') continue;
+      let dir = false;
+      try { dir = statSync(p).isDirectory(); } catch { /* the reader says why */ }
+      if (dir) throw new KallmodError(`cannot read: is a directory (--${flag} takes a file)`, { file: p });
+    }
+  }
 }
 
 export function objnameMode(values: FlagValues): ObjnameMode {
@@ -39,9 +59,9 @@ export function objnameMode(values: FlagValues): ObjnameMode {
 export function jobsFlag(values: FlagValues): number | undefined {
   const v = values['jobs'];
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new KallmodError(`--jobs must be a positive integer (got ${String(v)})`, { exitCode: 2 });
-  return n;
+  // digits only: Number() would take '1e3', '0x10' and ' 2'
+  if (typeof v !== 'string' || !/^[1-9][0-9]*$/.test(v)) throw new KallmodError(`--jobs must be a positive integer (got ${String(v)})`, { exitCode: 2 });
+  return Number(v);
 }
 
 export { SOURCE_FLAGS_HELP };

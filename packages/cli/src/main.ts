@@ -1,5 +1,6 @@
 import { KallmodError } from '@kallmod/core/errors';
 import { nativeAddon } from '@kallmod/core/native';
+import { exitQuietlyOnEpipe, ignoreStderrErrors } from '@kallmod/core/stream/quiet-exit';
 import type { TransformerSpec } from '@kallmod/core/stream/spec';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
@@ -36,8 +37,22 @@ Environment: KALLMOD_NATIVE=0|1 (force the TypeScript path / require the native 
 `;
 }
 
+/** An error of the system (EIO, EISDIR...) that no command turned into a KallmodError yet: still one line. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
+
 export async function main(argv: string[]): Promise<void> {
-  const cmd = argv[0];
+  // one place for every command: `kallmod dups | head -1` ends as quietly as the transformers
+  exitQuietlyOnEpipe(process.stdout);
+  ignoreStderrErrors();
+  let cmd = argv[0];
+  if (cmd === 'help' && argv[1] !== undefined) {
+    // `kallmod help perf` is `kallmod perf --help`
+    if (!COMMANDS[argv[1]]) { process.stderr.write(`kallmod: unknown command '${argv[1]}'\n\n${usage()}`); process.exitCode = 2; return; }
+    cmd = argv[1];
+    argv = [cmd, '--help'];
+  }
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') { process.stdout.write(usage()); return; }
   if (cmd === '--version' || cmd === '-V') { process.stdout.write(`kallmod ${VERSION}\n`); return; }
   const c = COMMANDS[cmd];
@@ -52,6 +67,11 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof KallmodError) {
       process.stderr.write(`kallmod ${cmd}: ${e.message}\n`);
       process.exitCode = e.exitCode;
+      return;
+    }
+    if (isSystemError(e)) {
+      process.stderr.write(`kallmod ${cmd}: ${e.path ? `${e.path}: ` : ''}${e.message.replace(/\n[\s\S]*/, '')}\n`);
+      process.exitCode = 1;
       return;
     }
     throw e;

@@ -4,7 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { exitQuietlyOnEpipe, writeAsync } from '@kallmod/core/stream/run';
+import { writeAsync } from '@kallmod/core/stream/run';
 import type { TransformerSpec } from '@kallmod/core/stream/spec';
 import { CallchainScanner } from './json-scan.js';
 import { EntryAnnotator } from './entry.js';
@@ -19,7 +19,6 @@ kernel "ip", the fields "modules" (array), "builtin", "objname" (path, null when
 as it is. Every other byte is kept. Streams: constant memory.
 --refs writes one JSON line per kernel callchain entry instead; --jobs is ignored.`,
   async run({ table, opts, input, output }) {
-    exitQuietlyOnEpipe(output);
     const ann = new EntryAnnotator(table, opts);
     const scanner = opts.refs
       ? new CallchainScanner((e, line, out) => ann.ref(e, line, out), true)

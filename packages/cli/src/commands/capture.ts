@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostname, release } from 'node:os';
 import { KallmodError, type Warning } from '@kallmod/core/errors';
+import { fsErrorText } from '@kallmod/core/fs-error';
 import { TABLE_FORMAT, writeSnapshot } from '@kallmod/core/table/snapshot';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
 import { VERSION } from '../main.js';
@@ -17,12 +19,23 @@ root (or with kptr_restrict=0 and CAP_SYSLOG).
 ${SOURCE_FLAGS_HELP}
 `;
 
+/** Said before the sources are read: the likely mistakes (-o DIR, a missing directory). */
+function checkWritable(out: string): void {
+  let st;
+  try { st = statSync(out); } catch { st = null; }
+  if (st?.isDirectory()) throw new KallmodError('cannot write: is a directory (-o takes the snapshot file\'s name)', { file: out });
+  let dir;
+  try { dir = statSync(dirname(out)); } catch { dir = null; }
+  if (!dir?.isDirectory()) throw new KallmodError(`cannot write: no such directory: ${dirname(out)}`, { file: out });
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { output: { type: 'string', short: 'o' } });
   if (values['help']) { process.stdout.write(HELP); return 0; }
   const out = values['output'];
   if (typeof out !== 'string') throw new KallmodError('-o FILE is required', { exitCode: 2 });
   if (values['snapshot']) throw new KallmodError('--snapshot cannot be captured again; copy the file instead', { exitCode: 2 });
+  checkWritable(out);
   const warnings: Warning[] = [];
   const l = await loadFromFlags(values, (w) => { warnings.push(w); process.stderr.write(`kallmod: warning: ${w.source}: ${w.message}\n`); });
   if (l.parsed?.kallsyms?.addressesHidden && !l.parsed.kallmodsyms && !l.parsed.systemMap) {
@@ -33,12 +46,19 @@ export async function run(argv: string[]): Promise<number> {
   let version: string | undefined;
   try { version = l.loaded.some((s) => s.origin === 'running-kernel') ? readFileSync('/proc/version', 'latin1').trim() : undefined; } catch { /* not linux */ }
   const running = l.loaded.some((s) => s.origin === 'running-kernel');
-  writeSnapshot(out, l.table, {
+  const meta = {
     format: TABLE_FORMAT, kallmodVersion: VERSION, created: new Date().toISOString(),
     ...(running ? { host: hostname(), release: release() } : {}), ...(version ? { version } : {}),
     sources: files.map((f) => ({ role: f.role, path: f.path })), warnings,
     notes: l.report.warnings.filter((w) => !warnings.includes(w)),
-  }, files);
+  };
+  try {
+    writeSnapshot(out, l.table, meta, files);
+  } catch (e) {
+    // a read-only file system, a full disk: still one line
+    if (!(e instanceof Error && 'code' in e)) throw e;
+    throw new KallmodError(`cannot write: ${fsErrorText(e)}`, { file: out });
+  }
   process.stderr.write(`kallmod: wrote ${out}: ${l.table.length} symbols from ${files.length} source file(s)\n`);
   return 0;
 }

@@ -3,6 +3,7 @@ import { SymbolTable } from '@kallmod/core/table/symbol-table';
 import type { Resolution } from '@kallmod/core';
 import { formatTriplet } from '@kallmod/core/notation';
 import { createInterface } from 'node:readline';
+import { checkStdin } from '../input.js';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
 
 const HELP = `usage: kallmod lookup [SOURCES] [--json] [QUERY...]
@@ -57,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   if (positionals.length) positionals.forEach(one);
   else {
+    checkStdin();
     const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
     for await (const l of rl) one(l);
   }

@@ -8,6 +8,7 @@ import { parseFilterFunctions, type FilterFunctions } from '@kallmod/core/resolv
 import { readSourceFile } from '@kallmod/core/sources/read-file';
 import { resolveQueryText, type ResolveAnswer, type ResolveOptions } from '@kallmod/core/resolve/resolve';
 import { sourceOptionsFromFlags, hasExplicitSources } from '@kallmod/core/sources/options';
+import { checkStdin } from '../input.js';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
 
 const HELP = `usage: kallmod resolve [SOURCES] [OUTPUTS] [--apply --instance NAME [--dry-run]] QUERY...
@@ -145,6 +146,7 @@ export async function run(argv: string[]): Promise<number> {
   const queries: string[] = [];
   if (positionals.length) queries.push(...positionals);
   else {
+    checkStdin();
     const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
     for await (const l of rl) if (l.trim() && !l.trimStart().startsWith('#')) queries.push(l);
   }

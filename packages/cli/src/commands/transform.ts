@@ -1,8 +1,8 @@
-import { openSync } from 'node:fs';
 import { runTransform } from '@kallmod/core/stream/run';
 import { KallmodError } from '@kallmod/core/errors';
 import type { TransformerSpec, TransformInput } from '@kallmod/core/stream/spec';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
+import { checkStdin, openInputFile } from '../input.js';
 import { jobsFlag, loadFromFlags, objnameMode, parse, SOURCE_FLAGS_HELP } from '../common.js';
 
 const TRANSFORM_FLAGS = {
@@ -40,9 +40,8 @@ ${SOURCE_FLAGS_HELP}
   let input: TransformInput | null = (await spec.openInput?.(values)) ?? null;
   if (!input) {
     const file = positionals[0];
-    if (file && file !== '-') {
-      try { input = { fd: openSync(file, 'r'), path: file }; } catch (e) { throw new KallmodError(`cannot open: ${(e as NodeJS.ErrnoException).code ?? e}`, { file }); }
-    } else input = { fd: 0 };
+    if (file && file !== '-') input = openInputFile(file);
+    else { checkStdin(); input = { fd: 0 }; }
   }
   const jobs = jobsFlag(values);
   // the input's own evidence that it comes from another kernel or boot than the sources:

@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { KallmodError } from '../errors.js';
+import { fsErrorText } from '../fs-error.js';
 
 const require = createRequire(import.meta.url);
 
@@ -16,9 +17,7 @@ export function readSourceFile(path: string): Buffer {
   try {
     raw = readFileSync(path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    throw new KallmodError(`cannot read: ${why}`, { file: path, cause: e });
+    throw new KallmodError(`cannot read: ${fsErrorText(e)}`, { file: path, cause: e });
   }
   return decompress(raw, path);
 }

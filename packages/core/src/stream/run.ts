@@ -16,6 +16,7 @@ import { encodeTable, TABLE_FORMAT } from '../table/snapshot.js';
 import type { Annotator, AnnotatorModule, AnnotatorOptions } from './annotator.js';
 import type { PoolResult, PoolTask } from './pool-worker.js';
 import { createProgress, type Progress } from './progress.js';
+import { exitQuietlyOnEpipe } from './quiet-exit.js';
 // newline count per chunk: the addon's when loaded (the indexOf loop cost ~10% of a native run)
 import { countLines } from '../native.js';
 
@@ -48,17 +49,6 @@ export function writeAsync(out: Writable, b: Buffer, written?: () => void): Prom
   if (!out.write(b, written)) return new Promise((res) => {
     const done = () => { out.off('drain', done); out.off('close', done); res(); };
     out.on('drain', done); out.on('close', done);
-  });
-}
-
-let quietExitInstalled = false;
-/** `| head` closes the pipe early: end quietly, no EPIPE stack. */
-export function exitQuietlyOnEpipe(out: Writable): void {
-  if (quietExitInstalled) return;
-  quietExitInstalled = true;
-  out.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') process.exit(0);
-    throw e;
   });
 }
 
@@ -138,6 +128,15 @@ function* fileChunks(fd: number, chunkSize: number, cut: AnnotatorModule['cutPoi
   }
 }
 
+/**
+ * Workers worth starting for `wanted` (-j N): no more than the cores, which more threads only
+ * share, nor than the file has chunks, which is all there is to hand out (`-j 1000` on a
+ * 7-line file started 1000 workers: 27 s, 5 GB).
+ */
+export function poolSize(wanted: number, cores: number, size: number, chunkSize: number): number {
+  return Math.max(1, Math.min(wanted, cores, Math.ceil(size / chunkSize)));
+}
+
 async function runBatch(ro: RunOptions, fd: number, size: number): Promise<void> {
   const o = { ...ro, opts: { ...ro.opts, inputSize: size } };
   const chunkSize = o.chunkSize ?? CHUNK;
@@ -146,7 +145,8 @@ async function runBatch(ro: RunOptions, fd: number, size: number): Promise<void>
     const cores = availableParallelism();
     // Measured on 2 cores (BENCHMARKS.md): a pool loses to inline work there, because the main
     // thread (read, cut, post, write) is the bottleneck. Use one only where cores are left over.
-    const jobs = o.annotator.inlineOnly ? 1 : o.jobs ?? (cores >= 4 && size >= (o.annotator.poolMinBytes?.() ?? POOL_MIN_BYTES) ? Math.min(cores - 1, 4) : 1);
+    const wanted = o.annotator.inlineOnly ? 1 : o.jobs ?? (cores >= 4 && size >= (o.annotator.poolMinBytes?.() ?? POOL_MIN_BYTES) ? Math.min(cores - 1, 4) : 1);
+    const jobs = poolSize(wanted, cores, size, chunkSize);
     if (jobs <= 1) {
       const ann = o.annotator.createAnnotator(o.table, o.opts);
       for (const { buf, firstLine } of fileChunks(fd, chunkSize, o.annotator.cutPoint, progress)) {
@@ -206,7 +206,8 @@ async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buff
   const pool = new Piscina({
     // by package, not beside this file: this code may run from the CLI bundle (lazy.ts)
     filename: createRequire(import.meta.url).resolve('@kallmod/core/stream/pool-worker'),
-    minThreads: jobs, maxThreads: jobs, idleTimeout: 1000,
+    // started as chunks arrive: a short file does not wait for threads it never uses
+    minThreads: 1, maxThreads: jobs, idleTimeout: 1000,
     workerData: { table: tableForWorkers(o.table), annotatorModule: o.annotatorModule, opts: o.opts, counters },
   });
   // the result's bytes out; its buffers back to the spares once written
