@@ -15,8 +15,8 @@ export const spec: TransformerSpec = {
   help: `Reads the JSON that \`perf data convert --to-json\` writes and adds, to every callchain
 entry whose dso is a kernel one ([kernel.kallsyms], a module, vmlinux, *.ko) or that has only a
 kernel "ip", the fields "modules" (array), "builtin", "objname" (path, null when unknown) and
-"ambiguous", after its last field and in its layout; an entry that resolves to no symbol is left
-as it is. Every other byte is kept. Streams: constant memory.
+"ambiguous", after its last field and on its line (the line count is kept), with the entry's
+\`key: value\` spacing; an entry that resolves to no symbol is left as it is. Every other byte is kept. Streams: constant memory.
 --refs writes one JSON line per kernel callchain entry instead; --jobs is ignored.`,
   async run({ table, opts, input, output }) {
     const ann = new EntryAnnotator(table, opts);

@@ -1,12 +1,9 @@
 /**
  * One callchain entry `{ "ip": "0x...", "symbol": "...", "dso": "..." }`: when its dso is a
- * kernel one, the resolution is inserted after its last field, in the entry's own layout
- * (indentation and `key: value` spacing copied from its first field):
- *     "dso": "[kernel.kallsyms]",
- *     "modules": ["ext4"],
- *     "builtin": true,
- *     "objname": "fs/ext4/inode.o",
- *     "ambiguous": false
+ * kernel one, the resolution is inserted after its last field, on that field's line (a
+ * transformer keeps the line count: `--refs` line numbers and line-based tools still match the
+ * input), with the `key: value` spacing copied from its first field:
+ *     "dso": "[kernel.kallsyms]", "modules": ["ext4"], "builtin": true, "objname": "fs/ext4/inode.o", "ambiguous": false
  * The address decides (an address lies in one symbol); the printed symbol is checked, and when
  * it disagrees (alias, return address past a function's end, other boot) the name decides.
  * An entry with only an "ip" (perf found no symbol) is a kernel one when the address is; an
@@ -70,7 +67,10 @@ export class EntryAnnotator {
     while (at > 0 && isWs(e[at - 1]!)) at--;
     const open = e.indexOf(34); // first key
     if (open < 0) return e;
-    const indent = text.slice(1, open);
+    // what separates the entry's fields when they share a line ('' or ' '); one line for fields
+    // laid out one per line
+    const between = text.slice(1, open);
+    const indent = /[\n\r]/.test(between) ? ' ' : between;
     const colon = e.indexOf(58, open);
     let v = colon + 1;
     while (v < e.length && isWs(e[v]!)) v++;
