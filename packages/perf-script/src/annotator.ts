@@ -20,7 +20,10 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
   const text: Annotator = (!opts.refs || fold ? createPerfRewriterWhenWorthIt(table, opts, (b, l, into) => sc.chunk(b, l, into)) : null) ?? sc;
   if (!fold) return text;
   const folder = new Folder();
-  return { chunk: (buf, firstLine) => Buffer.from(folder.fold(text.chunk(buf, firstLine).toString('latin1')), 'latin1') };
+  return {
+    chunk: (buf, firstLine) => Buffer.from(folder.fold(text.chunk(buf, firstLine).toString('latin1')), 'latin1'),
+    end: () => Buffer.from(folder.end(), 'latin1'),
+  };
 }
 
 /** Samples end at a blank line: cut after the last one before `limit` (see run.ts). */

@@ -25,9 +25,9 @@ export function collapseFrame(rawfunc: string, mod: string): string | null {
 /**
  * A sample can straddle two live chunks (a pipe delivers lines as they come), so the sample
  * being read is kept between calls; a blank line ends it, as in the Perl script. Batch chunks
- * are cut after blank lines (cutPoint), so nothing is carried there. The input's last sample is
- * written when the input ends without a final newline; perf script ends every sample with a
- * blank line.
+ * are cut after blank lines (cutPoint), so nothing is carried there. perf script ends every
+ * sample with a blank line, `perf script | head -N` does not: the end of the input ends the
+ * last sample too (end()).
  */
 export class Folder {
   private pname: string | null = null;
@@ -53,8 +53,12 @@ export class Folder {
         if (f !== null) this.stack.unshift(f);
       }
     }
-    if (text.length && !text.endsWith('\n')) out += this.flush();
     return out;
+  }
+
+  /** The input has ended: its last sample, when no blank line ended it. */
+  end(): string {
+    return this.flush();
   }
 
   private flush(): string {

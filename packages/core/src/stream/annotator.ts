@@ -26,6 +26,11 @@ export interface Annotator {
    * earlier result's buffer, so that no buffer is made per chunk), or a new Buffer.
    */
   chunk(buf: Buffer, firstLine: number, into?: Buffer): Buffer;
+  /**
+   * The input has ended: what a record still open holds (--fold's last sample when no blank
+   * line follows it: `perf script | head -N`). Called once, after the last chunk.
+   */
+  end?(): Buffer;
 }
 
 export interface AnnotatorModule {

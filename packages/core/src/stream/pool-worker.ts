@@ -14,7 +14,7 @@ const mod = (await import(wd.annotatorModule)) as AnnotatorModule;
 const ann = mod.createAnnotator(table, wd.opts);
 
 /** A chunk to annotate, and a buffer of an earlier result (written out by now) to reuse. */
-export interface PoolTask { buf: Uint8Array; firstLine: number; spare: ArrayBuffer | null }
+export interface PoolTask { buf: Uint8Array; firstLine: number; spare: ArrayBuffer | null; last: boolean }
 /** The output (a view of one of `buffers`) and every buffer this task had: all go back to main. */
 export interface PoolResult { out: Uint8Array; buffers: ArrayBuffer[] }
 
@@ -22,6 +22,8 @@ export default function annotate(task: PoolTask): unknown {
   const input = Buffer.from(task.buf.buffer, task.buf.byteOffset, task.buf.byteLength);
   const spare = task.spare ? Buffer.from(task.spare) : undefined;
   let out = ann.chunk(input, task.firstLine, spare);
+  // the file's last chunk: this thread's annotator holds the input's last open record
+  if (task.last && ann.end) out = Buffer.concat([out, ann.end()]);
   const c = table.consistency;
   Atomics.add(counters, 0, c.checked - sentChecked);
   Atomics.add(counters, 1, c.disagreed - sentDisagreed);

@@ -89,10 +89,14 @@ async function runLive(o: RunOptions): Promise<void> {
     if (last + 1 < chunk.length) { pending.push(chunk.subarray(last + 1)); pendingLen += chunk.length - last - 1; }
   }
   if (pendingLen) await emit(Buffer.concat(pending, pendingLen));
+  if (ann.end) await writeAsync(o.output, ann.end());
 }
 
-/** Chunks of whole records from a regular file, each with its first line number. */
-function* fileChunks(fd: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null, alloc: (n: number) => Buffer = Buffer.allocUnsafeSlow): Generator<{ buf: Buffer; firstLine: number }> {
+/**
+ * Chunks of whole records from a regular file of `size` bytes, each with its first line number;
+ * `last` on the one that ends the file (a worker then ends its annotator: Annotator.end).
+ */
+function* fileChunks(fd: number, size: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null, alloc: (n: number) => Buffer = Buffer.allocUnsafeSlow): Generator<FileChunk> {
   let carry: Buffer | null = null;
   let line = 1;
   let read = 0;
@@ -110,7 +114,7 @@ function* fileChunks(fd: number, chunkSize: number, cut: AnnotatorModule['cutPoi
     const data: Buffer = fresh.subarray(0, keep + n);
     carry = null;
     if (n === 0) {
-      if (data.length) yield { buf: data, firstLine: line };
+      if (data.length) yield { buf: data, firstLine: line, last: true };
       return;
     }
     let end = data.lastIndexOf(10) + 1;
@@ -123,7 +127,7 @@ function* fileChunks(fd: number, chunkSize: number, cut: AnnotatorModule['cutPoi
     // copy the tail first: the chunk's memory may be transferred to a worker
     if (end < data.length) carry = Buffer.from(data.subarray(end));
     const lines = countLines(buf);
-    yield { buf, firstLine: line };
+    yield { buf, firstLine: line, last: carry === null && read >= size };
     line += lines;
   }
 }
@@ -149,13 +153,14 @@ async function runBatch(ro: RunOptions, fd: number, size: number): Promise<void>
     const jobs = poolSize(wanted, cores, size, chunkSize);
     if (jobs <= 1) {
       const ann = o.annotator.createAnnotator(o.table, o.opts);
-      for (const { buf, firstLine } of fileChunks(fd, chunkSize, o.annotator.cutPoint, progress)) {
+      for (const { buf, firstLine } of fileChunks(fd, size, chunkSize, o.annotator.cutPoint, progress)) {
         await writeAsync(o.output, ann.chunk(buf, firstLine));
       }
+      if (ann.end) await writeAsync(o.output, ann.end());
       return;
     }
     const spares = new Spares(4 * jobs + 4, chunkSize + (chunkSize >> 1) + 65536);
-    await runPool(o, jobs, fileChunks(fd, chunkSize, o.annotator.cutPoint, progress, (n) => spares.alloc(n)), spares);
+    await runPool(o, jobs, fileChunks(fd, size, chunkSize, o.annotator.cutPoint, progress, (n) => spares.alloc(n)), spares);
   } finally {
     progress?.stop();
     if ('path' in o.input && o.input.path) closeSync(fd);
@@ -200,7 +205,9 @@ class Spares {
   }
 }
 
-async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buffer; firstLine: number }>, spares: Spares): Promise<void> {
+interface FileChunk { buf: Buffer; firstLine: number; last: boolean }
+
+async function runPool(o: RunOptions, jobs: number, chunks: Iterable<FileChunk>, spares: Spares): Promise<void> {
   const { Piscina } = await import('piscina');
   const counters = new SharedArrayBuffer(8);
   const pool = new Piscina({
@@ -218,7 +225,7 @@ async function runPool(o: RunOptions, jobs: number, chunks: Iterable<{ buf: Buff
     for (const c of chunks) {
       // the result is at least as long as the chunk (annotation only inserts)
       const spare = spares.take(c.buf.length);
-      const task: PoolTask = { buf: c.buf, firstLine: c.firstLine, spare };
+      const task: PoolTask = { buf: c.buf, firstLine: c.firstLine, spare, last: c.last };
       inflight.push(pool.run(task, { transferList: spare ? [c.buf.buffer as ArrayBuffer, spare] : [c.buf.buffer as ArrayBuffer] }) as Promise<PoolResult>);
       if (inflight.length >= maxInflight) await write(await inflight.shift()!);
     }
