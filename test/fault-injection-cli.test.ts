@@ -7,13 +7,13 @@
  * Real kernel data: fixtures/kernel-6.12 and fixtures/perf.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSourceFile } from '../packages/core/src/sources/read-file.js';
 import { poolSize } from '../packages/core/src/stream/run.js';
-import { CLI, k, ROOT } from './kernel-fixture.js';
+import { CLI, k, ROOT, sourceFlags } from './kernel-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kallmod-fault-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -221,5 +221,38 @@ describe('kallmod help COMMAND', () => {
     const r = run(['help', 'frobnicate']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^kallmod: unknown command 'frobnicate'\n/);
+  });
+});
+
+describe('sources that add nothing: said once with --verbose (or on a terminal), never to a script', () => {
+  const oops = readFileSync(k('boot-nokaslr/dmesg.txt'));
+  const bare = ['--kallsyms', k('boot-nokaslr/kallsyms.xz'), '--proc-modules', k('boot-nokaslr/proc-modules')];
+  for (const c of ['perf', 'dmesg', 'trace', 'json']) {
+    it(`${c} --verbose on kallsyms alone: one note naming what is missing and the flags that add it`, () => {
+      const r = run([c, '--verbose', ...bare], { stdin: oops });
+      expect(r.code).toBe(0);
+      expect(r.err.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(r.err).toMatch(new RegExp(`^kallmod ${c}: note: no built-in module names.*--ranges F.*no object file names for the kernel image.*--linker-map.*\n$`));
+      // loadable modules are in this kallsyms; nothing gives their object names either
+      expect(r.err).toMatch(/no object file names for loadable modules.*--modules-dir D/);
+    });
+  }
+  it('without --verbose and without a terminal, stderr stays empty; stdout is the same', () => {
+    const quiet = run(['dmesg', ...bare], { stdin: oops });
+    expect(quiet.err).toBe('');
+    expect(quiet.out.equals(run(['dmesg', '-v', ...bare], { stdin: oops }).out)).toBe(true);
+  });
+  it('nothing is said when every source is there', () => {
+    const r = run(['dmesg', '--verbose', ...sourceFlags('nokaslr')], { stdin: oops });
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+  });
+  const haveScript = spawnSync('script', ['--version']).status === 0;
+  if (!haveScript) console.warn('skipped: no script(1) to give kallmod a terminal');
+  it.skipIf(!haveScript)('on a terminal it is said without --verbose', () => {
+    const log = join(tmp, 'tty.log');
+    const r = spawnSync('script', ['-qec', `${CLI} dmesg ${bare.join(' ')} < ${k('boot-nokaslr/dmesg.txt')} > /dev/null`, log], { timeout: 30_000 });
+    expect(r.status).toBe(0);
+    expect(readFileSync(log, 'latin1').match(/kallmod dmesg: note: no built-in module names/g)).toHaveLength(1);
   });
 });

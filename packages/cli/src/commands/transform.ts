@@ -9,6 +9,7 @@ const TRANSFORM_FLAGS = {
   refs: { type: 'boolean' },
   objname: { type: 'string' },
   jobs: { type: 'string', short: 'j' },
+  verbose: { type: 'boolean', short: 'v' },
 } as const;
 
 /** The one driver of every transformer command: sources, input, output, --refs, --jobs. */
@@ -28,7 +29,10 @@ Output:
   --refs             instead of text, one JSON object per symbol reference (fields of
                      \`kallmod lookup --json\`, plus line, text and what was printed)
   -j, --jobs N       worker threads for large files (default: inline on < 4 cores, where a
-                     pool was measured slower; else up to 4 for files >= 16 MB)
+                     pool was measured slower; else up to 4 for files >= 16 MB); never more
+                     than the cores, nor than the file has 1 MiB chunks
+  -v, --verbose      say on stderr what the sources lack (built-in modules, object names) and
+                     what would add it (said anyway when stderr is a terminal)
 
 ${SOURCE_FLAGS_HELP}
 `);
@@ -36,6 +40,12 @@ ${SOURCE_FLAGS_HELP}
   }
   if (positionals.length > 1) throw new KallmodError('at most one FILE', { exitCode: 2 });
   const { table } = await loadFromFlags(values);
+  // scripts read stderr as "something is wrong": only asked for, or for a person at a terminal
+  if (values['verbose'] || process.stderr.isTTY) {
+    const { coverage, missingSources } = await import('@kallmod/core/table/coverage');
+    const lacks = missingSources(coverage(table));
+    if (lacks) process.stderr.write(`kallmod ${spec.name}: note: ${lacks}\n`);
+  }
   const opts = { objname: objnameMode(values), refs: Boolean(values['refs']), extra: spec.extraOptions?.(values) ?? {} };
   let input: TransformInput | null = (await spec.openInput?.(values)) ?? null;
   if (!input) {
