@@ -7,7 +7,7 @@
  * Real kernel data: fixtures/kernel-6.12 and fixtures/perf.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,18 @@ describe('a directory, a missing or an unwritable file: one line naming it, exit
       expect(r.code).toBe(1);
       expect(r.out.length).toBe(0);
       expect(r.ms).toBeLessThan(10_000);
+    });
+  }
+
+  // a read that fails after the open: /proc/self/mem opens as a regular file, its first read is EIO
+  const eio = (() => { try { const fd = openSync('/proc/self/mem', 'r'); try { readSync(fd, Buffer.alloc(1), 0, 1, 0); } finally { closeSync(fd); } return false; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EIO'; } })();
+  if (!eio) console.warn('skipped: no /proc/self/mem whose first read fails with EIO');
+  for (const args of [['perf'], ['perf', '--fold'], ['json'], ['dmesg'], ['trace']]) {
+    it.skipIf(!eio)(`${args.join(' ')} FILE whose read fails (EIO)`, () => {
+      const r = run([...args, ...KALLSYMS, '/proc/self/mem']);
+      expectOneLine(r.err, '/proc/self/mem');
+      expect(r.err).toContain('input/output error');
+      expect(r.code).toBe(1);
     });
   }
 

@@ -22,3 +22,13 @@ export function checkStdin(): void {
   try { name = `stdin (${readlinkSync('/proc/self/fd/0')})`; } catch { /* not linux */ }
   throw new KallmodError('cannot read: is a directory', { file: name });
 }
+
+/**
+ * A read that fails mid-stream (EIO: a bad disk, /proc/self/mem) surfaces as a bare system error
+ * without the path: named here.
+ */
+export function namedReadError(e: unknown, name: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || err.syscall !== 'read' || typeof err.code !== 'string') return e;
+  return new KallmodError(`cannot read: ${fsErrorText(e)}`, { file: name, cause: e });
+}

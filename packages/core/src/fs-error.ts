@@ -9,6 +9,7 @@ export function fsErrorText(e: unknown): string {
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'EISDIR': return 'is a directory';
     case 'ENOTDIR': return 'a part of the path is not a directory';
+    case 'EIO': return 'input/output error (EIO)';
     default: return String(err.message ?? e).split('\n')[0]!;
   }
 }

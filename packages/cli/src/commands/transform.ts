@@ -2,7 +2,7 @@ import { runTransform } from '@kallmod/core/stream/run';
 import { KallmodError } from '@kallmod/core/errors';
 import type { TransformerSpec, TransformInput } from '@kallmod/core/stream/spec';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
-import { checkStdin, openInputFile } from '../input.js';
+import { checkStdin, namedReadError, openInputFile } from '../input.js';
 import { jobsFlag, loadFromFlags, objnameMode, parse, SOURCE_FLAGS_HELP } from '../common.js';
 
 const TRANSFORM_FLAGS = {
@@ -48,8 +48,9 @@ ${SOURCE_FLAGS_HELP}
   }
   const opts = { objname: objnameMode(values), refs: Boolean(values['refs']), extra: spec.extraOptions?.(values) ?? {} };
   let input: TransformInput | null = (await spec.openInput?.(values)) ?? null;
+  const file = positionals[0];
+  const inputName = input ? 'the input' : file && file !== '-' ? file : 'stdin';
   if (!input) {
-    const file = positionals[0];
     if (file && file !== '-') input = openInputFile(file);
     else { checkStdin(); input = { fd: 0 }; }
   }
@@ -63,12 +64,13 @@ ${SOURCE_FLAGS_HELP}
   };
   table.watchConsistency(mismatch);
   if (spec.run) {
-    await spec.run({ table, opts, values, input, output: process.stdout, jobs });
+    await spec.run({ table, opts, values, input, output: process.stdout, jobs }).catch((e) => { throw namedReadError(e, inputName); });
     return 0;
   }
   if (!spec.loadAnnotator || !spec.annotatorModule) throw new Error(`${spec.name}: a transformer needs run or an annotator`);
   const annotator = await spec.loadAnnotator();
-  await runTransform({ table, annotator, annotatorModule: spec.annotatorModule, opts, input, output: process.stdout, ...(jobs !== undefined ? { jobs } : {}) });
+  await runTransform({ table, annotator, annotatorModule: spec.annotatorModule, opts, input, output: process.stdout, ...(jobs !== undefined ? { jobs } : {}) })
+    .catch((e) => { throw namedReadError(e, inputName); });
   const c = table.consistency;
   if (!warned && c.disagreed >= 3 && c.disagreed * 20 > c.checked) mismatch(c);
   return 0;
