@@ -6,7 +6,7 @@
  * produced, and a time bound (generous: a few seconds where a fixed run takes ~0.5 s).
  * Real kernel data: fixtures/kernel-6.12 and fixtures/perf.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,18 @@ describe('a pipe closed after the first output: every command ends quietly (exit
       expect(r.ms).toBeLessThan(20_000);
     });
   }
+  it('a closed stderr does not end a run whose stdout is fine (its warning goes nowhere)', async () => {
+    // this machine's perf text against the 6.12 kallsyms: warned on stderr mid-run ("do not match");
+    // before, that write's EPIPE ended the run at exit 1 after 219 kB of the 3.3 MB output
+    const args = ['perf', ...KALLSYMS, bigPerf];
+    const child = spawn(CLI, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr.destroy(); // before the child writes anything: its first write to stderr fails
+    const out: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    const code = await new Promise((res) => child.on('close', res));
+    expect(code).toBe(0);
+    expect(Buffer.concat(out).equals(run(args).out)).toBe(true);
+  });
   it('json FILE', () => {
     const json = join(tmp, 'perf.json');
     const one = readSourceFile(join(ROOT, 'fixtures/perf/system-g.json.xz'));
