@@ -47,7 +47,7 @@ export async function main(argv: string[]): Promise<void> {
   exitQuietlyOnEpipe(process.stdout);
   ignoreStderrErrors();
   let cmd = argv[0];
-  if (cmd === 'help' && argv[1] !== undefined) {
+  if (cmd === 'help' && argv[1] !== undefined && !argv[1].startsWith('-')) {
     // `kallmod help perf` is `kallmod perf --help`
     if (!COMMANDS[argv[1]]) { process.stderr.write(`kallmod: unknown command '${argv[1]}'\n\n${usage()}`); process.exitCode = 2; return; }
     cmd = argv[1];
