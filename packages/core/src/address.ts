@@ -5,15 +5,24 @@
  * (shared/reference/native.md). Kernel addresses all have their top 16 bits set, user addresses
  * none, so folding the top half keeps every canonical x86-64 address exact and ordered:
  *   hi >= 0xffff0000 → (hi - 0xffff0000)·2^32 + lo + 2^48     (kernel half)
- *   otherwise        → hi·2^32 + lo                         (exact below 2^48)
+ *   hi <  0x00010000 → hi·2^32 + lo                         (exact below 2^48: user space,
+ *                                                            32-bit kernels, per-CPU offsets)
+ *   otherwise        → NaN: not canonical with 48-bit VAs, and folding it would land on a
+ *                      kernel key (0001ffff8225f8ab read as ffffffff8225f8ab)
+ * With 57-bit VAs (LA57, arm64 52-bit) the kernel half starts lower (0xff00...), but kernel text,
+ * modules and BPF stay above 0xffff800000000000 (KERNEL_SYMBOL_BASE), where every symbol is; the
+ * rest of that half (direct map, vmalloc) holds no symbol and gets no key either.
  * Differences of two kernel-half keys are real address differences, so KASLR slides and
  * offsets are plain subtraction.
  */
 export const TWO32 = 4294967296;
 export const KERNEL_BASE = 2 ** 48;
+/** Key of 0xffff800000000000: no 64-bit kernel symbol lies in [KERNEL_BASE, this). */
+export const KERNEL_SYMBOL_BASE = KERNEL_BASE + 0x8000 * TWO32;
 
 export function keyFromParts(hi: number, lo: number): number {
-  return hi >= 0xffff0000 ? (hi - 0xffff0000) * TWO32 + lo + KERNEL_BASE : hi * TWO32 + lo;
+  // kernel addresses take the first test alone: the hot path pays nothing for the check
+  return hi >= 0xffff0000 ? (hi - 0xffff0000) * TWO32 + lo + KERNEL_BASE : hi < 0x10000 ? hi * TWO32 + lo : NaN;
 }
 
 const HEXVAL = new Int8Array(256).fill(-1);
@@ -79,6 +88,22 @@ function keyToBareHex(key: number): string {
   }
   if (hi === 0) return lo.toString(16);
   return hi.toString(16) + lo.toString(16).padStart(8, '0');
+}
+
+/**
+ * Why hex digits (no 0x) give no key, for messages (off the hot path): null when they do.
+ * 'not hex' | 'over 64 bits' | 'kernel half, no symbols there (LA57 direct map / vmalloc)' |
+ * 'not canonical'.
+ */
+export function whyNoKey(hex: string): string | null {
+  const s = hex.replace(/^0x/i, '').replace(/^0+(?=.)/, '');
+  if (!/^[0-9a-f]+$/i.test(s)) return 'not hex';
+  if (s.length > 16) return 'over 64 bits';
+  if (!Number.isNaN(keyFromHex(s))) return null;
+  const top = parseInt(s.padStart(16, '0').slice(0, 2), 16);
+  if (top === 0xff) return 'a kernel-half address where no symbol lies (LA57 direct map or vmalloc)';
+  if (top === 0) return 'not a kernel address (above 48 bits: user space with LA57, else not canonical)';
+  return 'not a canonical address (neither the kernel nor the user half)';
 }
 
 /** True for keys in the kernel half of the address space. */

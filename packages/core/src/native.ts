@@ -73,7 +73,8 @@ const nativeTables = new WeakMap<SymbolTable, NativeTable>();
 /** The addon's view of a table: over TableData's own typed arrays, made once per table. */
 export function nativeTable(table: SymbolTable): NativeTable | null {
   const addon = nativeAddon();
-  if (!addon) return null;
+  // hidden addresses (all zero): no address can be looked up, so the addon has nothing to do
+  if (!addon || table.addressesHidden) return null;
   let t = nativeTables.get(table);
   if (!t) {
     const d = table.d;

@@ -5,7 +5,8 @@
 
 /** One symbol as JSON (lookup answers, candidates). Addresses are "0x..." hex strings. */
 export interface SymbolJson {
-  address: string;
+  /** Null when the sources hide addresses (kptr_restrict): a hidden address is never printed. */
+  address: string | null;
   name: string;
   /** Exact size when a source knows it (ELF st_size, kallmodsyms), else the kallsyms size. */
   size: number;

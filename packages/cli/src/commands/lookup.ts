@@ -1,5 +1,5 @@
-import { keyFromHex } from '@kallmod/core/address';
-import { SymbolTable } from '@kallmod/core/table/symbol-table';
+import { keyFromHex, whyNoKey } from '@kallmod/core/address';
+import { HIDDEN_ADDRESSES, SymbolTable } from '@kallmod/core/table/symbol-table';
 import type { Resolution } from '@kallmod/core';
 import { formatTriplet } from '@kallmod/core/notation';
 import { createInterface } from 'node:readline';
@@ -27,19 +27,35 @@ export function resolveQuery(table: SymbolTable, q: string): Resolution {
   if (/^0x[0-9a-f]+$/i.test(s) || /^[0-9a-f]{8,16}$/i.test(s)) {
     const key = keyFromHex(s);
     if (!Number.isNaN(key)) return table.resolveKey(key);
+    return SymbolTable.unresolved(`address: ${whyNoKey(s) ?? 'not a kernel address'}`);
   }
   const m = NAME_Q.exec(s);
   if (!m) return SymbolTable.unresolved('query: not an address or name[+off[/size]]');
   return table.resolveName({ name: m[1]!, offset: m[2] ? Number(m[2]) : null, size: m[3] ? Number(m[3]) : null, module: m[4] ?? null });
 }
 
+/** `/0xSIZE`, or nothing when the size is unknown (hidden addresses give no kallsyms size). */
+function sizeText(table: SymbolTable, size: number | null): string {
+  return table.addressesHidden || !size ? '' : `/0x${size.toString(16)}`;
+}
+
 function text(q: string, r: Resolution, table: SymbolTable): string {
   if (r.ambiguous) {
-    return `${q}\tambiguous (${r.resolvedBy.split(';')[0]}):\n` + r.candidates.map((c) => `\t${c.address} ${c.type} ${c.name}/0x${c.kallsymsSize.toString(16)}${formatTriplet(c.modules, c.objnameShort)}${c.objname ? `  (${c.objname})` : ''}`).join('\n');
+    return `${q}\tambiguous (${r.resolvedBy.split(';')[0]}):\n` + r.candidates.map((c) => `\t${c.address ?? '(address hidden)'} ${c.type} ${c.name}${sizeText(table, c.kallsymsSize)}${formatTriplet(c.modules, c.objnameShort)}${c.objname ? `  (${c.objname})` : ''}`).join('\n');
   }
   if (!r.name) return `${q}\tnot found (${r.resolvedBy})`;
   const off = r.offset != null ? `+0x${r.offset.toString(16)}` : '';
-  return `${q}\t${r.address} ${r.type} ${r.name}${off}/0x${(r.kallsymsSize ?? 0).toString(16)}${table.annotationOf(r, 'always')}${r.objname ? `  (${r.objname})` : ''}`;
+  return `${q}\t${r.address ?? '(address hidden)'} ${r.type} ${r.name}${off}${sizeText(table, r.kallsymsSize)}${table.annotationOf(r, 'always')}${r.objname ? `  (${r.objname})` : ''}`;
+}
+
+/**
+ * What the query printed that no candidate has (a module, a size): the answer is the symbol
+ * of that name all the same, and this says so (resolvedBy carries `+module(no match)`).
+ */
+export function mismatches(r: Resolution): string[] {
+  const out: string[] = [];
+  for (const m of r.resolvedBy.matchAll(/\+(module|size)\(no match: ([^)]*)\)/g)) out.push(`${m[1]} ${m[2]}`);
+  return out;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -50,10 +66,18 @@ export async function run(argv: string[]): Promise<number> {
   let misses = 0;
   const out: string[] = [];
   const flush = () => { if (out.length) { process.stdout.write(out.join('\n') + '\n'); out.length = 0; } };
+  let refused = 0;
   const one = (q: string) => {
     const r = resolveQuery(table, q);
     if (!r.name) misses++;
-    out.push(json ? JSON.stringify({ query: q, ...r }) : text(q, r, table));
+    if (table.addressesHidden && r.resolvedBy.startsWith('address:')) refused++;
+    const mm = mismatches(r);
+    if (mm.length) {
+      flush(); // the note next to its answer on a terminal
+      process.stderr.write(`kallmod lookup: note: '${q.trim()}': no ${r.name ?? 'symbol'} has the printed ${mm.join(', the printed ')}; ` +
+        `answered by name (${r.ambiguous ? 'ambiguous' : 'the only candidate'})\n`);
+    }
+    out.push(json ? JSON.stringify({ query: q, ...r, ...(mm.length ? { mismatch: mm } : {}) }) : text(q, r, table));
     if (out.length >= 4096) flush();
   };
   if (positionals.length) positionals.forEach(one);
@@ -63,5 +87,10 @@ export async function run(argv: string[]): Promise<number> {
     for await (const l of rl) one(l);
   }
   flush();
+  // an address asked of sources that hide addresses: refused, as resolve refuses (exit 2)
+  if (refused) {
+    process.stderr.write(`kallmod lookup: ${refused} address quer${refused === 1 ? 'y' : 'ies'} refused: ${HIDDEN_ADDRESSES}; names still work (lookup NAME)\n`);
+    return 2;
+  }
   return positionals.length && misses === positionals.length ? 1 : 0;
 }

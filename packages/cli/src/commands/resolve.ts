@@ -87,7 +87,7 @@ function expandProbeArgs(argv: string[]): string[] {
 
 function candidateLines(a: ResolveAnswer): string {
   return (a.candidates ?? []).map((c) =>
-    `  ${c.address} ${c.type} ${c.name}${c.modules.map((m) => ` [${m}]`).join('')} {${c.objname ?? '?'}}    → ${c.query ?? '(no triplet tells it apart: objname unknown; give --linker-map, --vmlinux or --ranges)'}`).join('\n');
+    `  ${c.address ?? '(address hidden)'} ${c.type} ${c.name}${c.modules.map((m) => ` [${m}]`).join('')} {${c.objname ?? '?'}}    → ${c.query ?? '(no triplet tells it apart: objname unknown; give --linker-map, --vmlinux or --ranges)'}`).join('\n');
 }
 
 function textLines(a: ResolveAnswer, forms: string[], several: boolean): string[] {
@@ -111,7 +111,22 @@ function textLines(a: ResolveAnswer, forms: string[], several: boolean): string[
 }
 
 export async function run(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const seen: string[] = [];
+  try {
+    return await resolveCommand(argv, seen);
+  } catch (e) {
+    // --json: a reader of stdout gets the error too, as one object (the exit code is kept)
+    if (json && e instanceof KallmodError) {
+      process.stdout.write(JSON.stringify({ query: seen.length === 1 ? seen[0] : null, error: e.message, candidates: [] }) + '\n');
+    }
+    throw e;
+  }
+}
+
+async function resolveCommand(argv: string[], seen: string[]): Promise<number> {
   const { values, positionals } = parse(expandProbeArgs(argv), FLAGS);
+  seen.push(...positionals);
   if (values['help']) { process.stdout.write(HELP); return 0; }
   const json = Boolean(values['json']);
   const forms = (['address', 'kprobe', 'kretprobe', 'ftrace-index', 'perf-probe', 'bpftrace'] as const).filter((f) => values[f]);
@@ -156,7 +171,7 @@ export async function run(argv: string[]): Promise<number> {
   let status = 0;
   const out: string[] = [];
   for (const a of answers) {
-    if (a.errorKind === 'ambiguous' || a.errorKind === 'invalid') status = 2;
+    if (a.errorKind === 'ambiguous' || a.errorKind === 'invalid' || a.errorKind === 'hidden') status = 2;
     else if (a.errorKind && status === 0) status = 1;
     if (json) { out.push(JSON.stringify(a)); continue; }
     if (a.errorKind === 'ambiguous') process.stderr.write(`kallmod resolve: '${a.query}': ${a.error}:\n${candidateLines(a)}\n`);

@@ -1,4 +1,5 @@
 import { F_LOADABLE, F_PADDING } from '@kallmod/core/table/symbol-table';
+import { duplicateCounts } from '@kallmod/core/table/duplicates';
 import type { LoadedTable } from '@kallmod/core/load';
 import type { Warning } from '@kallmod/core/errors';
 import { NATIVE_AFTER_BYTES, nativeStatus } from '@kallmod/core/native';
@@ -16,7 +17,6 @@ ${SOURCE_FLAGS_HELP}
 export function summarize(l: LoadedTable, warnings: Warning[]) {
   const t = l.table;
   let text = 0, withMod = 0, withObj = 0, loadable = 0, builtin = 0, padding = 0;
-  const byName = new Map<string, number>(), byPair = new Map<string, number>(), byTriplet = new Map<string, number>();
   for (let i = 0; i < t.length; i++) {
     if (!t.isText(i)) continue;
     text++;
@@ -24,14 +24,7 @@ export function summarize(l: LoadedTable, warnings: Warning[]) {
     if (f & F_PADDING) padding++;
     if (t.d.modSetIds[i] !== 0) { withMod++; if (f & F_LOADABLE) loadable++; else builtin++; }
     if (t.d.objIds[i]! >= 0) withObj++;
-    if (f & F_PADDING) continue;
-    const nm = t.name(i), ms = String(t.d.modSetIds[i]), ob = String(t.d.objIds[i]);
-    byName.set(nm, (byName.get(nm) ?? 0) + 1);
-    byPair.set(nm + '\0' + ms, (byPair.get(nm + '\0' + ms) ?? 0) + 1);
-    const tk = nm + '\0' + ms + '\0' + ob;
-    byTriplet.set(tk, (byTriplet.get(tk) ?? 0) + 1);
   }
-  const dup = (m: Map<string, number>) => { let names = 0, syms = 0; for (const v of m.values()) if (v > 1) { names++; syms += v; } return { keys: names, symbols: syms }; };
   return {
     sources: l.loaded,
     base: l.report.base,
@@ -41,7 +34,8 @@ export function summarize(l: LoadedTable, warnings: Warning[]) {
     paddingSymbols: padding,
     withModule: withMod, builtinModule: builtin, loadableModule: loadable, withObjname: withObj,
     coverage: { module: text ? withMod / text : 0, objname: text ? withObj / text : 0 },
-    duplicates: { byName: dup(byName), byNameModule: dup(byPair), byTriplet: dup(byTriplet) },
+    addressesHidden: t.addressesHidden,
+    duplicates: duplicateCounts(t),
     stats: l.report.stats,
     native: nativeStatus(),
     warnings,
@@ -63,8 +57,9 @@ export async function run(argv: string[]): Promise<number> {
     `symbols: ${s.symbols} (${s.textSymbols} text, ${s.paddingSymbols} of them __pfx_/__cfi_ padding)`,
     `text symbols with a module: ${s.withModule} (${pct(s.coverage.module)}; built-in ${s.builtinModule}, loadable ${s.loadableModule})`,
     `text symbols with an objname: ${s.withObjname} (${pct(s.coverage.objname)})`,
-    `duplicated (padding excluded): by name ${s.duplicates.byName.keys} names / ${s.duplicates.byName.symbols} symbols; ` +
-      `by (name, module) ${s.duplicates.byNameModule.keys} / ${s.duplicates.byNameModule.symbols}; by (name, module, objname) ${s.duplicates.byTriplet.keys} / ${s.duplicates.byTriplet.symbols}`,
+    `duplicated names (as \`kallmod dups\`: padding and aliases at one address not counted): ${s.duplicates.byName.keys} names / ` +
+      `${s.duplicates.byName.symbols} symbols; not told apart by (name, module): ${s.duplicates.byNameModule.keys} / ${s.duplicates.byNameModule.symbols}; ` +
+      `by (name, module, objname): ${s.duplicates.byTriplet.keys} / ${s.duplicates.byTriplet.symbols}`,
     `lookup path: ${s.native.path}${s.native.reason ? ` (${s.native.reason})` : ''}` +
       (s.native.path === 'native' && process.env['KALLMOD_NATIVE'] !== '1' ? `; perf text takes it after ${NATIVE_AFTER_BYTES >> 20} MiB of input (KALLMOD_NATIVE=1: from the first byte)` : ''),
     `warnings: ${s.warnings.length}`,

@@ -63,6 +63,12 @@ export function matchQuery(t: SymbolTable, q: ResolveQuery): MatchResult {
     }
     how += '+objname';
   }
+  // the size a kernel log prints (func+off/size) is the kallsyms size: unknown when addresses are hidden
+  if (q.size !== null && !t.addressesHidden) {
+    const sz = q.size;
+    c = c.filter((i) => t.kallsymsSize(i) === sz);
+    how += '+size';
+  }
   if (q.offset !== null && q.offset > 0) {
     const o = q.offset;
     c = c.filter((i) => { const k = t.kallsymsSize(i); return k === 0 || o < k; });
@@ -74,7 +80,7 @@ export function matchQuery(t: SymbolTable, q: ResolveQuery): MatchResult {
   // aliases at one address are one function: keep the preferred (first) one
   const out: number[] = [];
   const seen = new Set<number>();
-  for (const i of c) { const k = t.d.keys[i]!; if (!seen.has(k)) { seen.add(k); out.push(i); } }
+  for (const i of c) { const k = t.d.keys[i]!; if (t.addressesHidden || !seen.has(k)) { seen.add(k); out.push(i); } }
   out.sort((a, b) => t.d.keys[a]! - t.d.keys[b]!);
   return { indices: out, how };
 }

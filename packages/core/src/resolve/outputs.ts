@@ -74,7 +74,7 @@ export function kernelNameCount(t: SymbolTable, name: string): number {
   for (const i of t.indicesByName(name)) {
     if (t.d.flags[i]! & F_PADDING) continue;
     const k = t.d.keys[i]!;
-    if (k !== last) n++;
+    if (k !== last || t.addressesHidden) n++;
     last = k;
   }
   return n;

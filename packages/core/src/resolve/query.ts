@@ -1,6 +1,6 @@
 /**
  * `kallmod resolve` queries: the notation kallmod prints, read back.
- *   name   name [mod]   name [m1] [m2] {obj.o}   name {path/obj.o}   name+0xoff
+ *   name   name [mod]   name [m1] [m2] {obj.o}   name {path/obj.o}   name+0xoff   name+0xoff/0xsize
  * Parts left out are not constraints. `*` and `?` are globs in the name and the modules.
  */
 import { KallmodError } from '../errors.js';
@@ -13,6 +13,8 @@ export interface ResolveQuery {
   /** Set when the name has glob characters. */
   nameGlob: RegExp | null;
   offset: number | null;
+  /** Kallsyms size (`name+0xOFF/0xSIZE`, as kernel logs print): selects among same-named symbols; null: any. */
+  size: number | null;
   /** Every listed module must be one of the symbol's modules (globs allowed); null: any. */
   modules: string[] | null;
   /** Path suffix of the object file, whole components (`super.o`, `ext4/super.o`); null: any. */
@@ -41,6 +43,7 @@ export function parseResolveQuery(text: string): ResolveQuery {
   if (!t || !t.name || /[[\]{}]/.test(t.name)) {
     throw new KallmodError(`cannot parse query '${s}': expected name[+0xOFF] [mod]... {obj.o}`, { exitCode: 2 });
   }
+  if (t.size !== null && !(t.size > 0)) throw new KallmodError(`bad size in query '${s}'`, { exitCode: 2 });
   if (t.offset !== null && !Number.isFinite(t.offset)) throw new KallmodError(`bad offset in query '${s}'`, { exitCode: 2 });
   let objname = t.objname;
   if (objname !== null) {
@@ -49,6 +52,6 @@ export function parseResolveQuery(text: string): ResolveQuery {
   }
   return {
     text: s, name: t.name, nameGlob: isGlob(t.name) ? globToRegExp(t.name) : null,
-    offset: t.offset, modules: t.modules, objname,
+    offset: t.offset, size: t.size, modules: t.modules, objname,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { KallmodError } from '../errors.js';
 import { formatTriplet } from '../notation.js';
-import type { SymbolTable } from '../table/symbol-table.js';
+import { HIDDEN_ADDRESSES, type SymbolTable } from '../table/symbol-table.js';
 import type { SymbolJson } from '../types.js';
 import { ftraceIndex, type FilterFunctions } from './filter-functions.js';
 import { matchQuery } from './match.js';
@@ -51,8 +51,8 @@ export interface ResolveAnswer {
   ftraceIndexError?: string;
   /** Why the query did not resolve (or an output form could not be made). */
   error?: string;
-  /** 'ambiguous' | 'not-found' | 'invalid' | 'refused' (an output form failed) */
-  errorKind?: 'ambiguous' | 'not-found' | 'invalid' | 'refused';
+  /** 'ambiguous' | 'not-found' | 'invalid' | 'refused' (an output form failed) | 'hidden' (the sources hide addresses) */
+  errorKind?: 'ambiguous' | 'not-found' | 'invalid' | 'refused' | 'hidden';
   candidates?: CandidateJson[];
 }
 
@@ -61,13 +61,12 @@ export function uniqueQueryFor(t: SymbolTable, i: number): string | null {
   const name = t.name(i);
   const mods = t.modules(i);
   const short = t.objnameShort(i);
-  const key = t.d.keys[i]!;
   const tries = [name, `${name}${formatTriplet(mods, null)}`, `${name}${formatTriplet(mods, short)}`];
   const full = t.objname(i);
   if (full && full !== short) tries.push(`${name}${formatTriplet(mods, full)}`);
   for (const q of tries) {
     const m = matchQuery(t, parseResolveQuery(q));
-    if (m.indices.length === 1 && t.d.keys[m.indices[0]!] === key) return q;
+    if (m.indices.length === 1 && (m.indices[0] === i || t.sameAddress(m.indices[0]!, i))) return q;
   }
   return null;
 }
@@ -84,7 +83,10 @@ export function resolveQueryText(t: SymbolTable, text: string, o: ResolveOptions
   }
   const m = matchQuery(t, q);
   if (m.indices.length === 0) {
-    return { query: q.text, error: `no symbol matches (${m.how})`, errorKind: 'not-found', candidates: [] };
+    // a printed /size that no copy has: say which sizes there are (another kernel's log?)
+    const sizes = q.size === null ? [] : matchQuery(t, { ...q, size: null }).indices.map((i) => `0x${t.kallsymsSize(i).toString(16)}`);
+    const have = sizes.length ? `; ${q.name} has kallsyms size ${sizes.join(', ')} here` : '';
+    return { query: q.text, error: `no symbol matches (${m.how})${have}`, errorKind: 'not-found', candidates: [] };
   }
   if (m.indices.length > 1) {
     return {
@@ -92,7 +94,32 @@ export function resolveQueryText(t: SymbolTable, text: string, o: ResolveOptions
       errorKind: 'ambiguous', candidates: m.indices.map((i) => candidateJson(t, i)),
     };
   }
-  return answerFor(t, m.indices[0]!, q, o);
+  return t.addressesHidden ? hiddenAnswer(t, m.indices[0]!, q, o) : answerFor(t, m.indices[0]!, q, o);
+}
+
+/** Said when an output form needs an address: what still works by name. */
+export const HIDDEN_REFUSAL = `${HIDDEN_ADDRESSES}: no address, kprobe, perf probe or ftrace index can be made. ` +
+  'By name these still work: lookup NAME (its triplet), dups, the transformers (perf, trace, dmesg, json) on printed names, ' +
+  'resolve --bpftrace for a name unique in the kernel or its module. Run as root, or use a snapshot `kallmod capture` took as root';
+
+/**
+ * The symbol, without any address: a zero would be taken for one. Only bpftrace's by-name
+ * forms can be made; any other output form asked for (or the default, the address) is refused.
+ */
+function hiddenAnswer(t: SymbolTable, i: number, q: ResolveQuery, o: ResolveOptions): ResolveAnswer {
+  const s = t.symbolJson(i);
+  const a: ResolveAnswer = {
+    query: q.text, name: s.name, ...(q.offset ? { offset: q.offset } : {}),
+    modules: s.modules, builtin: s.builtin, objname: s.objname, objnameShort: s.objnameShort, type: s.type,
+  };
+  let byName = false;
+  if (o.bpftrace) {
+    const b = bpftraceSpec(t, i, q.offset ?? 0);
+    if (!b.spec.startsWith('kprobe:0x')) { a.bpftrace = b.spec; a.bpftraceNote = b.note; byName = true; }
+  }
+  const needAddress = o.kprobe || o.kretprobe || o.perfProbe || o.ftraceIndex || !byName;
+  if (needAddress) { a.error = HIDDEN_REFUSAL; a.errorKind = 'hidden'; }
+  return a;
 }
 
 function answerFor(t: SymbolTable, i: number, q: ResolveQuery, o: ResolveOptions): ResolveAnswer {

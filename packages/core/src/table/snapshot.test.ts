@@ -90,6 +90,6 @@ describe('table from kallsyms alone', () => {
   it('shows {obj} only when name+module is shared, and says ambiguous otherwise', () => {
     const i = table.lookupKey(keyFromHex('ffffffffc0010000'));
     expect(table.annotation(i, 'ambiguous')).toBe(' [udf]');
-    expect(table.annotationOf(table.resolveName({ name: 'init_once' }), 'ambiguous')).toBe(' {??|?|[udf]?}'); // '?': objname unknown (kallsyms alone)
+    expect(table.annotationOf(table.resolveName({ name: 'init_once' }), 'ambiguous')).toBe(' {?[udf]|+2 unknown}'); // objnames unknown (kallsyms alone)
   });
 });

@@ -76,6 +76,9 @@ export interface NameQuery {
 
 const NO_CANDIDATES: SymbolJson[] = [];
 
+/** Why nothing is looked up by address when the sources hide addresses (also resolve's refusal). */
+export const HIDDEN_ADDRESSES = 'the symbol sources hide every address (all zero: kptr_restrict, or not root)';
+
 /** The table index a Resolution came from (a symbol key: JSON output does not show it). */
 const SYMBOL_INDEX = Symbol('kallmod.symbolIndex');
 type IndexedResolution = Resolution & { [SYMBOL_INDEX]?: number };
@@ -142,6 +145,8 @@ export class SymbolTable {
 
   /** Record one check of printed text against the table (transformers call it). */
   noteCheck(agree: boolean, example?: string): void {
+    // without addresses (hidden) there is nothing to hold printed addresses and sizes against
+    if (this.addressesHidden) return;
     const c = this.consistency;
     c.checked++;
     if (agree) return;
@@ -154,9 +159,21 @@ export class SymbolTable {
     }
   }
 
+  /**
+   * Every address is zero: kptr_restrict (or no CAP_SYSLOG) hid them. Names, modules and
+   * objnames are still right; no address may be looked up or printed (the sorted keys' last
+   * one is their maximum, so this is one comparison).
+   */
+  readonly addressesHidden: boolean;
+  /** Symbols in the kernel half (a 64-bit kernel): lower addresses are not kernel addresses. */
+  readonly is64: boolean;
+
   constructor(d: TableData) {
     this.d = d;
     this.length = d.keys.length;
+    const top = this.length ? d.keys[this.length - 1]! : 0;
+    this.addressesHidden = this.length > 0 && top === 0;
+    this.is64 = top >= KERNEL_BASE;
     this.annCache = [new SymbolCache(this.length), new SymbolCache(this.length), new SymbolCache(this.length)];
     this.hexCache = new SymbolCache(this.length);
     this.nameCache = new SymbolCache(this.length);
@@ -165,6 +182,9 @@ export class SymbolTable {
     this.bucketBase = ix.base;
     this.bucketWidth = ix.width;
     this.buckets = ix.starts;
+    // hidden addresses: an index below which every key falls, so that floorIndex (and
+    // lookupKey, every transformer's hot path) finds nothing without a test of its own
+    if (this.addressesHidden) { this.bucketBase = Infinity; this.buckets = new Int32Array(1); }
   }
 
   /** The address index (snapshots and worker threads carry it). */
@@ -172,16 +192,17 @@ export class SymbolTable {
     return { base: this.bucketBase, width: this.bucketWidth, starts: this.buckets };
   }
 
-  /** Index of the last symbol whose start is <= key (preferred alias), or -1. No bounds check. */
+  /**
+   * Index of the last symbol whose start is <= key (preferred alias), or -1. No bounds check.
+   * Below the indexed region (user-half keys of a 64-bit table: only per-CPU offsets lie there),
+   * NaN, or any key of a table with hidden addresses: -1.
+   */
   floorIndex(key: number): number {
     const { keys } = this.d;
     const off = key - this.bucketBase;
-    let i: number;
-    if (!(off >= 0)) i = this.buckets[0]! - 1; // below the indexed region: scan back (rare)
-    else {
-      const j = Math.floor(off / this.bucketWidth);
-      i = j + 1 >= this.buckets.length ? this.length - 1 : this.buckets[j + 1]! - 1;
-    }
+    if (!(off >= 0)) return -1;
+    const j = Math.floor(off / this.bucketWidth);
+    let i = j + 1 >= this.buckets.length ? this.length - 1 : this.buckets[j + 1]! - 1;
     while (i >= 0 && keys[i]! > key) i--;
     if (i < 0) return -1;
     // ties are sorted preferred-first: go back to the first alias
@@ -236,12 +257,20 @@ export class SymbolTable {
     const cache = (this.needsObj ??= new Int8Array(this.length).fill(-1));
     let v = cache[i]!;
     if (v < 0) {
-      const { keys, modSetIds } = this.d;
+      const { modSetIds } = this.d;
       v = 0;
-      if (this.isText(i)) for (const k of this.index().sameName(i)) if (k !== i && keys[k] !== keys[i] && modSetIds[k] === modSetIds[i] && this.isText(k)) { v = 1; break; }
+      if (this.isText(i)) for (const k of this.index().sameName(i)) if (k !== i && !this.sameAddress(k, i) && modSetIds[k] === modSetIds[i] && this.isText(k)) { v = 1; break; }
       cache[i] = v;
     }
     return v === 1;
+  }
+
+  /**
+   * Are symbols i and j one function (aliases at one address)? Never when addresses are
+   * hidden: every key is zero there, and distinct copies must stay distinct.
+   */
+  sameAddress(i: number, j: number): boolean {
+    return !this.addressesHidden && this.d.keys[i] === this.d.keys[j];
   }
 
   /** Indices of every symbol with this exact name, address order. */
@@ -259,6 +288,23 @@ export class SymbolTable {
       for (const j of same) seen[j] = 1;
       const text = same.filter((j) => this.isText(j));
       if (text.length > 1) out.set(this.name(i), text);
+    }
+    return out;
+  }
+
+  /**
+   * The one definition of a duplicated name (`kallmod dups` and `kallmod sources` count these):
+   * a text symbol name that two or more addresses carry. `__pfx_`/`__cfi_` padding does not
+   * count (it doubles every duplicate), and aliases at one address are one function (the
+   * preferred one is kept). Indices in address order.
+   */
+  duplicateGroups(): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    for (const [name, idx] of this.duplicatedNames()) {
+      if (this.d.flags[idx[0]!]! & F_PADDING) continue;
+      const sorted = idx.slice().sort((a, b) => a - b);
+      const uniq = sorted.filter((i, k) => k === 0 || !this.sameAddress(i, sorted[k - 1]!));
+      if (uniq.length > 1) out.set(name, uniq);
     }
     return out;
   }
@@ -284,8 +330,9 @@ export class SymbolTable {
   }
 
 
-  /** "0x..." of symbol i, cached: transformers resolve the same hot symbols again and again. */
-  hexAddress(i: number): string {
+  /** "0x..." of symbol i, cached: transformers resolve the same hot symbols again and again. Null when hidden. */
+  hexAddress(i: number): string | null {
+    if (this.addressesHidden) return null;
     return this.hexCache.get(i) ?? this.hexCache.set(i, keyToHex(this.d.keys[i]!));
   }
 
@@ -317,9 +364,20 @@ export class SymbolTable {
 
   /** Address → symbol. Never ambiguous: an address lies inside one symbol. */
   resolveKey(key: number): Resolution {
+    const why = this.whyNoAddress(key);
+    if (why) return SymbolTable.unresolved(`address: ${why}`);
     const i = this.lookupKey(key);
     if (i < 0) return SymbolTable.unresolved('address: not in any symbol');
     return this.resolutionOf(i, key - this.d.keys[i]!, 'address');
+  }
+
+  /** Why an address key cannot name a symbol of this table (null: it may). */
+  whyNoAddress(key: number): string | null {
+    if (this.addressesHidden) return HIDDEN_ADDRESSES;
+    if (Number.isNaN(key)) return 'not a kernel address';
+    if (key === 0) return 'a zero address (hidden by kptr_restrict where it was printed)';
+    if (this.is64 && key < KERNEL_BASE) return 'not a kernel address (user half)';
+    return null;
   }
 
   /** Candidate indices for a printed name, narrowed by module, size and offset as printed. */
@@ -335,14 +393,20 @@ export class SymbolTable {
       const f = c.filter((i) => this.modules(i).includes(m));
       // a printed module that no symbol of that name is in: a check against the sources (only
       // when they list loadable modules at all: System.map alone knows none)
-      if (this.knowsLoadable()) this.noteCheck(f.length > 0, `${q.name} [${m}]: no symbol of that name in that module`);
+      if (this.knowsLoadable()) {
+        this.noteCheck(f.length > 0, `${q.name} [${m}]: no symbol of that name in that module`);
+        // said in resolvedBy even with one candidate: the answer is not in the printed module
+        if (!f.length) how += `+module(no match: ${m})`;
+      }
       if (f.length && c.length > 1) { c = f; how += '+module'; }
     }
-    if (q.size != null && c.length) {
+    // kallsyms sizes are address differences: unknown when the addresses are hidden
+    if (q.size != null && c.length && !this.addressesHidden) {
       const s = q.size;
       const f = c.filter((i) => this.d.ksizes[i] === s);
       this.noteCheck(f.length > 0, `${q.name}+?/0x${s.toString(16)}: no symbol of that name has that size`);
-      if (c.length > 1) { if (f.length) { c = f; how += '+size'; } else how += '+size(no match)'; }
+      if (!f.length) how += `+size(no match: 0x${s.toString(16)})`;
+      else if (c.length > 1) { c = f; how += '+size'; }
     }
     if (q.offset != null && c.length > 1) {
       const o = q.offset;
@@ -371,8 +435,10 @@ export class SymbolTable {
 
   /** What a transformer saw → resolution: the printed address decides when present. */
   resolvePrinted(p: PrintedRef): Resolution {
-    if (p.address) {
-      const key = keyFromHex(p.address);
+    // a zero address was hidden where it was printed (/proc/PID/stack, %pK): the name decides;
+    // the same when these sources hide every address
+    const key = p.address ? keyFromHex(p.address) : NaN;
+    if (p.address && key !== 0 && !this.addressesHidden) {
       const i = Number.isNaN(key) ? -1 : this.lookupKey(key);
       if (i >= 0) {
         const r = this.resolutionOf(i, key - this.d.keys[i]!, 'address');
@@ -425,9 +491,9 @@ export class SymbolTable {
   /** The annotation for any resolution (ambiguous ones list their candidates). */
   annotationOf(r: Resolution, mode: ObjnameMode): string {
     if (r.ambiguous) return formatAmbiguous(r.candidates);
-    if (r.name === null || r.address === null) return '';
     const known = (r as IndexedResolution)[SYMBOL_INDEX];
     if (known !== undefined) return this.annotation(known, mode);
+    if (r.name === null || r.address === null) return '';
     const key = keyFromHex(r.address);
     const i = this.floorIndex(key);
     if (i >= 0) for (let j = i; j < this.length && this.d.keys[j] === key; j++) if (this.name(j) === r.name) return this.annotation(j, mode);
