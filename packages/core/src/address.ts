@@ -106,6 +106,17 @@ export function whyNoKey(hex: string): string | null {
   return 'not a canonical address (neither the kernel nor the user half)';
 }
 
+/**
+ * Why a source's symbol address (hex digits `hex`, key `key`) cannot be a symbol's, or null.
+ * Beyond whyNoKey: the kernel half below 0xffff800000000000 holds no symbol of any 64-bit kernel
+ * (a key there would stretch the address index over 2^47 bytes). Off the hot path.
+ */
+export function whyNotSymbolAddress(key: number, hex: string): string | null {
+  if (Number.isNaN(key)) return whyNoKey(hex);
+  if (key >= KERNEL_BASE && key < KERNEL_SYMBOL_BASE) return 'a kernel-half address below 0xffff800000000000, where no symbol lies';
+  return null;
+}
+
 /** True for keys in the kernel half of the address space. */
 export function isKernelKey(key: number): boolean {
   return key >= KERNEL_BASE;

@@ -11,7 +11,7 @@
  * annotation (4 vs 3): a one-digit size such as "b" looks like a type letter, so a per-line
  * guess would be wrong.
  */
-import { keyFromHexBytes } from '../address.js';
+import { KERNEL_BASE, KERNEL_SYMBOL_BASE, keyFromHexBytes, whyNotSymbolAddress } from '../address.js';
 import { KallmodError, type WarnFn } from '../errors.js';
 import { isBlank, tokenize } from './tokens.js';
 
@@ -107,7 +107,11 @@ export function parseKallmodsyms(data: Buffer, path: string, warn: WarnFn = () =
       continue;
     }
     const key = keyFromHexBytes(data, tok[0]!, tok[1]!);
-    if (Number.isNaN(key)) { reject(lineNo, 'address is not hex'); continue; }
+    if (Number.isNaN(key) || (key >= KERNEL_BASE && key < KERNEL_SYMBOL_BASE)) {
+      const why = whyNotSymbolAddress(key, data.toString('latin1', tok[0]!, tok[1]!));
+      reject(lineNo, why === 'not hex' || !why ? 'address is not hex' : `address ${data.toString('latin1', tok[0]!, tok[1]!)}: ${why}`);
+      continue;
+    }
     let size = NaN;
     if (hasSize) {
       size = keyFromHexBytes(data, tok[2]!, tok[3]!);

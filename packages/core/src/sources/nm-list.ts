@@ -1,4 +1,4 @@
-import { keyFromHexBytes } from '../address.js';
+import { KERNEL_BASE, KERNEL_SYMBOL_BASE, keyFromHexBytes, whyNotSymbolAddress } from '../address.js';
 import { KallmodError, type WarnFn } from '../errors.js';
 import { NameStore } from '../table/name-store.js';
 
@@ -35,6 +35,8 @@ export function parseNmList(data: Buffer, path: string, warn?: WarnFn): NmList {
   const moduleNames: string[] = [];
   const modIntern = new Map<string, number>();
   let n = 0, skipped = 0, nonzero = false, lineNo = 0, firstBad = 0;
+  // hex addresses that no kernel symbol can have (garbage, or another architecture's list)
+  let garbage = 0, firstGarbage = '';
   const len = text.length;
   let pos = 0;
   while (pos < len) {
@@ -47,7 +49,13 @@ export function parseNmList(data: Buffer, path: string, warn?: WarnFn): NmList {
     const sp = text.indexOf(' ', pos);
     let key = NaN;
     if (sp > pos && sp + 3 < end && text.charCodeAt(sp + 2) === 32) key = keyFromHexBytes(data, pos, sp);
-    if (Number.isNaN(key)) {
+    if (Number.isNaN(key) || (key >= KERNEL_BASE && key < KERNEL_SYMBOL_BASE)) {
+      const why = sp > pos && sp < end ? whyNotSymbolAddress(key, text.slice(pos, sp)) : null;
+      if (why && why !== 'not hex') {
+        if (!garbage++) firstGarbage = `line ${lineNo}: address ${text.slice(pos, sp)}: ${why}`;
+        pos = eol + 1;
+        continue;
+      }
       skipped++;
       if (!firstBad) firstBad = lineNo;
       pos = eol + 1;
@@ -88,6 +96,7 @@ export function parseNmList(data: Buffer, path: string, warn?: WarnFn): NmList {
   }
   if (n === 0) throw new KallmodError(`no symbols found (not a kallsyms/System.map file?)`, { file: path, line: firstBad || undefined });
   if (skipped && warn) warn({ source: path, message: `${skipped} malformed line(s) skipped, first at line ${firstBad}` });
+  if (garbage && warn) warn({ source: path, message: `${firstGarbage}; ${garbage} line(s) with an address no kernel symbol can have skipped` });
   return {
     path, keys: keys.subarray(0, n), types: types.subarray(0, n),
     names: NameStore.ofText(text, starts.subarray(0, n), ends.subarray(0, n)),
