@@ -16,7 +16,8 @@ export interface NativePerfRewriter {
    * With io (resumable): starts at line start io[0]; on return io[0] = where it stopped, and
    * io[2] says why: 0 done | 1 the lines [io[0], io[1]) are for the TS scan | 2 out is full |
    * 3 the line needs symbol io[1] (setSymbol, then call again);
-   * io[3] = lines from the old io[0] to the new one.
+   * io[3] = lines from the old io[0] to the new one; io[4] (io of 5) = kernel frames of them
+   * whose printed name the address confirmed (what the TS scan counts as checked).
    */
   rewriteInto(chunk: Uint8Array, out: Uint8Array, io?: Float64Array): number;
   /**

@@ -141,7 +141,8 @@ unsafe extern "C" fn set_symbol(env: napi_env, info: napi_callback_info) -> napi
 /// With io (resumable): starts at line start io[0]; on return io[0] = where it stopped,
 /// io[1] = end of the lines for the TS scan (after the last "\n"), io[2] = 0 done | 1 lines
 /// for the TS scan | 2 out full | 3 needs symbol io[1] (setSymbol, call again),
-/// io[3] = lines from the old io[0] to the new one.
+/// io[3] = lines from the old io[0] to the new one; io[4] (when io holds 5) = kernel frames of
+/// them whose printed name agreed with the address (the TS scan's consistency count).
 unsafe extern "C" fn rewrite_into(env: napi_env, info: napi_callback_info) -> napi_value {
     let mut argv = [std::ptr::null_mut(); 3];
     let mut argc = 3usize;
@@ -179,6 +180,9 @@ unsafe extern "C" fn rewrite_into(env: napi_env, info: napi_callback_info) -> na
             v[1] = r.line_end as f64;
             v[2] = r.stop as u8 as f64;
             v[3] = r.lines as f64;
+            if v.len() >= 5 {
+                v[4] = r.frames as f64;
+            }
             js::double(env, r.written as f64)
         }
         None if r.stop == perf::Stop::Done => js::double(env, r.written as f64),

@@ -79,6 +79,9 @@ pub struct Outcome {
     pub stop: Stop,
     /// Lines between `from` and `at`.
     pub lines: usize,
+    /// Of them, kernel frames whose printed name the address confirmed (the TS scan's
+    /// `consistency.checked` on its fast path: both paths count the same references).
+    pub frames: usize,
 }
 
 /// What one line is, for the native path.
@@ -254,11 +257,12 @@ pub fn rewrite(table: &Table, syms: &Symbols, chunk: &[u8], from: usize, out: &m
     let mut w = 0usize;
     let mut pos = from;
     let mut lines = 0usize;
+    let mut frames = 0usize;
     // pending run of unchanged bytes [run, pos); invariant: w + (pos - run) <= cap
     let mut run = pos;
     while pos < n {
         let next = line_end(chunk, pos);
-        let stop = |o: Stop, line_end: usize| Outcome { written: 0, at: pos, line_end, stop: o, lines };
+        let stop = |o: Stop, line_end: usize| Outcome { written: 0, at: pos, line_end, stop: o, lines, frames };
         match classify(table, syms, chunk, pos, content_end(chunk, pos, next)) {
             Line::Pass => {
                 if w + (next - run) > cap {
@@ -274,6 +278,7 @@ pub fn rewrite(table: &Table, syms: &Symbols, chunk: &[u8], from: usize, out: &m
                     }
                     pos = next;
                     lines += 1;
+                    frames += 1;
                     continue;
                 }
                 if w + (next - run) + a.len() > cap {
@@ -284,6 +289,7 @@ pub fn rewrite(table: &Table, syms: &Symbols, chunk: &[u8], from: usize, out: &m
                 out[w..w + a.len()].copy_from_slice(a);
                 w += a.len();
                 run = at;
+                frames += 1;
             }
             Line::Need(sym) => return stop_at(chunk, out, run, w, stop(Stop::NeedSymbol, sym)),
             Line::Defer => {
@@ -302,7 +308,7 @@ pub fn rewrite(table: &Table, syms: &Symbols, chunk: &[u8], from: usize, out: &m
         pos = next;
         lines += 1;
     }
-    stop_at(chunk, out, run, w, Outcome { written: 0, at: n, line_end: n, stop: Stop::Done, lines })
+    stop_at(chunk, out, run, w, Outcome { written: 0, at: n, line_end: n, stop: Stop::Done, lines, frames })
 }
 
 /// End of the line starting at pos, after its "\n" (or the chunk's end).

@@ -76,9 +76,11 @@ impl Table {
             return -1;
         }
         let off = key - self.base;
-        let mut i: isize = if off.is_nan() || off < 0.0 {
-            self.buckets[0] as isize - 1 // below the indexed region (or NaN): scan back, rare
-        } else {
+        // below the indexed region (user-half keys of a 64-bit table) or NaN: nothing (as TS)
+        if off.is_nan() || off < 0.0 {
+            return -1;
+        }
+        let mut i: isize = {
             let j = (off / self.width).floor();
             if j + 1.0 >= self.buckets.len() as f64 {
                 keys.len() as isize - 1
@@ -139,7 +141,9 @@ pub fn key_from_parts(hi: f64, lo: f64) -> f64 {
     const TWO32: f64 = 4294967296.0;
     if hi >= 4294901760.0 {
         (hi - 4294901760.0) * TWO32 + lo + 281474976710656.0
-    } else {
+    } else if hi < 65536.0 {
         hi * TWO32 + lo
+    } else {
+        f64::NAN // not canonical: it would fold onto a kernel key (address.ts)
     }
 }

@@ -102,7 +102,7 @@ export function createPerfRewriter(
   const t = nativeTable(table);
   if (!t) return null;
   const rw = t.createPerfRewriter();
-  const io = new Float64Array(4);
+  const io = new Float64Array(5);
   // a scratch output reused chunk after chunk (never handed out: warm memory, no page faults)
   let out: Buffer = Buffer.allocUnsafeSlow(1 << 16);
   return {
@@ -115,9 +115,10 @@ export function createPerfRewriter(
         const from = io[0]!;
         w += rw.rewriteInto(buf, w ? out.subarray(w) : out, io);
         line += io[3]!;
-        // lines the addon settled itself: their printed names agreed (or named nothing);
+        // frames the addon settled itself: their printed names agreed, counted as the TS scan
+        // counts them (io[3] counted every line, and made a mismatch warning's figures differ);
         // disagreeing frames come back to the TS scanner, which counts them
-        table.consistency.checked += io[3]!;
+        table.consistency.checked += io[4]!;
         const stop = io[2]!;
         if (stop === 0) break;
         if (stop === 3) {

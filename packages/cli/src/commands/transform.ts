@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { runTransform } from '@kallmod/core/stream/run';
 import { KallmodError } from '@kallmod/core/errors';
 import type { TransformerSpec, TransformInput } from '@kallmod/core/stream/spec';
@@ -55,23 +56,31 @@ ${SOURCE_FLAGS_HELP}
     else { checkStdin(); input = { fd: 0 }; }
   }
   const jobs = jobsFlag(values);
-  // the input's own evidence that it comes from another kernel or boot than the sources:
-  // said once on stderr, as soon as it is clear (live streams) or at the end
-  let warned = false;
-  const mismatch = (c: SymbolTable['consistency']) => {
-    warned = true;
-    process.stderr.write(`kallmod ${spec.name}: warning: ${c.disagreed} printed symbols do not match the symbol sources${c.example ? ` (e.g. ${c.example})` : ''}: the input probably comes from another kernel or boot; give that machine's sources (--snapshot, --kallsyms). Those references are resolved by name alone or left unresolved.\n`);
+  // the input's own evidence that it comes from another kernel or boot than the sources, with
+  // real figures (both counts are of printed references, the same on the TS and native paths):
+  // a file's once at the end; a live stream's as soon as it is clear, and its totals at the end
+  let live = true;
+  try { live = !('fd' in input) || !fstatSync(input.fd).isFile(); } catch { /* not a file descriptor we can stat: live */ }
+  let warnedAt: { checked: number; disagreed: number } | null = null;
+  const mismatch = (c: SymbolTable['consistency'], soFar: boolean) => {
+    warnedAt = { checked: c.checked, disagreed: c.disagreed };
+    process.stderr.write(`kallmod ${spec.name}: warning: ${c.disagreed} of ${c.checked} printed symbols checked${soFar ? ' so far' : ''} do not match the symbol sources${c.example ? ` (e.g. ${c.example})` : ''}: the input probably comes from another kernel or boot; give that machine's sources (--snapshot, --kallsyms). Those references are resolved by name alone or left unresolved.\n`);
   };
-  table.watchConsistency(mismatch);
+  if (live) table.watchConsistency((c) => mismatch(c, true));
+  const atEnd = () => {
+    const c = table.consistency;
+    if (!warnedAt) { if (c.disagreed >= 3 && c.disagreed * 20 > c.checked) mismatch(c, false); }
+    else if (c.checked !== warnedAt.checked) process.stderr.write(`kallmod ${spec.name}: in all, ${c.disagreed} of ${c.checked} printed symbols checked disagree with the symbol sources\n`);
+  };
   if (spec.run) {
     await spec.run({ table, opts, values, input, output: process.stdout, jobs }).catch((e) => { throw namedReadError(e, inputName); });
+    atEnd();
     return 0;
   }
   if (!spec.loadAnnotator || !spec.annotatorModule) throw new Error(`${spec.name}: a transformer needs run or an annotator`);
   const annotator = await spec.loadAnnotator();
   await runTransform({ table, annotator, annotatorModule: spec.annotatorModule, opts, input, output: process.stdout, ...(jobs !== undefined ? { jobs } : {}) })
     .catch((e) => { throw namedReadError(e, inputName); });
-  const c = table.consistency;
-  if (!warned && c.disagreed >= 3 && c.disagreed * 20 > c.checked) mismatch(c);
+  atEnd();
   return 0;
 }
