@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyFromHex, keyFromHexBytes, keyToHex, keyToPaddedHex, isKernelKey } from './address.js';
+import { keyFromHex, keyFromHexBytes, keyToHex, keyToPaddedHex, isKernelKey, whyNoKey, whyNotSymbolAddress, KERNEL_SYMBOL_BASE } from './address.js';
 
 describe('address keys', () => {
   it('round-trips kernel and user addresses exactly', () => {
@@ -22,5 +22,26 @@ describe('address keys', () => {
     const b = Buffer.from('ffffffff8100000g');
     expect(keyFromHexBytes(b, 0, b.length)).toBeNaN();
     expect(keyFromHexBytes(Buffer.from('ffffffff81000000'), 0, 16)).toBe(keyFromHex('ffffffff81000000'));
+  });
+  it('gives no key to what is not canonical: it folded onto a kernel address (0001ffff... read as ffffffff...)', () => {
+    for (const a of ['0001ffff8225f8ab', '0001000000000000', '12345678deadbeef', 'fe00000000000000', 'ff11000012345678', 'fffeffffffffffff']) {
+      expect(keyFromHex(a), a).toBeNaN();
+      const b = Buffer.from(a);
+      expect(keyFromHexBytes(b, 0, b.length), a).toBeNaN();
+    }
+    // the edges of what has keys: the top of the 48-bit user half, the kernel half
+    expect(keyToHex(keyFromHex('0000ffffffffffff'))).toBe('0xffffffffffff');
+    expect(keyToHex(keyFromHex('ffff000000000000'))).toBe('0xffff000000000000');
+    expect(whyNoKey('0001ffff8225f8ab')).toMatch(/not a kernel address/);
+    expect(whyNoKey('ff11000012345678')).toMatch(/no symbol lies/);
+    expect(whyNoKey('12345678deadbeef')).toMatch(/not a canonical address/);
+    expect(whyNoKey('1ffffffff81000000')).toBe('over 64 bits');
+    expect(whyNoKey('ffffffff81000000')).toBeNull();
+  });
+  it('knows where no symbol of a 64-bit kernel lies (sources): below 0xffff800000000000 in the kernel half', () => {
+    expect(whyNotSymbolAddress(keyFromHex('ffff0000deadbeef'), 'ffff0000deadbeef')).toMatch(/below 0xffff800000000000/);
+    expect(whyNotSymbolAddress(KERNEL_SYMBOL_BASE, 'ffff800000000000')).toBeNull(); // arm64 modules start here
+    expect(whyNotSymbolAddress(keyFromHex('ffffffffc0000000'), 'ffffffffc0000000')).toBeNull();
+    expect(whyNotSymbolAddress(keyFromHex('c0000000'), 'c0000000')).toBeNull(); // 32-bit kernels
   });
 });

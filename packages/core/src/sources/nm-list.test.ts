@@ -38,3 +38,16 @@ describe('kallsyms / System.map parser', () => {
   });
   if (!proc) console.warn('skipped: /proc/kallsyms is not readable here');
 });
+
+describe('addresses no kernel symbol can have', () => {
+  // hand-written edge case: garbage addresses among real-looking lines
+  it('are skipped with one warning naming the file and the first line', () => {
+    const w: Warning[] = [];
+    const l = parseNmList(Buffer.from('ffffffff81000000 T _text\n0001ffff81000010 T folded\nffff0000deadbeef t low\nffffffff81000020 T ok\n'), 'k', (x) => w.push(x));
+    expect(l.keys.length).toBe(2);
+    expect([l.names.get(0), l.names.get(1)]).toEqual(['_text', 'ok']);
+    expect(w).toHaveLength(1);
+    expect(w[0]!.source).toBe('k');
+    expect(w[0]!.message).toMatch(/^line 2: address 0001ffff81000010: not a kernel address.*; 2 line\(s\)/);
+  });
+});

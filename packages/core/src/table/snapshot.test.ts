@@ -3,7 +3,8 @@ import { buildTable } from './build.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeTable, encodeTable, readSnapshot, readSnapshotBytes, readSnapshotBytesAsync, tableFromSnapshot, TABLE_FORMAT, writeSnapshot } from './snapshot.js';
+import { crc32Js, decodeTable, encodeTable, readSnapshot, readSnapshotBytes, readSnapshotBytesAsync, tableFromSnapshot, TABLE_FORMAT, writeSnapshot } from './snapshot.js';
+import { KallmodError } from '../errors.js';
 import { SymbolTable } from './symbol-table.js';
 import { parseNmList } from '../sources/nm-list.js';
 import { keyFromHex } from '../address.js';
@@ -68,6 +69,49 @@ describe('snapshot', () => {
     }
   });
 });
+
+describe('a damaged snapshot', () => {
+  const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(KS), 'k') });
+  const meta = { format: TABLE_FORMAT, kallmodVersion: 't', created: '', sources: [], warnings: [] };
+  const good = encodeTable(table, meta, [{ role: 'kallsyms', path: '/proc/kallsyms', data: Buffer.from(KS) }]);
+  const flip = (at: number) => { const b = Buffer.from(good); b[at]! ^= 0x40; return b; };
+  const start = 12 + good.readUInt32LE(8) + 4;
+  it('is refused wherever one byte flipped: header, every table blob, an embedded source file', () => {
+    expect(() => decodeTable(good, 'f')).not.toThrow();
+    expect(() => decodeTable(flip(20), 'f')).toThrow(KallmodError);
+    expect(() => decodeTable(flip(20), 'f')).toThrow(/^f: damaged snapshot: header checksum mismatch/);
+    // a byte of each stretch of the blob area (keys, sizes, names, indexes...)
+    for (let at = start + 8; at < good.length; at += 37) {
+      const b = flip(at);
+      let why = '';
+      try { decodeTable(b, 'f'); } catch (e) { why = (e as Error).message; }
+      // padding between blobs carries no data; anything else must be caught
+      if (why === '') expect(isPadding(good, at), `byte ${at}`).toBe(true);
+      else expect(why, `byte ${at}`).toMatch(/^f: damaged snapshot: checksum mismatch/);
+    }
+  });
+  it('refuses one of an older format by name', () => {
+    const hlen = good.readUInt32LE(8);
+    const old = Buffer.from(good);
+    const h = old.toString('utf8', 12, 12 + hlen).replace(`"format":${TABLE_FORMAT}`, '"format":2');
+    old.write(h, 12, 'utf8');
+    expect(() => decodeTable(old, 'f')).toThrow(/^f: snapshot table format 2 \(made by an older kallmod\), this kallmod reads 3/);
+  });
+  it('computes the CRC-32 zlib does (the fallback for node < 20.15)', async () => {
+    const { crc32 } = await import('node:zlib');
+    for (const d of [Buffer.alloc(0), Buffer.from('123456789'), good]) expect(crc32Js(d)).toBe(crc32(d));
+    expect(crc32Js(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+});
+
+/** Is byte `at` of an encoded snapshot outside every blob (alignment padding)? */
+function isPadding(buf: Buffer, at: number): boolean {
+  const hlen = buf.readUInt32LE(8);
+  const h = JSON.parse(buf.toString('utf8', 12, 12 + hlen)) as { blobs: { offset: number; length: number }[] };
+  const start = (12 + hlen + 4 + 7) & ~7;
+  if (at < start) return at >= 12 + hlen + 4;
+  return !h.blobs.some((r) => at >= start + r.offset && at < start + r.offset + r.length);
+}
 
 describe('table from kallsyms alone', () => {
   const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(KS), 'k') });
