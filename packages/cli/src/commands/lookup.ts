@@ -10,7 +10,10 @@ const HELP = `usage: kallmod lookup [SOURCES] [--json] [QUERY...]
 
 QUERY: an address (hex, 0x optional) or name, name+0xOFF, name+0xOFF/0xSIZE (the form oopses
 print; SIZE is the kallsyms size and picks between same-named symbols), optionally followed by
-[module]. Without QUERY, one query per stdin line.
+[module]. Without QUERY, one query per stdin line. A printed module or size that no symbol of
+that name has is noted on stderr (and in resolvedBy / "mismatch"). An address that is not a
+canonical kernel address is "not a kernel address"; sources that hide addresses (kptr_restrict)
+answer names without one and refuse addresses (exit 2).
 
   --json   one JSON object per query, in order: query, address, name, offset, size,
            sizeInferred, kallsymsSize, type, modules, builtin, objname, objnameShort,

@@ -18,11 +18,13 @@ so that exactly one copy of a duplicated name is traced. Without QUERY, one quer
 
 QUERY, in the notation kallmod prints (parts left out are not constraints; quote it):
   name   'name [mod]'   'name [m1] [m2] {obj.o}'   'name {path/obj.o}'   name+0xOFF
+  name+0xOFF/0xSIZE (as oopses print it: the kallsyms size picks the copy)
   {obj.o} matches by path suffix, whole components ({super.o} matches fs/ext4/super.o);
   * and ? are globs in the name and modules ('*_show [rapl]'). __pfx_ padding never counts.
 A query that matches several symbols is an error listing every candidate with its full
-triplet (exit 2); one that matches nothing says so (exit 1). Exit 0 only when every query
-resolved (and every output form asked for could be made).
+triplet (exit 2); one that matches nothing says so (exit 1). When the sources hide addresses
+(kptr_restrict: all zero) no address form is made (exit 2): only --bpftrace by name. Exit 0
+only when every query resolved (and every output form asked for could be made).
 
 Outputs (default: the address and the triplet):
   --address            kallsyms address (+offset), KASLR applied
