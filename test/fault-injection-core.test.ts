@@ -87,6 +87,15 @@ describe('hidden addresses (kptr_restrict: every kallsyms address zero)', () => 
     expect(a.out).not.toMatch(/0x0\b/);
     expect(errorLines(a.err)).toEqual([expect.stringMatching(/^kallmod lookup: 1 address query refused: the symbol sources hide every address/)]);
   });
+  it('a hidden kallmodsyms alone: the same refusal, not a stack trace', () => {
+    const kms = readFileSync(join(ROOT, 'fixtures/kallmodsyms/v10-2022-cover-letter.txt'), 'latin1');
+    writeFileSync(f('kallmodsyms-zeroed'), kms.replace(/^[0-9a-f]{16}/gm, '0000000000000000'), 'latin1');
+    const r = run(['resolve', '--kprobe', '--kallmodsyms', f('kallmodsyms-zeroed'), 'rapl_pmu_event_del']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(errorLines(r.err)).toEqual([expect.stringMatching(/^kallmod resolve: 'rapl_pmu_event_del': the symbol sources hide every address/)]);
+  });
   it('the transformers annotate by name, print no symbolAddress, and do not call the input mismatched', () => {
     const text = readFileSync(k('boot-nokaslr/dmesg.txt'), 'latin1');
     const r = run(['dmesg', '--refs', '--kallsyms', f('zeroed')], { input: text });

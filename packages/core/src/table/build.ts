@@ -6,7 +6,7 @@
  * link-time sources (System.map, ranges via System.map anchors, linker maps, vmlinux DWARF)
  * are moved by the KASLR slide, which must agree across several anchors or they are dropped.
  */
-import type { Warning } from '../errors.js';
+import { KallmodError, type Warning } from '../errors.js';
 import type { NmList } from '../sources/nm-list.js';
 import { PSEUDO_MODULES } from '../sources/nm-list.js';
 import type { RangeSection } from '../sources/builtin-ranges.js';
@@ -151,8 +151,14 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
     const k = src.kallsyms;
     base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds, modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
     warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
+  } else if (src.kallmodsyms) {
+    // the same for kallmodsyms: names, modules and objnames are right, the addresses are not there
+    const k = src.kallmodsyms;
+    base = { label: 'kallmodsyms', keys: k.keys, types: k.types, names: NameStore.fromArray(k.names),
+      modAt: noModules, kmsMods: k.modules, kmsObjs: k.objnames, kmsSizes: k.hasSize ? k.sizes : undefined };
+    warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
   } else {
-    throw new Error('no symbol source: give --kallsyms, --kallmodsyms, --system-map or --snapshot');
+    throw new KallmodError('no symbol source: give --kallsyms, --kallmodsyms, --system-map or --snapshot', { exitCode: 2 });
   }
 
   // 2. sort by address; ties: text first, then the list's own order (kallsyms puts the
