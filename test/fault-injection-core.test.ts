@@ -95,6 +95,11 @@ describe('hidden addresses (kptr_restrict: every kallsyms address zero)', () => 
     expect(r.out).toBe('');
     expect(r.err).not.toMatch(/\n\s+at /);
     expect(errorLines(r.err)).toEqual([expect.stringMatching(/^kallmod resolve: 'rapl_pmu_event_del': the symbol sources hide every address/)]);
+    // and no snapshot is made of it (it would load as hidden everywhere else)
+    const c = run(['capture', '-o', f('hidden.snap'), '--kallmodsyms', f('kallmodsyms-zeroed')]);
+    expect(c.code).toBe(1);
+    expect(errorLines(c.err)).toEqual([expect.stringMatching(/^kallmod capture: .*kallmodsyms-zeroed: addresses are hidden/)]);
+    expect(existsSync(f('hidden.snap'))).toBe(false);
   });
   it('the transformers annotate by name, print no symbolAddress, and do not call the input mismatched', () => {
     const text = readFileSync(k('boot-nokaslr/dmesg.txt'), 'latin1');

@@ -38,8 +38,9 @@ export async function run(argv: string[]): Promise<number> {
   checkWritable(out);
   const warnings: Warning[] = [];
   const l = await loadFromFlags(values, (w) => { warnings.push(w); process.stderr.write(`kallmod: warning: ${w.source}: ${w.message}\n`); });
-  if (l.parsed?.kallsyms?.addressesHidden && !l.parsed.kallmodsyms && !l.parsed.systemMap) {
-    throw new KallmodError(`addresses are hidden (all zero): a snapshot without addresses is useless. Run as root, or lower kernel.kptr_restrict`, { file: l.parsed.kallsyms.path });
+  if (l.table.addressesHidden) {
+    const hidden = l.parsed?.kallmodsyms?.path ?? l.parsed?.kallsyms?.path;
+    throw new KallmodError(`addresses are hidden (all zero): a snapshot without addresses is useless. Run as root, or lower kernel.kptr_restrict`, hidden ? { file: hidden } : {});
   }
   const files = l.loaded.filter((s) => s.role !== 'modules-dir').flatMap((s) => s.path.split(',').map((p) => ({ role: s.role, path: p })))
     .flatMap((f) => { try { return [{ ...f, data: readFileSync(f.path) }]; } catch { return []; } });

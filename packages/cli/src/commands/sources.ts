@@ -53,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   const lines = [
     'sources:',
     ...s.sources.map((x) => `  ${x.role.padEnd(16)} ${x.path}${x.origin === 'running-kernel' ? '  (running kernel)' : ''}${x.detail ? `  ${x.detail}` : ''}`),
-    `addresses from: ${s.base}` + (s.kaslrSlide && !s.kaslrSlide.anchors.length ? ` (link-time${s.kaslrSlide.slide ? ` + --kaslr-offset` : ''})` : '') + (s.kaslrSlide?.anchors.length ? `; KASLR slide ${s.kaslrSlide.slide < 0 ? '-' : ''}0x${Math.abs(s.kaslrSlide.slide).toString(16)} (${s.kaslrSlide.consistent ? 'consistent' : 'INCONSISTENT'} over ${s.kaslrSlide.anchors.join(', ')}; ${pct(s.kaslrSlide.matchRate)} of text symbols agree)` : ''),
+    `addresses from: ${s.base}${s.addressesHidden ? ' (HIDDEN: all zero, kptr_restrict or not root; names only)' : ''}` + (s.kaslrSlide && !s.kaslrSlide.anchors.length ? ` (link-time${s.kaslrSlide.slide ? ` + --kaslr-offset` : ''})` : '') + (s.kaslrSlide?.anchors.length ? `; KASLR slide ${s.kaslrSlide.slide < 0 ? '-' : ''}0x${Math.abs(s.kaslrSlide.slide).toString(16)} (${s.kaslrSlide.consistent ? 'consistent' : 'INCONSISTENT'} over ${s.kaslrSlide.anchors.join(', ')}; ${pct(s.kaslrSlide.matchRate)} of text symbols agree)` : ''),
     `symbols: ${s.symbols} (${s.textSymbols} text, ${s.paddingSymbols} of them __pfx_/__cfi_ padding)`,
     `text symbols with a module: ${s.withModule} (${pct(s.coverage.module)}; built-in ${s.builtinModule}, loadable ${s.loadableModule})`,
     `text symbols with an objname: ${s.withObjname} (${pct(s.coverage.objname)})`,
