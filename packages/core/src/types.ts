@@ -44,6 +44,8 @@ export interface Resolution {
   candidates: SymbolJson[];
   /** How it was decided: "address", "name", "name+size", "name+module", "evidence:caller-module", ... */
   resolvedBy: string;
+  /** What the text printed that no candidate has ("module udf", "size 0x40"); absent when none. */
+  mismatch?: string[];
 }
 
 /** What a transformer saw in the text, before resolution. Numbers as printed; null if not printed. */

@@ -51,15 +51,6 @@ function text(q: string, r: Resolution, table: SymbolTable): string {
   return `${q}\t${r.address ?? '(address hidden)'} ${r.type} ${r.name}${off}${sizeText(table, r.kallsymsSize)}${table.annotationOf(r, 'always')}${r.objname ? `  (${r.objname})` : ''}`;
 }
 
-/**
- * What the query printed that no candidate has (a module, a size): the answer is the symbol
- * of that name all the same, and this says so (resolvedBy carries `+module(no match)`).
- */
-export function mismatches(r: Resolution): string[] {
-  const out: string[] = [];
-  for (const m of r.resolvedBy.matchAll(/\+(module|size)\(no match: ([^)]*)\)/g)) out.push(`${m[1]} ${m[2]}`);
-  return out;
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv);
@@ -74,13 +65,13 @@ export async function run(argv: string[]): Promise<number> {
     const r = resolveQuery(table, q);
     if (!r.name) misses++;
     if (table.addressesHidden && r.resolvedBy.startsWith('address:')) refused++;
-    const mm = mismatches(r);
+    const mm = r.mismatch ?? [];
     if (mm.length) {
       flush(); // the note next to its answer on a terminal
       process.stderr.write(`kallmod lookup: note: '${q.trim()}': no ${r.name ?? 'symbol'} has the printed ${mm.join(', the printed ')}; ` +
         `answered by name (${r.ambiguous ? 'ambiguous' : 'the only candidate'})\n`);
     }
-    out.push(json ? JSON.stringify({ query: q, ...r, ...(mm.length ? { mismatch: mm } : {}) }) : text(q, r, table));
+    out.push(json ? JSON.stringify({ query: q, ...r }) : text(q, r, table));
     if (out.length >= 4096) flush();
   };
   if (positionals.length) positionals.forEach(one);

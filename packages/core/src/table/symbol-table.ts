@@ -381,9 +381,11 @@ export class SymbolTable {
   }
 
   /** Candidate indices for a printed name, narrowed by module, size and offset as printed. */
-  candidates(q: NameQuery): { indices: number[]; how: string } {
+  candidates(q: NameQuery): { indices: number[]; how: string; mismatch: string[] } {
     let c = this.indicesByName(q.name).slice();
     let how = 'name';
+    // what was printed that no candidate has: the answer is by name all the same, and says so
+    const mismatch: string[] = [];
     if (c.length > 1) {
       const text = c.filter((i) => this.isText(i));
       if (text.length) c = text;
@@ -396,7 +398,7 @@ export class SymbolTable {
       if (this.knowsLoadable()) {
         this.noteCheck(f.length > 0, `${q.name} [${m}]: no symbol of that name in that module`);
         // said in resolvedBy even with one candidate: the answer is not in the printed module
-        if (!f.length) how += `+module(no match: ${m})`;
+        if (!f.length) { how += `+module(no match: ${m})`; mismatch.push(`module ${m}`); }
       }
       if (f.length && c.length > 1) { c = f; how += '+module'; }
     }
@@ -405,7 +407,7 @@ export class SymbolTable {
       const s = q.size;
       const f = c.filter((i) => this.d.ksizes[i] === s);
       this.noteCheck(f.length > 0, `${q.name}+?/0x${s.toString(16)}: no symbol of that name has that size`);
-      if (!f.length) how += `+size(no match: 0x${s.toString(16)})`;
+      if (!f.length) { how += `+size(no match: 0x${s.toString(16)})`; mismatch.push(`size 0x${s.toString(16)}`); }
       else if (c.length > 1) { c = f; how += '+size'; }
     }
     if (q.offset != null && c.length > 1) {
@@ -413,13 +415,15 @@ export class SymbolTable {
       const f = c.filter((i) => { const k = this.d.ksizes[i]!; return k === 0 || o < k; });
       if (f.length && f.length < c.length) { c = f; how += '+offset'; }
     }
-    return { indices: c, how };
+    return { indices: c, how, mismatch };
   }
 
   /** Name (+offset, /size, [module]) → symbol, or ambiguous with every candidate. */
   resolveName(q: NameQuery): Resolution {
-    const { indices, how } = this.candidates(q);
-    return this.resolveAmong(indices, q.offset ?? null, how);
+    const { indices, how, mismatch } = this.candidates(q);
+    const r = this.resolveAmong(indices, q.offset ?? null, how);
+    if (mismatch.length) r.mismatch = mismatch;
+    return r;
   }
 
   /** One candidate → resolved; several → ambiguous with candidates; none → unresolved. */
