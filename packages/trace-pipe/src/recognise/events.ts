@@ -6,10 +6,10 @@
  * or a bare `func: ...` when `func` is a function and no tracepoint of that name exists).
  */
 import type { RecogniseContext } from './context.js';
-import { NAME, OFFSZ, isNameChar, type Hit } from './hit.js';
+import { NAME, OFFSZ, type Hit } from './hit.js';
+import { nextOffsetToken } from './offset-token.js';
 import { addressAt, symbolAt } from './symbol.js';
 
-const OFFSET_TOKEN = new RegExp(String.raw`${NAME}${OFFSZ}`, 'g');
 const KEYED = new RegExp(String.raw`\b(?:function|func|callback|fn|call_site|callsite|caller|ip)(?:=| (?=${NAME}(?:[\s,)]|$)))`, 'g');
 const KRET = new RegExp(String.raw` <- (?=${NAME}(?: \[[\w.-]+\])?\))`, 'y');
 const LEAD = new RegExp(String.raw`(${NAME})(?:${OFFSZ})?(?: \[[\w.-]+\])?: `, 'y');
@@ -27,13 +27,13 @@ export function scanPayload(s: string, from: number, to: number, ctx: RecogniseC
     }
   }
   // %pS tokens anywhere
-  OFFSET_TOKEN.lastIndex = scanFrom;
-  for (let m = OFFSET_TOKEN.exec(s); m && m.index < to; m = OFFSET_TOKEN.exec(s)) {
-    if (m.index > 0 && isNameChar(s.charCodeAt(m.index - 1))) continue;
-    const h = symbolAt(s, m.index, ctx, { module: true, angleAddr: true });
+  let pos = scanFrom;
+  for (let t = nextOffsetToken(s, pos, to); t; t = nextOffsetToken(s, pos, to)) {
+    pos = t.end;
+    const h = symbolAt(s, t.start, ctx, { module: true, angleAddr: true });
     if (!h) continue;
     hits.push(h);
-    OFFSET_TOKEN.lastIndex = h.end;
+    pos = h.end;
     // kretprobe: (ret_site+0x../0x.. <- func)
     if (s.charCodeAt(h.end - 1) !== 41) {
       KRET.lastIndex = h.end;
@@ -42,7 +42,7 @@ export function scanPayload(s: string, from: number, to: number, ctx: RecogniseC
         if (f && f.offset === null) {
           f.evidenceFrom = hits.length - 1; f.evidenceLabel = 'return-site-module';
           hits.push(f);
-          OFFSET_TOKEN.lastIndex = f.end;
+          pos = f.end;
         }
       }
     }
