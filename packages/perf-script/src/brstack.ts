@@ -17,10 +17,16 @@ const f = newFrame();
 export function annotateBranch(sc: Scanner, buf: Buffer, start: number, end: number, line: number): void {
   // the first two `/`-separated parts are FROM and TO; a "(dso)" path has "/" of its own
   let p = start;
+  // the first ')' after the last '(' seen (end: none in this token), so that a token of many
+  // '(' is read once, and never past its end (indexOf read on to the chunk's end for each)
+  let close = -1;
   for (let part = 0; part < 2 && p < end; part++) {
     let q = p;
     while (q < end && buf[q] !== 47) {
-      if (buf[q] === 40) { const c = buf.indexOf(41, q); if (c > q && c < end) q = c; }
+      if (buf[q] === 40) {
+        if (close <= q) { close = q + 1; while (close < end && buf[close] !== 41) close++; }
+        if (close < end) q = close;
+      }
       q++;
     }
     side(sc, buf, p, q, line);
@@ -32,7 +38,8 @@ function side(sc: Scanner, buf: Buffer, start: number, end: number, line: number
   // split off "(dso)"
   let symEnd = end, dsoStart = 0, dsoEnd = 0;
   if (end > start && buf[end - 1] === 41) {
-    const o = buf.lastIndexOf(40, end - 1);
+    let o = end - 2; // the last '(' of this side only (lastIndexOf would read on to the chunk's start)
+    while (o > start && buf[o] !== 40) o--;
     if (o > start) { symEnd = o; dsoStart = o + 1; dsoEnd = end - 1; }
   }
   if (buf[start] === 48 && buf[start + 1] === 120) { // 0xADDR

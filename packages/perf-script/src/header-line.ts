@@ -24,8 +24,10 @@ export function annotateHeaderLine(sc: Scanner, buf: Buffer, start: number, end:
       if (c === 47) slashes++;
     }
     if (t - q === 16 && isKernelAddrAt(buf, q, end) && parseFrame(buf, q, end, f, true)) {
-      sc.frameAt(f, buf, line, end);
-      if (f.dsoEnd > 0 || f.tokenEnd === end) return; // the frame closed the line
+      const closesLine = f.dsoEnd > 0 || f.tokenEnd === end;
+      // --refs text: the frame, not the rest of the line (a line of a million addresses)
+      sc.frameAt(f, buf, line, closesLine ? end : f.tokenEnd);
+      if (closesLine) return;
       t = f.tokenEnd;
     } else if (slashes >= 4) annotateBranch(sc, buf, q, t, line);
     q = t + 1;
