@@ -7,20 +7,99 @@
  * never needs another chunk's state, so 1 and N workers give the same bytes. Not done: the
  * Perl script's "first event type only" filter (select events with `perf script --event`).
  */
-const EVENT = /^(\S.+?)\s+(\d+)\/*(\d+)*\s+/;
-const STACK = /^\s*(\w+)\s*(.+) \((\S*)\)/;
-const OFFSET = /\+0x[\da-f]+$/;
+/*
+ * stackcollapse-perf.pl's two line patterns, as JS regexes:
+ *   EVENT = /^(\S.+?)\s+(\d+)\/*(\d+)*\s+/    (a sample header: the comm is group 1)
+ *   STACK = /^\s*(\w+)\s*(.+) \((\S*)\)/       (a frame: symbol group 2, dso group 3)
+ * Run as regexes they backtrack: a line of a space run, or of one long word, took quadratic
+ * time (10 s for 100 kB). eventComm and stackFrame give the same groups in one pass.
+ */
+
+/** `\s` on a latin1 string. */
+function isWs(c: number): boolean { return (c >= 9 && c <= 13) || c === 32 || c === 160; }
+function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
+function isWord(c: number): boolean { return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95; }
+
+/**
+ * EVENT's group 1, or null. Its tail `\s+(\d+)\/*(\d+)*\s+` is `\s+\d+\/*\d*\s`; every start
+ * inside one run of spaces gives the same answer, so each run is tried once, at its first
+ * position (the shortest group 1, as `.+?` takes). `.` stops at a CR.
+ */
+export function eventComm(l: string): string | null {
+  const n = l.length;
+  if (n < 2 || isWs(l.charCodeAt(0))) return null;
+  for (let e = 2; e < n;) {
+    if (l.charCodeAt(e - 1) === 13) return null; // `.+?` cannot pass a CR
+    if (!isWs(l.charCodeAt(e))) { e++; continue; }
+    let w = e, cr = false;
+    for (; w < n && isWs(l.charCodeAt(w)); w++) if (l.charCodeAt(w) === 13) cr = true;
+    let k = w;
+    while (k < n && isDigit(l.charCodeAt(k))) k++;
+    if (k > w) {
+      while (l.charCodeAt(k) === 47) k++;
+      while (isDigit(l.charCodeAt(k))) k++;
+      if (k < n && isWs(l.charCodeAt(k))) return l.slice(0, e);
+    }
+    if (cr) return null;
+    e = w;
+  }
+  return null;
+}
+
+/**
+ * STACK's groups 2 and 3, or null. The regex tries group 2's start c from the end of the
+ * spaces after the word down to the word's second character (a shorter `\w+`), and for each c
+ * the last ` (` whose space-free run holds a `)` that `.+` reaches without crossing a CR;
+ * group 3 ends at that run's last `)`. The ` (` positions are listed once, so each c costs
+ * no more than the ` (` and CRs it passes.
+ */
+export function stackFrame(l: string): [string, string] | null {
+  const n = l.length;
+  let a = 0;
+  while (a < n && isWs(l.charCodeAt(a))) a++;
+  let b = a;
+  while (b < n && isWord(l.charCodeAt(b))) b++;
+  if (b === a) return null;
+  let c = b;
+  while (c < n && isWs(l.charCodeAt(c))) c++;
+  const xs: number[] = [], closes: number[] = [];
+  for (let x = l.indexOf(' (', a); x >= 0; x = l.indexOf(' (', x)) {
+    let e = x + 2, close = -1;
+    for (; e < n && !isWs(l.charCodeAt(e)); e++) if (l.charCodeAt(e) === 41) close = e;
+    if (close >= 0) { xs.push(x); closes.push(close); }
+    x = e;
+  }
+  const crs: number[] = [];
+  for (let r = l.indexOf('\r', a); r >= 0; r = l.indexOf('\r', r + 1)) crs.push(r);
+  let ri = 0;
+  while (ri < crs.length && crs[ri]! < c) ri++;
+  let xi = xs.length - 1;
+  while (c >= a + 1) {
+    while (ri > 0 && crs[ri - 1]! >= c) ri--;
+    const reach = ri < crs.length ? crs[ri]! : n; // `.+` from c stops at the first CR
+    while (xi >= 0 && xs[xi]! > reach) xi--;
+    const x = xi >= 0 ? xs[xi]! : -1;
+    if (x >= c + 1) return [l.slice(c, x), l.slice(x + 2, closes[xi]!)];
+    c = Math.min(c - 1, x - 1); // no start in [x, c) reaches a later ` (`
+  }
+  return null;
+}
 
 /** One frame name as stackcollapse-perf.pl derives it (default options: tidy generic on). */
 export function collapseFrame(rawfunc: string, mod: string): string | null {
   rawfunc = rawfunc.replace(OFFSET, '');
   if (rawfunc.startsWith('(')) return null;
   let func = rawfunc;
-  if (func === '[unknown]') func = mod !== '[unknown]' ? `[${mod.replace(/.*\//, '')}]` : '[unknown]';
+  // the Perl script's s/.*\/// (the regex read the rest of the name again from every position)
+  if (func === '[unknown]') func = mod !== '[unknown]' ? `[${mod.slice(mod.lastIndexOf('/') + 1)}]` : '[unknown]';
   func = func.replace(/;/g, ':');
-  if (!/\.\(.*\)\./.test(func)) func = func.replace(/\((?!anonymous namespace\)).*/, '');
+  // /\.\(.*\)\./: a ".(" before a later ")."
+  const open = func.indexOf('.('), close = func.lastIndexOf(').');
+  if (!(open >= 0 && close >= open + 2)) func = func.replace(/\((?!anonymous namespace\)).*/, '');
   return func.replace(/["']/g, '');
 }
+
+const OFFSET = /\+0x[\da-f]+$/;
 
 /**
  * A sample can straddle two live chunks (a pipe delivers lines as they come), so the sample
@@ -45,12 +124,12 @@ export class Folder {
       if (l.endsWith('\r')) l = l.slice(0, -1);
       if (l === '') { out += this.flush(); continue; }
       if (l.startsWith('#')) continue;
-      let m = EVENT.exec(l);
-      if (m) { this.pname = m[1]!.replace(/ /g, '_'); continue; }
-      m = STACK.exec(l);
+      const comm = eventComm(l);
+      if (comm !== null) { this.pname = comm.replace(/ /g, '_'); continue; }
+      const m = stackFrame(l);
       if (m) {
-        const f = collapseFrame(m[2]!, m[3]!);
-        if (f !== null) this.stack.unshift(f);
+        const f = collapseFrame(m[0], m[1]);
+        if (f !== null) this.stack.push(f); // leaf first: reversed when the sample ends
       }
     }
     return out;
@@ -62,7 +141,7 @@ export class Folder {
   }
 
   private flush(): string {
-    const s = this.pname !== null || this.stack.length ? [this.pname ?? '', ...this.stack].join(';') + ' 1\n' : '';
+    const s = this.pname !== null || this.stack.length ? [this.pname ?? '', ...this.stack.reverse()].join(';') + ' 1\n' : '';
     this.pname = null; this.stack = [];
     return s;
   }
