@@ -20,6 +20,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collapseFrame, eventComm, stackFrame } from '../packages/perf-script/src/fold.js';
 import { nextOffsetToken } from '../packages/trace-pipe/src/recognise/offset-token.js';
+import { graphMarker, switchCpu } from '../packages/trace-pipe/src/recognise/function-graph.js';
 import { NAME, OFFSZ, isNameChar } from '../packages/trace-pipe/src/recognise/hit.js';
 import { CLI, sourceFlags } from './kernel-fixture.js';
 
@@ -219,6 +220,20 @@ describe('the linear scanners match the regexes they replace', () => {
     const sym = line(FOLD_CHARS).map((x) => x.replace(/\r/g, ''));
     const dso = fc.oneof(line(FOLD_CHARS).map((x) => x.replace(/\s/g, '')), fc.constant('[unknown]'));
     fc.assert(fc.property(fc.oneof(sym, fc.constant('[unknown]')), dso, (f, d) => { expect(collapseFrame(f, d)).toBe(perl(f, d)); }), runs);
+  });
+
+  it('trace: CPU/task switch lines', () => {
+    const SWITCH = /^\s*(\d+)\)\s+\S.*-\d+\s+=>\s+\S.*-\d+\s*$/;
+    const chars = [' ', ' ', '\t', '\r', '\xa0', '0', '1', '12', ')', '-', '-1', '=>', '=', '>', 'a', ' 0) ', '-1 ', ' => ', 'x-5 ', '\x0b'];
+    fc.assert(fc.property(line(chars), (l) => {
+      const m = SWITCH.exec(l);
+      expect(switchCpu(l)).toBe(m ? Number(m[1]) : -1);
+    }), runs);
+    // the regex took 3 ms for each of these (10 MB of them: 8 s)
+    const hostile = ' 0) a' + '-1 => '.repeat(680);
+    const t0 = Date.now();
+    for (let i = 0; i < 2560; i++) expect(graphMarker(hostile)).toBeNull();
+    expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it('trace: %pS tokens', () => {

@@ -32,7 +32,6 @@ const CPU = /^\s*(?:\d+\.\d+ +\| +)?(\d+)\)/;
  * shorter name never matches where the whole one does not, so the groups are the same.
  */
 const FUNC = new RegExp(String.raw`\|( +)(?:(${NAME})(?: \[[\w.-]+\])?\(([^;{]*?)\)(?: \{|;)|(\})(?: \/\* (?=(${NAME}))\5(?: \[[\w.-]+\])?(?:\(\))?[^*]*\*\/)?|(\/\*))`);
-const SWITCH = /^\s*(\d+)\)\s+\S.*-\d+\s+=>\s+\S.*-\d+\s*$/;
 const IRQ_IN = /==========>/;
 const IRQ_OUT = /<==========/;
 
@@ -47,12 +46,56 @@ const LOST = /^CPU:(\d+) \[LOST \d+ EVENTS\]/;
  */
 const GRAPH_LINE_MAX = 4096;
 
+function isWs(c: number): boolean { return (c >= 9 && c <= 13) || c === 32 || c === 160; } // `\s` in latin1
+function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
+
+/**
+ * The CPU of a CPU/task switch line (` 1)  kworker-1234  =>  bash-5678 `), or -1: what
+ * /^\s*(\d+)\)\s+\S.*-\d+\s+=>\s+\S.*-\d+\s*$/ matched, without its two `.*` retrying each
+ * other (3 ms for a 4 kB line of `-1 => `). The `-\d+\s*$` at the end has one place; the line
+ * is one iff some `-\d+\s+=>\s+\S` ends before it, with no CR (which `.` stops at) between.
+ */
+export function switchCpu(s: string): number {
+  const n = s.length;
+  let p = 0;
+  while (p < n && isWs(s.charCodeAt(p))) p++;
+  const d = p;
+  while (p < n && isDigit(s.charCodeAt(p))) p++;
+  if (p === d || s.charCodeAt(p) !== 41 /* ) */) return -1;
+  const cpu = Number(s.slice(d, p));
+  const w = ++p;
+  while (p < n && isWs(s.charCodeAt(p))) p++;
+  if (p === w || p >= n) return -1;
+  p++; // the \S
+  let z = n;
+  while (z > 0 && isWs(s.charCodeAt(z - 1))) z--;
+  let k = z;
+  while (k > 0 && isDigit(s.charCodeAt(k - 1))) k--;
+  if (k === z || s.charCodeAt(--k) !== 45 /* - */) return -1;
+  let cr = s.indexOf('\r', p);
+  const before = cr < 0 ? n : cr; // the first `.*` stops at a CR
+  cr = s.lastIndexOf('\r', k - 1);
+  for (let i = s.indexOf('-', p); i >= 0 && i < before; i = s.indexOf('-', i + 1)) {
+    let j = i + 1;
+    while (isDigit(s.charCodeAt(j))) j++;
+    if (j === i + 1 || !isWs(s.charCodeAt(j))) continue;
+    while (isWs(s.charCodeAt(j))) j++;
+    if (s.charCodeAt(j) !== 61 || s.charCodeAt(j + 1) !== 62 /* => */ || !isWs(s.charCodeAt(j + 2))) continue;
+    j += 2;
+    while (isWs(s.charCodeAt(j))) j++;
+    if (j >= n) continue;
+    const e = j + 1; // after the \S
+    if (e <= k && e > cr) return cpu; // the second `.*` is [e, k): no CR in it
+  }
+  return -1;
+}
+
 export function graphMarker(s: string): GraphMarker | null {
   const lost = LOST.exec(s);
   if (lost) return { marker: 'lost', cpu: Number(lost[1]) };
   if (s.length > GRAPH_LINE_MAX) return null;
-  const sw = s.includes('=>') ? SWITCH.exec(s) : null;
-  if (sw) return { marker: 'switch', cpu: Number(sw[1]) };
+  const sw = s.includes('=>') ? switchCpu(s) : -1;
+  if (sw >= 0) return { marker: 'switch', cpu: sw };
   if (s.includes('==========')) {
     const c = CPU.exec(s);
     const cpu = c ? Number(c[1]) : -1;
