@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collapseFrame, eventComm, stackFrame } from '../packages/perf-script/src/fold.js';
 import { nextOffsetToken } from '../packages/trace-pipe/src/recognise/offset-token.js';
-import { graphMarker, switchCpu } from '../packages/trace-pipe/src/recognise/function-graph.js';
+import { graphFrame, graphMarker, switchCpu } from '../packages/trace-pipe/src/recognise/function-graph.js';
 import { NAME, OFFSZ, isNameChar } from '../packages/trace-pipe/src/recognise/hit.js';
 import { CLI, sourceFlags } from './kernel-fixture.js';
 
@@ -234,6 +234,16 @@ describe('the linear scanners match the regexes they replace', () => {
     const t0 = Date.now();
     for (let i = 0; i < 2560; i++) expect(graphMarker(hostile)).toBeNull();
     expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('trace: function_graph frames', () => {
+    const FUNC = new RegExp(String.raw`\|( +)(?:(${NAME})(?: \[[\w.-]+\])?\(([^;{]*?)\)(?: \{|;)|(\})(?: \/\* (${NAME})(?: \[[\w.-]+\])?(?:\(\))?[^*]*\*\/)?|(\/\*))`);
+    const chars = ['|', '| ', '|  ', ' ', '} /* ', '}', 'func', 'b.c', 'a$', '1', ' */', '*/', '*', '/', '/*', ' [m]', ' [m-1.x]', ' [', ']', '()', '(', ')', ') {', ');', '{', ';', '\r'];
+    fc.assert(fc.property(line(chars), (l) => {
+      const m = FUNC.exec(l);
+      const kind = !m ? null : m[2] !== undefined ? (m[0].endsWith('{') ? 'open' : 'leaf') : m[4] !== undefined ? 'close' : 'comment';
+      expect(graphFrame(l)).toEqual(m ? { index: m.index, indent: m[1]!.length, kind, tailName: m[5] !== undefined, end: m.index + m[0].length } : null);
+    }), runs);
   });
 
   it('trace: %pS tokens', () => {

@@ -7,7 +7,7 @@
  * switch lines (` 1)  kworker-1234  =>  bash-5678 `).
  */
 import type { RecogniseContext } from './context.js';
-import { NAME, type Hit } from './hit.js';
+import type { Hit } from './hit.js';
 import { scanPayload } from './events.js';
 import { symbolAt } from './symbol.js';
 
@@ -26,12 +26,83 @@ export interface GraphLine {
 }
 
 const CPU = /^\s*(?:\d+\.\d+ +\| +)?(\d+)\)/;
+/** The frame part of a function_graph line: after `|` and the indentation. */
+export interface GraphFrame {
+  /** The `|`. */
+  index: number;
+  indent: number;
+  kind: GraphKind;
+  /** A close with funcgraph-tail's `/* name ... *\/`. */
+  tailName: boolean;
+  /** After the frame (`{`, `;`, `}`, the tail comment, or `/*`). */
+  end: number;
+}
+
+function isNameStart(c: number): boolean { return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95; }
+function isNameChar(c: number): boolean { return isNameStart(c) || isDigit(c) || c === 46 || c === 36; }
+function isModChar(c: number): boolean { return isNameStart(c) || isDigit(c) || c === 46 || c === 45; }
+
 /**
- * `(?=(NAME))\5`: the tail's name taken whole (an atomic group). Left to backtrack, each shorter
- * name let `[^*]*` read the rest of the line again (33 ms for a 4 kB `} /* name` line); a
- * shorter name never matches where the whole one does not, so the groups are the same.
+ * What this regex found (its first match), in one pass:
+ *   \|( +)(?:(NAME)(?: \[[\w.-]+\])?\(([^;{]*?)\)(?: \{|;)|(\})(?: \/\* (NAME)(?: \[[\w.-]+\])?(?:\(\))?[^*]*\*\/)?|(\/\*))
+ * Run as a regex it read the rest of the line again from every `|` (a call's arguments up to
+ * `) {`, a tail comment up to its `*` and, backtracking, once more per shorter name). The
+ * argument list ends at the first `;`, `{` or `)` followed by ` {` or `;`, and a tail comment
+ * at the first `*`: each is looked up once per line (remembered while later `|`s are before it).
  */
-const FUNC = new RegExp(String.raw`\|( +)(?:(${NAME})(?: \[[\w.-]+\])?\(([^;{]*?)\)(?: \{|;)|(\})(?: \/\* (?=(${NAME}))\5(?: \[[\w.-]+\])?(?:\(\))?[^*]*\*\/)?|(\/\*))`);
+export function graphFrame(s: string): GraphFrame | null {
+  const n = s.length;
+  let stopFrom = -1, stop = -1, starFrom = -1, star = -1;
+  const argsEnd = (q: number): number => {
+    if (q < stopFrom || q > stop) {
+      stopFrom = q;
+      for (stop = q; stop < n; stop++) {
+        const c = s.charCodeAt(stop);
+        if (c === 59 || c === 123) break;
+        if (c === 41 && ((s.charCodeAt(stop + 1) === 32 && s.charCodeAt(stop + 2) === 123) || s.charCodeAt(stop + 1) === 59)) break;
+      }
+    }
+    return stop;
+  };
+  const starAt = (q: number): number => {
+    if (q < starFrom || q > star) { starFrom = q; star = s.indexOf('*', q); if (star < 0) star = n; }
+    return star;
+  };
+  for (let b = s.indexOf('|'); b >= 0; b = s.indexOf('|', b + 1)) {
+    let p = b + 1;
+    while (s.charCodeAt(p) === 32) p++;
+    const indent = p - b - 1;
+    if (indent === 0) continue;
+    const c = s.charCodeAt(p);
+    if (isNameStart(c)) {
+      let e = p + 1;
+      while (isNameChar(s.charCodeAt(e))) e++;
+      let open = -1;
+      if (s.charCodeAt(e) === 40) open = e;
+      else if (s.charCodeAt(e) === 32 && s.charCodeAt(e + 1) === 91) {
+        let k = e + 2;
+        while (isModChar(s.charCodeAt(k))) k++;
+        if (k > e + 2 && s.charCodeAt(k) === 93 && s.charCodeAt(k + 1) === 40) open = k + 1;
+      }
+      if (open < 0) continue;
+      const j = argsEnd(open + 1);
+      if (j >= n || s.charCodeAt(j) !== 41) continue;
+      return s.charCodeAt(j + 1) === 59 ? { index: b, indent, kind: 'leaf', tailName: false, end: j + 2 } : { index: b, indent, kind: 'open', tailName: false, end: j + 3 };
+    }
+    if (c === 125) {
+      if (s.startsWith(' /* ', p + 1) && isNameStart(s.charCodeAt(p + 5))) {
+        let e = p + 6;
+        while (isNameChar(s.charCodeAt(e))) e++;
+        const t = starAt(e);
+        if (t < n && s.charCodeAt(t + 1) === 47) return { index: b, indent, kind: 'close', tailName: true, end: t + 2 };
+      }
+      return { index: b, indent, kind: 'close', tailName: false, end: p + 1 };
+    }
+    if (c === 47 && s.charCodeAt(p + 1) === 42) return { index: b, indent, kind: 'comment', tailName: false, end: p + 2 };
+  }
+  return null;
+}
+
 const IRQ_IN = /==========>/;
 const IRQ_OUT = /<==========/;
 
@@ -41,8 +112,9 @@ export type GraphMarker = { marker: 'switch' | 'lost' | 'irq-in' | 'irq-out'; cp
 const LOST = /^CPU:(\d+) \[LOST \d+ EVENTS\]/;
 
 /**
- * Graph lines and markers are short; the patterns backtrack over the whole text, which took
- * seconds on long lines of other kinds: longer lines are not looked at.
+ * Graph lines and markers are short: longer lines are not looked at. (The cap was put there
+ * when the patterns backtracked over the whole text; graphFrame and switchCpu are linear now,
+ * and the cap stays so that what is recognised does not change.)
  */
 const GRAPH_LINE_MAX = 4096;
 
@@ -107,33 +179,25 @@ export function graphMarker(s: string): GraphMarker | null {
 
 export function graphLine(s: string, ctx: RecogniseContext): GraphLine | null {
   if (s.length > GRAPH_LINE_MAX || !s.includes('|')) return null;
-  const m = FUNC.exec(s);
+  const m = graphFrame(s);
   if (!m) return null;
   const c = CPU.exec(s);
   const cpu = c ? Number(c[1]) : -1;
-  const indent = m[1]!.length;
-  const depth = Math.max(0, (indent - 2) >> 1);
-  const bodyAt = m.index + 1 + indent;
+  const depth = Math.max(0, (m.indent - 2) >> 1);
+  const bodyAt = m.index + 1 + m.indent;
   const hits: Hit[] = [];
   let frame = -1;
-  let kind: GraphKind;
-  let restFrom: number;
-  if (m[2] !== undefined) {
+  const kind = m.kind;
+  let restFrom = m.end;
+  if (kind === 'open' || kind === 'leaf') {
     const h = symbolAt(s, bodyAt, ctx, { module: true });
     if (h) { hits.push(h); frame = 0; }
-    kind = m[0].endsWith('{') ? 'open' : 'leaf';
-    restFrom = m.index + m[0].length;
-  } else if (m[4] !== undefined) {
-    kind = 'close';
-    if (m[5] !== undefined) {
+  } else if (kind === 'close') {
+    if (m.tailName) {
       const h = symbolAt(s, bodyAt + 5, ctx, { module: true }); // after "} /* "
       if (h) { hits.push(h); frame = 0; }
     }
-    restFrom = m.index + m[0].length;
-  } else {
-    kind = 'comment';
-    restFrom = bodyAt;
-  }
+  } else restFrom = bodyAt;
   // comments after the frame (retval, retaddr) or the comment itself (events, trace_printk)
   if (restFrom < s.length) {
     const lead = kind === 'comment' && s.startsWith('/* ', restFrom);
