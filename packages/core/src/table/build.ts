@@ -14,8 +14,6 @@ import type { KallmodsymsData } from '../sources/kallmodsyms.js';
 import type { LinkerMap } from '../sources/linker-map.js';
 import type { ModuleObjects } from '../sources/module-objects.js';
 import type { ModuleInfo } from '../sources/proc-modules.js';
-import type { CuRange } from '../sources/elf/elf-object.js';
-import { cuToObject } from '../sources/elf/cu-object.js';
 import { NameIndex, NameStore } from './name-store.js';
 import { computeSlide, type SlideResult } from './kaslr.js';
 import { F_DYNAMIC, F_EXACT_SIZE, F_LOADABLE, F_PADDING, SymbolTable, isTextType, type TableData } from './symbol-table.js';
@@ -28,13 +26,17 @@ export interface ParsedSources {
   builtinNames?: Set<string>;
   orderNames?: Set<string>;
   linkerMap?: { paths: string[]; map: LinkerMap };
-  vmlinux?: { path: string; symbols: { name: string; value: number; size: number; type: string; letter: number }[]; cuRanges: CuRange[] };
+  /** An unstripped vmlinux: its symtab, and the object of each DWARF compile unit's address ranges (link-time). */
+  vmlinux?: { path: string; symbols: { name: string; value: number; size: number; type: string; letter: number }[]; objects: ObjectRange[] };
   /** Loadable modules' objects (.ko DWARF), opened lazily by module name. */
   moduleObjects?: ModuleObjects;
   procModules?: { path: string; modules: ModuleInfo[] };
   /** Explicit KASLR offset when no runtime list gives it. */
   kaslrOffset?: number;
 }
+
+/** Link-time [start, end) → object file. */
+export interface ObjectRange { start: number; end: number; object: string | null }
 
 export interface BuildReport {
   warnings: Warning[];
@@ -334,7 +336,7 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   };
   if (src.linkerMap) applyIntervals(src.linkerMap.map.ranges, 'linker-map', src.linkerMap.paths.join(', '));
   if (src.vmlinux) {
-    applyIntervals(src.vmlinux.cuRanges.map((r) => ({ start: r.start, end: r.end, object: cuToObject(r.cu, r.compDir) })), 'dwarf', src.vmlinux.path);
+    applyIntervals(src.vmlinux.objects, 'dwarf', src.vmlinux.path);
     // exact sizes from the ELF symtab, matched by (name, address)
     if (linkOk) {
       const want = new Map<string, number>();
