@@ -1,0 +1,212 @@
+/**
+ * A real distro kernel with no flags but --root: Debian's 6.12 cloud kernel as its packages
+ * install it (test/setup/distro-kernel.mjs builds the tree and, with readelf, the truth).
+ * The defaults must find the debug vmlinux and modules, check their build-ids, parse the DWARF
+ * once into the per-kernel cache, and serve later runs from it.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from './kernel-fixture.js';
+
+const DISTRO = process.env['KALLMOD_DISTRO_TREE'] ?? join(process.env['KALLMOD_TEST_CACHE'] ?? join(homedir(), '.cache', 'kallmod-test'), 'distro', 'current');
+const READY = join(DISTRO, 'ready.json');
+const ready = existsSync(READY);
+if (!ready) console.warn(`distro-kernel tests skipped: no ${READY} (run \`node test/setup/distro-kernel.mjs\`; it needs apt-get and the network once)`);
+const info = ready ? JSON.parse(readFileSync(READY, 'utf8')) as { release: string } : { release: '' };
+const R = join(DISTRO, 'root');
+const REL = info.release;
+const VMLINUX = join(R, `usr/lib/debug/boot/vmlinux-${REL}`);
+
+let tmp = '';
+let cache = '';
+
+function run(args: string[], input?: string, env: NodeJS.ProcessEnv = {}) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(CLI, args, { input, encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, XDG_CACHE_HOME: join(tmp, 'xdg'), ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr, ms: Number(process.hrtime.bigint() - t) / 1e6 };
+}
+
+/** "fs/ext4/inode.c" → "fs/ext4/inode.o", as kbuild names objects (the truth's CU names are relative). */
+const objectOf = (cu: string) => cu.replace(/\.[^./]+$/, '') + '.o';
+
+function truth(file: string): string[][] {
+  return readFileSync(join(DISTRO, 'truth', file), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'));
+}
+
+/** A root of symlinks to the real tree, with some paths replaced (another boot, another build). */
+function variant(name: string, replace: Record<string, string | Buffer | null>): string {
+  const d = join(tmp, name);
+  const link = (rel: string) => {
+    const src = join(R, rel), dst = join(d, rel);
+    const here = Object.keys(replace).filter((p) => p === rel || p.startsWith(rel + '/'));
+    if (!here.length) { mkdirSync(join(dst, '..'), { recursive: true }); symlinkSync(src, dst); return; }
+    if (here.includes(rel)) {
+      const v = replace[rel]!;
+      mkdirSync(join(dst, '..'), { recursive: true });
+      if (v !== null) writeFileSync(dst, v);
+      return;
+    }
+    mkdirSync(dst, { recursive: true });
+    for (const e of readdirSync(src)) link(rel ? `${rel}/${e}` : e);
+  };
+  mkdirSync(d, { recursive: true });
+  for (const e of readdirSync(R)) link(e);
+  return d;
+}
+
+describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no other flag`, () => {
+  const core = ready ? truth('vmlinux-text.tsv') : [];
+  const mods = ready ? truth('module-text.tsv') : [];
+  const queries = [...core.map((r) => r[0]!), ...mods.map((r) => r[0]!)].join('\n') + '\n';
+  let first: ReturnType<typeof run>;
+
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'kallmod-distro-'));
+    cache = join(tmp, 'cache');
+    first = run(['lookup', '--json', '--root', R, '--cache-dir', cache], queries);
+  }, 120_000);
+  afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+
+  it('finds the debug vmlinux and gives its DWARF objname for >= 99.5% of text symbols, and the module of module symbols', () => {
+    expect(first.code).toBe(0);
+    // said once: what it does and where the result goes
+    expect(first.err.match(/reading the DWARF of/g)).toHaveLength(1);
+    expect(first.err).toContain(`reading the DWARF of ${VMLINUX}`);
+    expect(first.err).toContain(`cached in ${cache}/`);
+    const out = first.out.trim().split('\n').map((l) => JSON.parse(l) as { objname: string | null; modules: string[]; builtin: boolean; name: string | null });
+    expect(out).toHaveLength(core.length + mods.length);
+    let known = 0, right = 0;
+    const wrong: string[] = [];
+    core.forEach(([addr, name, cu], i) => {
+      if (cu === '-') return;
+      known++;
+      if (out[i]!.objname === objectOf(cu!)) right++;
+      else if (wrong.length < 5) wrong.push(`${addr} ${name}: ${out[i]!.objname} (truth ${cu})`);
+    });
+    console.log(`distro ${REL}: first run ${first.ms.toFixed(0)} ms; objnames ${right}/${known} (${(100 * right / known).toFixed(3)}%) of ${core.length} text symbols with a CU; wrong e.g. ${wrong.join('; ')}`);
+    expect(known).toBeGreaterThan(90_000);
+    expect(right / known).toBeGreaterThanOrEqual(0.995);
+    const modOut = out.slice(core.length);
+    const badMod = mods.filter(([, , m], i) => modOut[i]!.modules.join(' ') !== m || modOut[i]!.builtin);
+    expect(badMod).toEqual([]);
+    // the debug .ko DWARF of the loaded modules is used too
+    expect(modOut.filter((x) => x.objname !== null).length / mods.length).toBeGreaterThan(0.95);
+  });
+
+  it('serves the second run from the cache: the same answers, and `sources` says so', () => {
+    const again = run(['lookup', '--json', '--root', R, '--cache-dir', cache], queries);
+    expect(again.code).toBe(0);
+    expect(again.err).not.toContain('reading the DWARF');
+    expect(again.out).toBe(first.out);
+    const s = JSON.parse(run(['sources', '--json', '--root', R, '--cache-dir', cache]).out);
+    expect(s.cache).toMatchObject({ served: 'boot', keyedBy: 'build-id' });
+    expect(s.kernel).toMatchObject({ release: REL, buildId: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    const t = run(['lookup', '--root', R, '--cache-dir', cache, 'vfs_read']);
+    const node = spawnSync(process.execPath, ['-e', '0']);
+    expect(node.status).toBe(0);
+    console.log(`distro ${REL}: cached lookup ${t.ms.toFixed(0)} ms (second run of ${queries.length >> 10} KiB of queries: ${again.ms.toFixed(0)} ms, first ${first.ms.toFixed(0)} ms)`);
+    expect(t.out).toMatch(/^vfs_read\t0x[0-9a-f]+ T vfs_read\/0x[0-9a-f]+ \{read_write\.o\}  \(fs\/read_write\.o\)\n$/);
+  });
+
+  it('another boot (another KASLR slide) merges its kallsyms with the cached vmlinux part, as if the DWARF were parsed again', () => {
+    const delta = 0x600000n;
+    const kallsyms = readFileSync(join(R, 'proc/kallsyms'), 'latin1').split('\n').map((l) => {
+      const a = l.slice(0, 16);
+      if (!/^ffffffff[89ab]/.test(a) || l.includes('\t[')) return l;
+      return (BigInt('0x' + a) + delta).toString(16) + l.slice(16);
+    }).join('\n');
+    const boot2 = variant('boot2', { 'proc/kallsyms': Buffer.from(kallsyms, 'latin1') });
+    const qs = core.slice(0, 20_000).map((r) => (BigInt('0x' + r[0]!) + delta).toString(16)).join('\n') + '\n';
+    const s = run(['sources', '--json', '--root', boot2, '--cache-dir', cache]);
+    expect(s.err).not.toContain('reading the DWARF');
+    expect(JSON.parse(s.out).cache).toMatchObject({ served: 'link', misses: [expect.stringMatching(/boot\.snap: made in another boot/)] });
+    const cached = run(['lookup', '--json', '--root', boot2, '--cache-dir', cache], qs);
+    expect(cached.code).toBe(0);
+    expect(JSON.parse(run(['sources', '--json', '--root', boot2, '--cache-dir', cache]).out).cache.served).toBe('boot');
+    const fresh = run(['lookup', '--json', '--root', boot2, '--no-cache'], qs);
+    expect(fresh.code).toBe(0);
+    expect(cached.out).toBe(fresh.out);
+    expect(cached.out).toContain('"objname":"fs/read_write.o"');
+  });
+
+  it('refuses a vmlinux and a module of another build (build-id), saying so once, and uses neither', () => {
+    const notes = readFileSync(join(R, 'sys/kernel/notes'));
+    const i = notes.indexOf(Buffer.from('GNU\0')) + 4;
+    const other = Buffer.from(notes); other[i] = other[i]! ^ 0xff;
+    const udfNote = readFileSync(join(R, 'sys/module/udf/notes/.note.gnu.build-id'));
+    const otherUdf = Buffer.from(udfNote); otherUdf[udfNote.length - 1] = otherUdf[udfNote.length - 1]! ^ 0xff;
+    const wrong = variant('other-build', { 'sys/kernel/notes': other, 'sys/module/udf/notes/.note.gnu.build-id': otherUdf });
+    const c = join(tmp, 'cache-other');
+    const r = run(['lookup', '--json', '--root', wrong, '--cache-dir', c, 'vfs_read', 'udf_fill_super']);
+    expect(r.code).toBe(0);
+    const lines = r.err.trim().split('\n');
+    expect(lines.filter((l) => l.includes(VMLINUX.replace(R, wrong)) && /build-id [0-9a-f]{40}, the running kernel's is [0-9a-f]{40}: another build, not used/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /udf\.ko: not used: build-id [0-9a-f]{40}, the loaded udf has [0-9a-f]{40}/.test(l))).toHaveLength(1);
+    expect(r.err).not.toContain('reading the DWARF');
+    const [vfs, udf] = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(vfs).toMatchObject({ name: 'vfs_read', objname: null });
+    expect(udf).toMatchObject({ name: 'udf_fill_super', modules: ['udf'], objname: null });
+    expect(existsSync(c) ? readdirSync(c) : []).toEqual([]);
+    const s = JSON.parse(run(['sources', '--json', '--root', wrong, '--cache-dir', c]).out);
+    expect(s.skipped).toContainEqual({ path: VMLINUX.replace(R, wrong), why: expect.stringContaining('another build') });
+  });
+
+  it('reads DWARF sections compressed with zlib and zstd (SHF_COMPRESSED, objcopy) as the plain ones', () => {
+    const udf = join(R, `usr/lib/debug/lib/modules/${REL}/kernel/fs/udf/udf.ko`);
+    const qs = mods.filter((m) => m[2] === 'udf').map((m) => m[0]).join('\n') + '\n';
+    const outs = ['none', 'zlib-gabi', 'zstd'].map((how) => {
+      const d = join(tmp, `ko-${how}`);
+      mkdirSync(d, { recursive: true });
+      const cp = spawnSync('objcopy', [`--compress-debug-sections=${how}`, udf, join(d, 'udf.ko')], { encoding: 'utf8' });
+      expect(cp.status, cp.stderr).toBe(0);
+      if (how !== 'none') expect(spawnSync('readelf', ['-SW', join(d, 'udf.ko')], { encoding: 'utf8' }).stdout).toMatch(/\.debug_info\s+PROGBITS\s+\S+\s+\S+\s+\S+\s+\S+\s+C /);
+      const r = run(['lookup', '--json', '--kallsyms', join(R, 'proc/kallsyms'), '--proc-modules', join(R, 'proc/modules'), '--modules-dir', d], qs);
+      expect(r.code, r.err).toBe(0);
+      return r.out;
+    });
+    expect(outs[1]).toBe(outs[0]);
+    expect(outs[2]).toBe(outs[0]);
+    expect(outs[0]).toContain('"objname":"fs/udf/super.o"');
+  });
+
+  it('rebuilds a truncated cache entry, saying so, and gives the same answers', () => {
+    const c = join(tmp, 'cache-cut');
+    cpSync(cache, c, { recursive: true });
+    const [dir] = readdirSync(c);
+    const boot = join(c, dir!, 'boot.snap'), link = join(c, dir!, 'vmlinux.snap');
+    truncateSync(boot, Math.floor(statSync(boot).size / 2));
+    truncateSync(link, 1000);
+    const r = run(['lookup', '--json', '--root', R, '--cache-dir', c], queries);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(new RegExp(`${boot}: cache entry damaged \\(.*\\): not used, rebuilt`));
+    expect(r.err).toMatch(new RegExp(`${link}: cache entry damaged \\(.*\\): not used, rebuilt`));
+    expect(r.err).toContain('reading the DWARF');
+    expect(r.out).toBe(first.out);
+    expect(JSON.parse(run(['sources', '--json', '--root', R, '--cache-dir', c]).out).cache.served).toBe('boot');
+  });
+});
+
+describe('--root on a tree without the release\'s files', () => {
+  it('says the /lib/modules directory is missing (not that one file in it is), and needs a release', () => {
+    const d = mkdtempSync(join(tmpdir(), 'kallmod-root-'));
+    try {
+      mkdirSync(join(d, 'proc/sys/kernel'), { recursive: true });
+      // hand-written edge case: a root with nothing but a two-symbol kallsyms
+      writeFileSync(join(d, 'proc/kallsyms'), 'ffffffff81000000 T _text\nffffffff81000100 T vfs_read\n');
+      const noRel = spawnSync(CLI, ['sources', '--root', d, '--no-cache'], { encoding: 'utf8' });
+      expect(noRel.status).toBe(2);
+      expect(noRel.stderr).toBe(`kallmod sources: --root: cannot read ${d}/proc/sys/kernel/osrelease: give the kernel release with --release REL\n`);
+      writeFileSync(join(d, 'proc/sys/kernel/osrelease'), '9.9.9-test\n');
+      const r = spawnSync(CLI, ['sources', '--json', '--root', d, '--no-cache'], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      const s = JSON.parse(r.stdout);
+      const w = s.warnings.map((x: { source: string; message: string }) => `${x.source}: ${x.message}`);
+      expect(w).toContainEqual(expect.stringMatching(new RegExp(`^${d}/lib/modules/9.9.9-test: no such directory`)));
+      expect(w.join('\n')).not.toContain('no modules.builtin.ranges');
+      expect(s.sources.map((x: { path: string }) => x.path)).toEqual([join(d, 'proc/kallsyms')]);
+    } finally { rmSync(d, { recursive: true, force: true }); }
+  });
+});
