@@ -45,11 +45,13 @@ export async function run(argv: string[]): Promise<number> {
   const files = l.loaded.filter((s) => s.role !== 'modules-dir').flatMap((s) => s.path.split(',').map((p) => ({ role: s.role, path: p })))
     .flatMap((f) => { try { return [{ ...f, data: readFileSync(f.path) }]; } catch { return []; } });
   let version: string | undefined;
-  try { version = l.loaded.some((s) => s.origin === 'running-kernel') ? readFileSync('/proc/version', 'latin1').trim() : undefined; } catch { /* not linux */ }
+  // --root: another machine's files, not this host's kernel
   const running = l.loaded.some((s) => s.origin === 'running-kernel');
+  const here = running && !l.kernel?.root;
+  try { version = here ? readFileSync('/proc/version', 'latin1').trim() : undefined; } catch { /* not linux */ }
   const meta = {
     format: TABLE_FORMAT, kallmodVersion: VERSION, created: new Date().toISOString(),
-    ...(running ? { host: hostname(), release: release() } : {}), ...(version ? { version } : {}),
+    ...(here ? { host: hostname() } : {}), ...(running ? { release: l.kernel?.release ?? release() } : {}), ...(version ? { version } : {}),
     sources: files.map((f) => ({ role: f.role, path: f.path })), warnings,
     notes: l.report.warnings.filter((w) => !warnings.includes(w)),
   };

@@ -81,8 +81,10 @@ function runningKernelLines(s: ReturnType<typeof summarize>): string[] {
   const served = c?.served === 'boot' ? "this boot's table" : c?.served === 'link' ? 'the vmlinux part (DWARF), merged with this boot' : 'nothing (parsed now)';
   return [
     `kernel: ${k.release}${k.root ? ` below ${k.root}` : ''}, build-id ${k.buildId ?? '(unknown: no readable /sys/kernel/notes)'}`,
-    c ? `cache: ${c.dir} (by ${c.keyedBy}): served ${served}${c.written.length ? `; wrote ${c.written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}` : ''}` : 'cache: off (--no-cache, or nothing identifies this kernel)',
-    ...(c?.misses ?? []).map((m) => `  not used: ${m}`),
+    !c ? 'cache: off (--no-cache, or nothing identifies this kernel)'
+      : c.served === 'none' && !c.written.length ? `cache: ${c.dir} (by ${c.keyedBy}): nothing to cache (no vmlinux with DWARF was parsed)`
+      : `cache: ${c.dir} (by ${c.keyedBy}): served ${served}${c.written.length ? `; wrote ${c.written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}` : ''}`,
+    ...(c && (c.served !== 'none' || c.written.length) ? c.misses.map((m) => `  not used: ${m}`) : []),
     'capabilities:',
     ...s.capabilities!.map((x) => `  ${x.what.padEnd(22)} ${x.have ? 'yes' : 'NO '}  ${x.how}`),
     ...(s.skipped!.length ? ['skipped:', ...s.skipped!.map((x) => `  ${x.path}: ${x.why}`)] : []),
