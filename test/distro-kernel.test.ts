@@ -54,6 +54,11 @@ function variant(name: string, replace: Record<string, string | Buffer | null>):
   };
   mkdirSync(d, { recursive: true });
   for (const e of readdirSync(R)) link(e);
+  for (const [rel, v] of Object.entries(replace)) {
+    if (existsSync(join(R, rel)) || v === null) continue;
+    mkdirSync(join(d, rel, '..'), { recursive: true });
+    writeFileSync(join(d, rel), v);
+  }
   return d;
 }
 
@@ -154,6 +159,31 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(s.skipped).toContainEqual({ path: VMLINUX.replace(R, wrong), why: expect.stringContaining('another build') });
   });
 
+  it('skips a vmlinux without DWARF (stripped) and says what to install; a placeholder System.map too', () => {
+    // the real vmlinux's notes alone (objcopy): the kernel's build-id, no DWARF
+    const stripped = join(tmp, 'stripped-vmlinux');
+    const cp = spawnSync('objcopy', ['-j', '.notes', VMLINUX, stripped], { encoding: 'utf8' });
+    expect(cp.status, cp.stderr).toBe(0);
+    const build = `lib/modules/${REL}/build/vmlinux`;
+    const d = variant('stripped', { [`usr/lib/debug/boot/vmlinux-${REL}`]: null, [build]: readFileSync(stripped) });
+    const r = run(['sources', '--json', '--root', d, '--no-cache']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.skipped).toEqual([
+      { path: join(d, build), why: 'stripped (no DWARF)' },
+      { path: join(d, `boot/System.map-${REL}`), why: 'a placeholder, not a symbol list' },
+    ]);
+    const cap = Object.fromEntries(s.capabilities.map((c: { what: string }) => [c.what, c]));
+    expect(cap['objnames, core kernel']).toMatchObject({ have: false, how: expect.stringContaining(`apt install linux-image-${REL}-dbg`) });
+    expect(cap['objnames, modules']).toMatchObject({ have: true });
+    expect(cap['built-in modules']).toMatchObject({ have: false, how: expect.stringContaining('built without CONFIG_BUILTIN_MODULE_RANGES') });
+    expect(cap['addresses']).toMatchObject({ have: true });
+    expect(s.coverage.objname).toBeLessThan(0.05);
+    const text = run(['sources', '--root', d, '--no-cache']).out;
+    expect(text).toMatch(/^  objnames, core kernel +NO +needs an unstripped vmlinux with the kernel's build-id: apt install /m);
+    expect(text).toContain(`skipped:\n  ${join(d, build)}: stripped (no DWARF)\n`);
+  });
+
   it('reads DWARF sections compressed with zlib and zstd (SHF_COMPRESSED, objcopy) as the plain ones', () => {
     const udf = join(R, `usr/lib/debug/lib/modules/${REL}/kernel/fs/udf/udf.ko`);
     const qs = mods.filter((m) => m[2] === 'udf').map((m) => m[0]).join('\n') + '\n';
@@ -179,12 +209,22 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     const boot = join(c, dir!, 'boot.snap'), link = join(c, dir!, 'vmlinux.snap');
     truncateSync(boot, Math.floor(statSync(boot).size / 2));
     truncateSync(link, 1000);
-    const r = run(['lookup', '--json', '--root', R, '--cache-dir', c], queries);
-    expect(r.code).toBe(0);
-    expect(r.err).toMatch(new RegExp(`${boot}: cache entry damaged \\(.*\\): not used, rebuilt`));
-    expect(r.err).toMatch(new RegExp(`${link}: cache entry damaged \\(.*\\): not used, rebuilt`));
-    expect(r.err).toContain('reading the DWARF');
-    expect(r.out).toBe(first.out);
+    // on a terminal (script(1)): the re-parse draws its progress bar on stderr
+    const q = join(tmp, 'queries.txt'), out = join(tmp, 'cut.json'), tty = join(tmp, 'tty.log');
+    writeFileSync(q, queries);
+    const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: join(tmp, 'xdg') };
+    delete env['CI'];
+    const haveScript = spawnSync('script', ['--version']).status === 0;
+    const cmd = `${CLI} lookup --json --root ${R} --cache-dir ${c} < ${q} > ${out}`;
+    const r = haveScript ? spawnSync('script', ['-qec', cmd, tty], { encoding: 'utf8', env, timeout: 120_000 }) : spawnSync('sh', ['-c', `${cmd} 2> ${tty}`], { env });
+    expect(r.status).toBe(0);
+    const err = readFileSync(tty, 'latin1');
+    if (!haveScript) console.warn('no script(1): the progress bar on a terminal is not checked');
+    expect(err).toMatch(new RegExp(`${boot}: cache entry damaged \\(.*\\): not used, rebuilt`));
+    expect(err).toMatch(new RegExp(`${link}: cache entry damaged \\(.*\\): not used, rebuilt`));
+    expect(err).toContain('reading the DWARF');
+    if (haveScript) expect(err).toMatch(/kallmod DWARF .*\d+% \d+\/\d+ compile units/);
+    expect(readFileSync(out, 'utf8')).toBe(first.out);
     expect(JSON.parse(run(['sources', '--json', '--root', R, '--cache-dir', c]).out).cache.served).toBe('boot');
   });
 });

@@ -137,7 +137,9 @@ export function runningKernelOptions(notes: Warning[], kernel: KernelIdentity, w
   if (!d.libModulesExists) {
     notes.push({ source: lib, message: `no such directory: no modules.* lists for release ${rel} (modules of that release not installed${root ? ' in that root' : ''}?)` });
   } else if (!o.ranges) {
-    notes.push({ source: lib, message: 'no modules.builtin.ranges for the running kernel: built-in symbols get no module (Linux >= 6.12 with CONFIG_BUILTIN_MODULE_RANGES installs it)' });
+    notes.push({ source: lib, message: d.rangesConfig === false
+      ? 'no modules.builtin.ranges: this kernel is built without CONFIG_BUILTIN_MODULE_RANGES, so built-in symbols get no module'
+      : 'no modules.builtin.ranges for the running kernel: built-in symbols get no module (Linux >= 6.12 with CONFIG_BUILTIN_MODULE_RANGES installs it)' });
   }
   return { options: o, discovery: d };
 }
