@@ -184,21 +184,23 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(text).toContain(`skipped:\n  ${join(d, build)}: stripped (no DWARF)\n`);
   });
 
-  it('reads DWARF sections compressed with zlib and zstd (SHF_COMPRESSED, objcopy) as the plain ones', () => {
+  it('reads DWARF sections compressed with zlib and zstd (SHF_COMPRESSED, objcopy) and Fedora-named .ko.debug files as the plain ones', () => {
     const udf = join(R, `usr/lib/debug/lib/modules/${REL}/kernel/fs/udf/udf.ko`);
     const qs = mods.filter((m) => m[2] === 'udf').map((m) => m[0]).join('\n') + '\n';
-    const outs = ['none', 'zlib-gabi', 'zstd'].map((how) => {
-      const d = join(tmp, `ko-${how}`);
+    // and under Fedora's debuginfo name, udf.ko.debug
+    const outs = [['none', 'udf.ko'], ['zlib-gabi', 'udf.ko'], ['zstd', 'udf.ko'], ['none', 'udf.ko.debug']].map(([how, file]) => {
+      const d = join(tmp, `ko-${how}-${file}`);
       mkdirSync(d, { recursive: true });
-      const cp = spawnSync('objcopy', [`--compress-debug-sections=${how}`, udf, join(d, 'udf.ko')], { encoding: 'utf8' });
+      const cp = spawnSync('objcopy', [`--compress-debug-sections=${how}`, udf, join(d, file!)], { encoding: 'utf8' });
       expect(cp.status, cp.stderr).toBe(0);
-      if (how !== 'none') expect(spawnSync('readelf', ['-SW', join(d, 'udf.ko')], { encoding: 'utf8' }).stdout).toMatch(/\.debug_info\s+PROGBITS\s+\S+\s+\S+\s+\S+\s+\S+\s+C /);
+      if (how !== 'none') expect(spawnSync('readelf', ['-SW', join(d, file!)], { encoding: 'utf8' }).stdout).toMatch(/\.debug_info\s+PROGBITS\s+\S+\s+\S+\s+\S+\s+\S+\s+C /);
       const r = run(['lookup', '--json', '--kallsyms', join(R, 'proc/kallsyms'), '--proc-modules', join(R, 'proc/modules'), '--modules-dir', d], qs);
       expect(r.code, r.err).toBe(0);
       return r.out;
     });
     expect(outs[1]).toBe(outs[0]);
     expect(outs[2]).toBe(outs[0]);
+    expect(outs[3]).toBe(outs[0]);
     expect(outs[0]).toContain('"objname":"fs/udf/super.o"');
   });
 
