@@ -232,6 +232,14 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
 });
 
 describe('--root on a tree without the release\'s files', () => {
+  it('refuses a file as --root, and --root with explicit source flags, in one line (exit 2)', () => {
+    const f = join(import.meta.dirname, 'distro-kernel.test.ts');
+    const a = spawnSync(CLI, ['lookup', '--root', f, 'vfs_read'], { encoding: 'utf8' });
+    expect([a.status, a.stderr]).toEqual([2, `kallmod lookup: ${f}: --root takes a directory (a tree with proc/, sys/, lib/modules/...)\n`]);
+    const b = spawnSync(CLI, ['lookup', '--root', tmpdir(), '--kallsyms', f, 'vfs_read'], { encoding: 'utf8' });
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/^kallmod lookup: --root and --release choose where the running-kernel defaults come from; .*\n$/);
+  });
   it('says the /lib/modules directory is missing (not that one file in it is), and needs a release', () => {
     const d = mkdtempSync(join(tmpdir(), 'kallmod-root-'));
     try {
