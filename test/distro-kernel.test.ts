@@ -239,6 +239,9 @@ describe('--root on a tree without the release\'s files', () => {
     const b = spawnSync(CLI, ['lookup', '--root', tmpdir(), '--kallsyms', f, 'vfs_read'], { encoding: 'utf8' });
     expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/^kallmod lookup: --root and --release choose where the running-kernel defaults come from; .*\n$/);
+    // another tree's addresses never reach this machine's tracefs
+    const c = spawnSync(CLI, ['resolve', '--root', tmpdir(), '--kprobe', '--apply', '--dry-run', 'vfs_read'], { encoding: 'utf8' });
+    expect([c.status, c.stderr]).toEqual([2, "kallmod resolve: --apply writes into this machine's tracefs: not with --root (another tree's kernel)\n"]);
   });
   it('says the /lib/modules directory is missing (not that one file in it is), and needs a release', () => {
     const d = mkdtempSync(join(tmpdir(), 'kallmod-root-'));
