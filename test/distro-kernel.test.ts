@@ -116,6 +116,17 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(t.out).toMatch(/^vfs_read\t0x[0-9a-f]+ T vfs_read\/0x[0-9a-f]+ \{read_write\.o\}  \(fs\/read_write\.o\)\n$/);
   });
 
+  it('captures the tree into a snapshot that names the debug vmlinux without embedding its 341 MB', () => {
+    const snap = join(tmp, 'tree.snap');
+    const c = run(['capture', '-o', snap, '--root', R, '--cache-dir', cache]);
+    expect(c.code, c.err).toBe(0);
+    expect(statSync(snap).size).toBeLessThan(40e6);
+    const a = run(['lookup', '--json', '--snapshot', snap, 'udf_fill_super', 'vfs_read']).out;
+    expect(a).toBe(run(['lookup', '--json', '--root', R, '--cache-dir', cache, 'udf_fill_super', 'vfs_read']).out);
+    expect(a).toContain('"objname":"fs/udf/super.o"');
+    expect(run(['sources', '--json', '--snapshot', snap]).code).toBe(0);
+  });
+
   it('another boot (another KASLR slide) merges its kallsyms with the cached vmlinux part, as if the DWARF were parsed again', () => {
     const delta = 0x600000n;
     const kallsyms = readFileSync(join(R, 'proc/kallsyms'), 'latin1').split('\n').map((l) => {

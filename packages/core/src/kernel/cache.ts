@@ -162,8 +162,9 @@ export async function readCacheFileAsync(path: string, kind: CacheInfo['kind'], 
 export function writeCacheFile(path: string, table: SymbolTable, meta: CacheMeta, c: KernelCache, warn: (w: Warning) => void): boolean {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    mkdirSync(c.dir, { recursive: true });
-    writeFileSync(tmp, encodeTable(table, meta));
+    // private: this boot's table holds its KASLR-slid addresses, which kptr_restrict hides from others
+    mkdirSync(c.dir, { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, encodeTable(table, meta), { mode: 0o600 });
     renameSync(tmp, path);
     return true;
   } catch (e) {
