@@ -170,6 +170,19 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(s.skipped).toContainEqual({ path: VMLINUX.replace(R, wrong), why: expect.stringContaining('another build') });
   });
 
+  it('without /sys/kernel/notes: the cache is keyed by release and System.map digest, the vmlinux used with a note', () => {
+    const d = variant('no-notes', { 'sys/kernel/notes': null });
+    const c = join(tmp, 'cache-no-notes');
+    cpSync(cache, c, { recursive: true });
+    const s = JSON.parse(run(['sources', '--json', '--root', d, '--cache-dir', c]).out);
+    expect(s.kernel.buildId).toBeNull();
+    expect(s.cache).toMatchObject({ keyedBy: 'release+digest', dir: expect.stringMatching(new RegExp(`/${REL.replace(/[.+]/g, '\\$&')}-[0-9a-f]{16}$`)) });
+    // not the build-id entry: parsed again under the new key
+    expect(s.cache.written).toHaveLength(2);
+    expect(s.warnings).toContainEqual({ source: VMLINUX.replace(R, d), message: expect.stringMatching(/^used unverified: the kernel's build-id is unknown/) });
+    expect(s.coverage.objname).toBeGreaterThan(0.9);
+  });
+
   it('skips a vmlinux without DWARF (stripped) and says what to install; a placeholder System.map too', () => {
     // the real vmlinux's notes alone (objcopy): the kernel's build-id, no DWARF
     const stripped = join(tmp, 'stripped-vmlinux');

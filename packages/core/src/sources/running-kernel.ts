@@ -125,6 +125,9 @@ export function runningKernelOptions(notes: Warning[], kernel: KernelIdentity, w
   if (existsSync(dbgLib)) { o.modulesDir = [dbgLib]; d.debugModules = dbgLib; }
   if (!opt.skipVmlinux) findVmlinux(kernel, d, warn);
   if (d.vmlinux) o.vmlinux = d.vmlinux.path;
+  if (d.vmlinux && kernel.buildId === null) {
+    notes.push({ source: d.vmlinux.path, message: `used unverified: the kernel's build-id is unknown (no readable ${rootPath(root, '/sys/kernel/notes')}); its symbols must still agree with kallsyms at one KASLR slide` });
+  }
   // Debian's /boot/System.map is a one-line placeholder pointing at the -dbg package's copy
   for (const sm of [at(`/boot/System.map-${rel}`), at(`/usr/lib/debug/boot/System.map-${rel}`)]) {
     if (!existsSync(sm)) continue;
