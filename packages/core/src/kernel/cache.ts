@@ -96,8 +96,9 @@ function head(path: string, max: number): Buffer | null {
 const HEAD = 64 << 10;
 
 /**
- * This boot, cheaply: the first 64 KiB of kallsyms (its slid `_text`), /proc/modules (every
- * module's base) and, for saved files, their size and time. null when the addresses are hidden
+ * This boot, cheaply: the slid `_text` of kallsyms (in its first 64 KiB), /proc/modules (every
+ * module's base) and, for saved files, their size and time: the same build at the same slide with
+ * the same modules at the same bases has the same table. null when the addresses are hidden
  * (a non-root reader: a table from them must not be reused) or there is no kallsyms.
  */
 export function bootFingerprint(kernel: KernelIdentity): string | null {
@@ -106,10 +107,12 @@ export function bootFingerprint(kernel: KernelIdentity): string | null {
   if (!ks) return null;
   const h = head(ks, HEAD);
   if (!h) return null;
-  const text = h.toString('latin1');
-  const m = /^([0-9a-f]+) [Tt] _s?text\b/m.exec(text);
+  // the slid address of _text (found natively: this runs before every cached start-up)
+  const at = h.indexOf(' _text\n');
+  const line = at < 0 ? '' : h.toString('latin1', Math.max(0, h.lastIndexOf(10, at) + 1), at);
+  const m = /^([0-9a-f]+) [Tt]$/.exec(line);
   if (!m || /^0+$/.test(m[1]!)) return null;
-  const parts = [Buffer.from(`${r}\0${kernel.release}\0${ks}\0`), h];
+  const parts = [Buffer.from(`${r}\0${kernel.release}\0${ks}\0${m[1]}\0`)];
   const mods = rootPath(r, '/proc/modules');
   try { parts.push(readFileSync(mods)); } catch { /* no modules */ }
   for (const p of [ks, mods]) {
