@@ -67,9 +67,10 @@ export const SOURCE_FLAGS_HELP = `Symbol sources (default: the running kernel; a
   --snapshot F          a file written by \`kallmod capture\` (loads instantly, another machine's kernel)
   --kaslr-offset HEX    KASLR slide when only link-time sources are given
 Running-kernel defaults (these keep the defaults on):
-  --root DIR            read them below DIR (DIR/proc/kallsyms, DIR/sys, DIR/lib/modules/REL, DIR/usr/lib/debug, DIR/boot)
-  --release REL         kernel release of those files (default: DIR/proc/sys/kernel/osrelease, else uname -r)
-  --cache-dir D         per-kernel cache of parsed debug info (default: $XDG_CACHE_HOME/kallmod, ~/.cache/kallmod)
+  --root DIR            read them below DIR: DIR/proc/kallsyms, DIR/sys, DIR/boot,
+                        DIR/lib/modules/REL, DIR/usr/lib/debug (a crash-dump host, an image)
+  --release REL         their kernel release (default: DIR/proc/sys/kernel/osrelease, uname -r)
+  --cache-dir D         per-kernel cache of parsed debug info ($XDG_CACHE_HOME/kallmod)
   --no-cache            neither read nor write that cache`;
 
 type FlagValues = Partial<Record<keyof typeof SOURCE_FLAGS, string | string[] | boolean | undefined>>;
