@@ -5,7 +5,7 @@
  * once into the per-kernel cache, and serve later runs from it.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +146,18 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(fresh.code).toBe(0);
     expect(cached.out).toBe(fresh.out);
     expect(cached.out).toContain('"objname":"fs/read_write.o"');
+  });
+
+  it('does not serve this boot\'s table once a source file it was made from changed', () => {
+    const order = `lib/modules/${REL}/modules.order`;
+    const d = variant('stale', { [order]: readFileSync(join(R, order)) });
+    const c = join(tmp, 'cache-stale');
+    cpSync(cache, c, { recursive: true });
+    expect(JSON.parse(run(['sources', '--json', '--root', d, '--cache-dir', c]).out).cache.served).toBe('link');
+    expect(JSON.parse(run(['sources', '--json', '--root', d, '--cache-dir', c]).out).cache.served).toBe('boot');
+    utimesSync(join(d, order), new Date(), new Date(Date.now() + 5000));
+    const s = JSON.parse(run(['sources', '--json', '--root', d, '--cache-dir', c]).out);
+    expect(s.cache).toMatchObject({ served: 'link', misses: [expect.stringMatching(/boot\.snap: its source files changed since/)] });
   });
 
   it('refuses a vmlinux and a module of another build (build-id), saying so once, and uses neither', () => {

@@ -3,8 +3,9 @@ import type { Discovery, LoadedSource, SourceOptions } from './sources/index.js'
 import type { BuildReport, ParsedSources } from './table/build.js';
 import { readSnapshot, readSnapshotBytesAsync, tableFromSnapshot, type SnapshotMeta } from './table/snapshot.js';
 import { lazyModule } from './lazy.js';
-import { identifyKernel, type KernelIdentity } from './kernel/identity.js';
-import { bootFingerprint, cacheMeta, kernelCache, readCacheFile, readCacheFileAsync, vmlinuxFromLinkTable, writeCacheFile,
+import { identifyKernel, rootPath, type KernelIdentity } from './kernel/identity.js';
+import { join } from 'node:path';
+import { bootFingerprint, cacheMeta, inputsSignature, kernelCache, readCacheFile, readCacheFileAsync, vmlinuxFromLinkTable, writeCacheFile,
   type CacheMeta, type CacheRead, type KernelCache } from './kernel/cache.js';
 import { hasExplicitSources } from './sources/options.js';
 import { statSync } from 'node:fs';
@@ -141,7 +142,13 @@ function runningKernel(opts: SourceOptions, { kernel, cache, fingerprint }: Star
     }
     if (fingerprint) {
       const run: BootRun = { loaded, report, discovery };
-      const info = { kind: 'boot' as const, key: cache.key, fingerprint, run };
+      // what the defaults read or looked for: a file installed or changed later makes this table stale
+      // (not /proc, /sys: the boot fingerprint covers those)
+      const volatile = [rootPath(kernel.root, '/proc/'), rootPath(kernel.root, '/sys/')];
+      const paths = [...new Set([...loaded.flatMap((l) => l.path.split(',')), ...discovery.vmlinuxTried, join(discovery.libModules, 'modules.builtin.ranges'),
+        rootPath(kernel.root, `/usr/lib/debug/lib/modules/${kernel.release}`), rootPath(kernel.root, `/boot/System.map-${kernel.release}`)])]
+        .filter((p) => !volatile.some((v) => p.startsWith(v)));
+      const info = { kind: 'boot' as const, key: cache.key, fingerprint, run, inputs: { paths, signature: inputsSignature(paths) } };
       if (writeCacheFile(cache.boot, table, cacheMeta(VERSION, info, said), cache, warn)) status!.written.push(cache.boot);
     }
   }

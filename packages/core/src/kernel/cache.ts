@@ -42,7 +42,15 @@ export interface CacheInfo {
   vmlinux?: { path: string; buildId: string | null; size: number };
   /** boot.snap: what the building run reported, so a cached run says the same. */
   run?: unknown;
+  /** boot.snap: the files the defaults read or looked for, and their sizes and times then. */
+  inputs?: { paths: string[]; signature: string };
+  /** CACHE_FORMAT and the kallmod version that made it: another one merges differently. */
+  format?: number;
+  kallmod?: string;
 }
+
+/** Bump when what a cache file means changes (the merge, what is cached). */
+export const CACHE_FORMAT = 1;
 export type CacheMeta = SnapshotMeta & { cache?: CacheInfo };
 
 export function cacheBaseDir(opts: { cacheDir?: string }): string {
@@ -123,11 +131,18 @@ export function bootFingerprint(kernel: KernelIdentity): string | null {
 
 export type CacheRead = { table: SymbolTable; meta: CacheMeta } | { miss: string; damaged: boolean };
 
+/** Whether each path exists, its size and time: a source installed, removed or changed since. */
+export function inputsSignature(paths: string[]): string {
+  return fnv([Buffer.from(paths.map((p) => { try { const st = statSync(p); return `${st.size}:${st.mtimeMs}`; } catch { return '-'; } }).join('\0'))]);
+}
+
 function check(meta: CacheMeta, kind: CacheInfo['kind'], c: KernelCache, fingerprint?: string): string | null {
   const ci = meta.cache;
   if (!ci || ci.kind !== kind) return 'not a kallmod cache file of this kind';
+  if (ci.format !== CACHE_FORMAT || ci.kallmod !== meta.kallmodVersion) return 'made by another kallmod';
   if (ci.key !== c.key) return `made for kernel ${ci.key}`;
   if (fingerprint !== undefined && ci.fingerprint !== fingerprint) return 'made in another boot or with other modules loaded';
+  if (ci.inputs && inputsSignature(ci.inputs.paths) !== ci.inputs.signature) return 'its source files changed since (installed, removed or rewritten)';
   return null;
 }
 
@@ -178,7 +193,7 @@ export function writeCacheFile(path: string, table: SymbolTable, meta: CacheMeta
 }
 
 export function cacheMeta(version: string, info: CacheInfo, warnings: Warning[] = []): CacheMeta {
-  return { format: TABLE_FORMAT, kallmodVersion: version, created: new Date().toISOString(), sources: [], warnings, cache: info };
+  return { format: TABLE_FORMAT, kallmodVersion: version, created: new Date().toISOString(), sources: [], warnings, cache: { ...info, format: CACHE_FORMAT, kallmod: version } };
 }
 
 /**
