@@ -81,7 +81,7 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(first.err.match(/reading the DWARF of/g)).toHaveLength(1);
     expect(first.err).toContain(`reading the DWARF of ${VMLINUX}`);
     expect(first.err).toContain(`cached in ${cache}/`);
-    const out = first.out.trim().split('\n').map((l) => JSON.parse(l) as { objname: string | null; modules: string[]; builtin: boolean; name: string | null });
+    const out = first.out.trim().split('\n').map((l) => JSON.parse(l) as { objname: string | null; modules: string[]; builtin: boolean; name: string | null; size: number; sizeInferred: boolean });
     expect(out).toHaveLength(core.length + mods.length);
     let known = 0, right = 0;
     const wrong: string[] = [];
@@ -93,6 +93,15 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     });
     console.log(`distro ${REL}: first run ${first.ms.toFixed(0)} ms; objnames ${right}/${known} (${(100 * right / known).toFixed(3)}%) of ${core.length} text symbols with a CU; wrong e.g. ${wrong.join('; ')}`);
     expect(known).toBeGreaterThan(90_000);
+    // exact sizes from the vmlinux symtab (readelf's st_size), where the answer is that very symbol
+    let sized = 0, sizeRight = 0;
+    core.forEach(([, name, , size], i) => {
+      if (out[i]!.name !== name || !(Number(size) > 0)) return;
+      sized++;
+      if (!out[i]!.sizeInferred && out[i]!.size === Number(size)) sizeRight++;
+    });
+    expect(sized).toBeGreaterThan(50_000);
+    expect(sizeRight).toBe(sized);
     expect(right / known).toBeGreaterThanOrEqual(0.995);
     const modOut = out.slice(core.length);
     const badMod = mods.filter(([, , m], i) => modOut[i]!.modules.join(' ') !== m || modOut[i]!.builtin);

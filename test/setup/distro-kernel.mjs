@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-const SETUP_VERSION = 1;
+const SETUP_VERSION = 3;
 const CACHE = process.env.KALLMOD_TEST_CACHE || join(homedir(), '.cache', 'kallmod-test');
 const DEBS = join(CACHE, 'debs');
 const DISTRO = join(CACHE, 'distro');
@@ -108,7 +108,8 @@ function sectionBytes(file, s) {
 function symbols(file) {
   const out = [];
   for (const l of readelf('-sW', file).split('\n')) {
-    const m = l.match(/^\s*\d+:\s+([0-9a-f]+)\s+(\d+)\s+(\w+)\s+(\w+)\s+\w+\s+(\w+)\s+(.*)$/);
+    // readelf prints sizes over 99999 in hex
+    const m = l.match(/^\s*\d+:\s+([0-9a-f]+)\s+(0x[0-9a-f]+|\d+)\s+(\w+)\s+(\w+)\s+\w+\s+(\w+)\s+(.*)$/);
     if (m) out.push({ value: BigInt('0x' + m[1]), size: Number(m[2]), type: m[3], bind: m[4], ndx: m[5], name: m[6] });
   }
   return out;
@@ -216,10 +217,10 @@ function buildRoot(pair, dest) {
     const at = /^__(pfx|cfi)_/.test(s.name) ? s.value + BigInt(s.size) : s.value;
     const c = find(at);
     const name = c === null ? '-' : cuName.get(c) ?? '-';
-    truth.push(`${hex(s.value + SLIDE)}\t${s.name}\t${name}`);
+    truth.push(`${hex(s.value + SLIDE)}\t${s.name}\t${name}\t${s.size}`);
   }
   mkdirSync(join(dest, 'truth'), { recursive: true });
-  writeFileSync(join(dest, 'truth', 'vmlinux-text.tsv'), '# runtime address\tname\tDWARF compile unit (DW_AT_name, from .debug_aranges; - none)\n' + truth.join('\n') + '\n');
+  writeFileSync(join(dest, 'truth', 'vmlinux-text.tsv'), '# runtime address\tname\tDWARF compile unit (DW_AT_name, from .debug_aranges; - none)\tst_size\n' + truth.join('\n') + '\n');
   writeFileSync(join(dest, 'truth', 'module-text.tsv'), '# runtime address\tname\tmodule\n' + moduleTruth.join('\n') + '\n');
   log(`truth from readelf in ${secs(t)} s (${truth.length} vmlinux text symbols, ${moduleTruth.length} module text symbols)`);
   return { extractSecs };
