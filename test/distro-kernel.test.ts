@@ -249,7 +249,7 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(outs[0]).toContain('"objname":"fs/udf/super.o"');
   });
 
-  it('rebuilds a truncated cache entry, saying so, and gives the same answers', () => {
+  it('rebuilds a truncated or corrupted cache entry, saying so, and gives the same answers', () => {
     const c = join(tmp, 'cache-cut');
     cpSync(cache, c, { recursive: true });
     const [dir] = readdirSync(c);
@@ -272,6 +272,14 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(err).toContain('reading the DWARF');
     if (haveScript) expect(err).toMatch(/kallmod DWARF .*\d+% \d+\/\d+ compile units/);
     expect(readFileSync(out, 'utf8')).toBe(first.out);
+    expect(JSON.parse(run(['sources', '--json', '--root', R, '--cache-dir', c]).out).cache.served).toBe('boot');
+    // one flipped byte mid-file (the snapshot's checksums): reported, not used
+    const b = readFileSync(boot);
+    b[b.length >> 1] ^= 0x40;
+    writeFileSync(boot, b);
+    const f = JSON.parse(run(['sources', '--json', '--root', R, '--cache-dir', c]).out);
+    expect(f.warnings).toContainEqual({ source: boot, message: expect.stringMatching(/^cache entry damaged \(.*checksum.*\): not used, rebuilt$/) });
+    expect(f.cache.served).toBe('link');
     expect(JSON.parse(run(['sources', '--json', '--root', R, '--cache-dir', c]).out).cache.served).toBe('boot');
   });
 });
