@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'native/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/.distro-kernel/**'],
     // the per-kernel cache of the CLI under test: a temporary one, not ~/.cache/kallmod
     globalSetup: ['test/setup/cache-home.ts'],
     testTimeout: 60_000,

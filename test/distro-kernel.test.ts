@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from './kernel-fixture.js';
 
-const DISTRO = process.env['KALLMOD_DISTRO_TREE'] ?? join(process.env['KALLMOD_TEST_CACHE'] ?? join(homedir(), '.cache', 'kallmod-test'), 'distro', 'current');
+// test/.distro-kernel: the setup's link in this clone (git-ignored), else the machine-level tree
+const LINKED = join(import.meta.dirname, '.distro-kernel');
+const DISTRO = process.env['KALLMOD_DISTRO_TREE'] ?? (existsSync(join(LINKED, 'ready.json')) ? LINKED
+  : join(process.env['KALLMOD_TEST_CACHE'] ?? join(homedir(), '.cache', 'kallmod-test'), 'distro', 'current'));
 const READY = join(DISTRO, 'ready.json');
 const ready = existsSync(READY);
 if (!ready) console.warn(`distro-kernel tests skipped: no ${READY} (run \`node test/setup/distro-kernel.mjs\`; it needs apt-get and the network once)`);

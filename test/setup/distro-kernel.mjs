@@ -14,14 +14,16 @@
  *
  * Everything lives in a machine-level cache, $KALLMOD_TEST_CACHE (default ~/.cache/kallmod-test):
  * debs/ (the downloads, 352 MB, kept so that CI does not download them again) and
- * distro/REL/ (the tree, ~360 MB); distro/current points at the one the tests use.
+ * distro/REL/ (the tree, ~360 MB); distro/current points at the one the tests use, and so does
+ * test/.distro-kernel in the clone (git-ignored).
  * Offline or without apt-get: says why and exits 0 (the tests then skip, saying why).
  * Usage: node test/setup/distro-kernel.mjs [--force]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const SETUP_VERSION = 3;
 const CACHE = process.env.KALLMOD_TEST_CACHE || join(homedir(), '.cache', 'kallmod-test');
@@ -226,9 +228,15 @@ function buildRoot(pair, dest) {
   return { extractSecs };
 }
 
+/** test/.distro-kernel (git-ignored): where this clone's tests find the machine-level tree. */
+function linkIntoClone() {
+  const here = join(dirname(fileURLToPath(import.meta.url)), '..', '.distro-kernel');
+  try { rmSync(here, { force: true }); symlinkSync(CURRENT, here); } catch (e) { log(`no ${here}: ${e.message}`); }
+}
+
 function main() {
   const force = process.argv.includes('--force');
-  if (!force && ready()) { log(`ready: ${readFileSync(join(CURRENT, 'ready.json'), 'utf8').trim()}`); return; }
+  if (!force && ready()) { linkIntoClone(); log(`ready: ${readFileSync(join(CURRENT, 'ready.json'), 'utf8').trim()}`); return; }
   for (const tool of ['readelf', 'dpkg-deb', 'tar']) {
     if (spawnSync(tool, ['--version']).status !== 0) { log(`not set up: ${tool} is missing (binutils / dpkg)`); return; }
   }
@@ -244,6 +252,7 @@ function main() {
   renameSync(tmp, dest);
   rmSync(CURRENT, { force: true });
   symlinkSync(pair.rel, CURRENT);
+  linkIntoClone();
   log(`ready in ${secs(t0)} s: ${JSON.stringify(info)} (${Math.round(statSync(join(dest, 'root', `usr/lib/debug/boot/vmlinux-${pair.rel}`)).size / 1e6)} MB vmlinux)`);
 }
 
