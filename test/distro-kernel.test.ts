@@ -160,6 +160,20 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(cached.out).toContain('"objname":"fs/read_write.o"');
   });
 
+  it('keeps no table of a boot whose kallsyms hides its addresses (a non-root reader)', () => {
+    const zero = readFileSync(join(R, 'proc/kallsyms'), 'latin1').replace(/^[0-9a-f]{16}/gm, '0000000000000000');
+    const d = variant('hidden', { 'proc/kallsyms': Buffer.from(zero, 'latin1') });
+    const c = join(tmp, 'cache-hidden');
+    cpSync(cache, c, { recursive: true });
+    const [dir] = readdirSync(c);
+    rmSync(join(c, dir!, 'boot.snap'));
+    for (let i = 0; i < 2; i++) {
+      const s = JSON.parse(run(['sources', '--json', '--root', d, '--cache-dir', c]).out);
+      expect(s.cache).toMatchObject({ served: 'link', written: [] });
+    }
+    expect(readdirSync(join(c, dir!))).toEqual(['vmlinux.snap']);
+  });
+
   it('does not serve this boot\'s table once a source file it was made from changed', () => {
     const order = `lib/modules/${REL}/modules.order`;
     const d = variant('stale', { [order]: readFileSync(join(R, order)) });
