@@ -278,6 +278,11 @@ for (const jobs of [1, 2]) {
   row(`max RSS, perf text ${f0(statSync(gig).size / MB)} MB, -j ${jobs}, TS / native`, `${f0(rssTs)} / ${rssNat === null ? 'n/a' : f0(rssNat)} MB`, '', `goal ≤ 150 MB: ${Math.max(rssTs, rssNat ?? 0) <= 150 ? 'met' : 'NOT met'}`);
 }
 
+// the running-kernel defaults on a real distro kernel (bench/distro-kernel.mjs)
+log('distro kernel');
+const distro = await (await import('./distro-kernel.mjs')).distroKernelRows({ runs: quick ? 2 : 3, log });
+for (const r of distro.rows) row(...r);
+
 // ---- report --------------------------------------------------------------------------------
 const rustc = spawnSync('rustc', ['-V'], { encoding: 'utf8' }).stdout?.trim() || 'no rustc';
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}, ${rustc}`;
@@ -306,6 +311,7 @@ next to its baseline; ratios are to \`cat FILE | wc -l\` on the same file in the
   kernel's defaults; snapshots = \`kallmod capture -o F\` of this machine (kallsyms only) and of
   the 6.12 boot's full sources (160k symbols with modules and objnames).
 - Lookups: ${quick ? '2' : '10'} M uniform random addresses over the kernel text of \`/proc/kallsyms\`, in process.
+${distro.about}
 
 ${table}
 `);

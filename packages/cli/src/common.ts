@@ -32,14 +32,22 @@ export function loadFromFlags(values: FlagValues, warn: (w: Warning) => void = s
   return loadTableAsync(sourceOptionsFromFlags(values as never), warn);
 }
 
+/** The source flags that name a file (the others: directories, numbers, a release, a switch). */
+const FILE_FLAGS = new Set(Object.keys(SOURCE_FLAGS).filter((f) => !['modules-dir', 'kaslr-offset', 'root', 'release', 'cache-dir', 'no-cache'].includes(f)));
+
 /**
  * A directory given to a file flag: some readers would only fail at their first read, without
  * the path (a snapshot is read by fd). A missing file is left to the reader, which says so.
  */
 function refuseDirectories(values: FlagValues): void {
   for (const flag of Object.keys(SOURCE_FLAGS)) {
-    if (flag === 'modules-dir' || flag === 'kaslr-offset') continue;
     const v = values[flag];
+    if (flag === 'root' && typeof v === 'string') {
+      let dir = false;
+      try { dir = statSync(v).isDirectory(); } catch { /* below */ }
+      if (!dir) throw new KallmodError('--root takes a directory (a tree with proc/, sys/, lib/modules/...)', { file: v, exitCode: 2 });
+    }
+    if (!FILE_FLAGS.has(flag)) continue;
     for (const p of Array.isArray(v) ? v : [v]) {
       if (typeof p !== 'string') continue;
       let dir = false;

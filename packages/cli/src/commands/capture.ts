@@ -42,15 +42,21 @@ export async function run(argv: string[]): Promise<number> {
     const hidden = l.parsed?.kallmodsyms?.path ?? l.parsed?.kallsyms?.path;
     throw new KallmodError(`addresses are hidden (all zero): a snapshot without addresses is useless. Run as root, or lower kernel.kptr_restrict`, hidden ? { file: hidden } : {});
   }
-  const files = l.loaded.filter((s) => s.role !== 'modules-dir').flatMap((s) => s.path.split(',').map((p) => ({ role: s.role, path: p })))
+  // named, not embedded: the debug vmlinux the defaults found is hundreds of MB (the table holds
+  // what it gave; an explicit --vmlinux is embedded as asked), a per-kernel cache file is that same table
+  const bulky = (s: { role: string; origin: string }) => s.role === 'modules-dir' || s.role === 'cache' || (s.role === 'vmlinux' && s.origin === 'running-kernel');
+  const named = l.loaded.flatMap((s) => s.path.split(',').map((p) => ({ role: s.role, path: p, skip: bulky(s) })));
+  const files = named.filter((f) => !f.skip).map(({ role, path }) => ({ role, path }))
     .flatMap((f) => { try { return [{ ...f, data: readFileSync(f.path) }]; } catch { return []; } });
   let version: string | undefined;
-  try { version = l.loaded.some((s) => s.origin === 'running-kernel') ? readFileSync('/proc/version', 'latin1').trim() : undefined; } catch { /* not linux */ }
+  // --root: another machine's files, not this host's kernel
   const running = l.loaded.some((s) => s.origin === 'running-kernel');
+  const here = running && !l.kernel?.root;
+  try { version = here ? readFileSync('/proc/version', 'latin1').trim() : undefined; } catch { /* not linux */ }
   const meta = {
     format: TABLE_FORMAT, kallmodVersion: VERSION, created: new Date().toISOString(),
-    ...(running ? { host: hostname(), release: release() } : {}), ...(version ? { version } : {}),
-    sources: files.map((f) => ({ role: f.role, path: f.path })), warnings,
+    ...(here ? { host: hostname() } : {}), ...(running ? { release: l.kernel?.release ?? release() } : {}), ...(version ? { version } : {}),
+    sources: named.filter((f) => f.role !== 'modules-dir' && f.role !== 'cache').map(({ role, path }) => ({ role, path })), warnings,
     notes: l.report.warnings.filter((w) => !warnings.includes(w)),
   };
   try {

@@ -147,9 +147,11 @@ async function resolveCommand(argv: string[], seen: string[]): Promise<number> {
 
   const srcOpts = sourceOptionsFromFlags(values as never);
   const ffPath = typeof values['filter-functions'] === 'string' ? values['filter-functions'] : null;
-  if (values['ftrace-index'] && !ffPath && hasExplicitSources(srcOpts)) {
-    throw new KallmodError('--ftrace-index with explicit sources needs --filter-functions F (tracefs belongs to the running kernel)', { exitCode: 2 });
+  if (values['ftrace-index'] && !ffPath && (hasExplicitSources(srcOpts) || srcOpts.root !== undefined)) {
+    throw new KallmodError(`--ftrace-index with ${srcOpts.root !== undefined ? '--root' : 'explicit sources'} needs --filter-functions F (tracefs belongs to the running kernel)`, { exitCode: 2 });
   }
+  // another tree's addresses must not go into this kernel's tracefs
+  if (apply && srcOpts.root !== undefined) throw new KallmodError('--apply writes into this machine\'s tracefs: not with --root (another tree\'s kernel)', { exitCode: 2 });
   const { table } = await loadFromFlags(values);
   let ff: FilterFunctions | null = null;
   // --json alone gives every form (the ftrace index where a filter-function list was given)

@@ -4,12 +4,15 @@ import type { LoadedTable } from '@kallmod/core/load';
 import type { Warning } from '@kallmod/core/errors';
 import { NATIVE_AFTER_BYTES, nativeStatus } from '@kallmod/core/native';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
+import { capabilities } from './capabilities.js';
 
 const HELP = `usage: kallmod sources [SOURCES] [--json]
 
 What was found and merged: each source file, symbol counts, coverage (text symbols with a
 module / an objname), duplicated names before and after adding module and objname, the
-KASLR slide, every consistency warning, and whether the native addon is in use.
+KASLR slide, every consistency warning, and whether the native addon is in use. For the
+running kernel (or --root DIR): its release and build-id, the per-kernel cache, what each
+capability needs and what to install when it is missing, and the files skipped and why.
 
 ${SOURCE_FLAGS_HELP}
 `;
@@ -38,6 +41,9 @@ export function summarize(l: LoadedTable, warnings: Warning[]) {
     duplicates: duplicateCounts(t),
     stats: l.report.stats,
     native: nativeStatus(),
+    ...(l.kernel ? {
+      kernel: l.kernel, cache: l.cache ?? null, capabilities: capabilities(l), skipped: l.discovery?.skipped ?? [],
+    } : {}),
     warnings,
   };
 }
@@ -62,9 +68,25 @@ export async function run(argv: string[]): Promise<number> {
       `by (name, module, objname): ${s.duplicates.byTriplet.keys} / ${s.duplicates.byTriplet.symbols}`,
     `lookup path: ${s.native.path}${s.native.reason ? ` (${s.native.reason})` : ''}` +
       (s.native.path === 'native' && process.env['KALLMOD_NATIVE'] !== '1' ? `; perf text takes it after ${NATIVE_AFTER_BYTES >> 20} MiB of input (KALLMOD_NATIVE=1: from the first byte)` : ''),
+    ...(s.kernel ? runningKernelLines(s) : []),
     `warnings: ${s.warnings.length}`,
     ...s.warnings.map((w) => `  ${w.source}: ${w.message}`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+function runningKernelLines(s: ReturnType<typeof summarize>): string[] {
+  const k = s.kernel!, c = s.cache;
+  const served = c?.served === 'boot' ? "this boot's table" : c?.served === 'link' ? 'the vmlinux part (DWARF), merged with this boot' : 'nothing (parsed now)';
+  return [
+    `kernel: ${k.release}${k.root ? ` below ${k.root}` : ''}, build-id ${k.buildId ?? '(unknown: no readable /sys/kernel/notes)'}`,
+    !c ? 'cache: off (--no-cache, or nothing identifies this kernel)'
+      : c.served === 'none' && !c.written.length ? `cache: ${c.dir} (by ${c.keyedBy}): nothing to cache (no vmlinux with DWARF was parsed)`
+      : `cache: ${c.dir} (by ${c.keyedBy}): served ${served}${c.written.length ? `; wrote ${c.written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}` : ''}`,
+    ...(c && (c.served !== 'none' || c.written.length) ? c.misses.map((m) => `  not used: ${m}`) : []),
+    'capabilities:',
+    ...s.capabilities!.map((x) => `  ${x.what.padEnd(22)} ${x.have ? 'yes' : 'NO '}  ${x.how}`),
+    ...(s.skipped!.length ? ['skipped:', ...s.skipped!.map((x) => `  ${x.path}: ${x.why}`)] : []),
+  ];
 }

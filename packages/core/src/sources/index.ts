@@ -3,9 +3,7 @@
  * explicit source flags, or (when none is given) the running kernel. Any explicit flag turns
  * every running-kernel default off, so two kernels never mix.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { release } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { KallmodError, type Warning } from '../errors.js';
 import { readSourceFile } from './read-file.js';
 import { parseNmList } from './nm-list.js';
@@ -13,6 +11,8 @@ import { parseBuiltinRanges } from './builtin-ranges.js';
 import { parseBuiltinModinfo, parseModulesList } from './modules-list.js';
 import { parseModuleSections, parseProcModules, type SectionBases } from './proc-modules.js';
 import { lazyModule } from '../lazy.js';
+import { moduleBuildId, rootPath } from '../kernel/identity.js';
+import { sysModuleSectionLines } from './running-kernel.js';
 
 // parsers most runs never need: loaded on first use (lazy.ts)
 const kallmodsymsParser = () => lazyModule('@kallmod/core/sources/kallmodsyms') as typeof import('./kallmodsyms.js');
@@ -36,52 +36,29 @@ function nmLetter(type: string, bind: string, section: string): number {
 /** What one file contributed: for `kallmod sources`. */
 export interface LoadedSource { role: string; path: string; origin: 'explicit' | 'running-kernel'; detail?: string }
 
-/** The running kernel's files that exist and can be read. */
-export function runningKernelOptions(notes: Warning[]): SourceOptions {
-  const rel = release();
-  const lib = `/lib/modules/${rel}`;
-  const o: SourceOptions = {};
-  const readable = (p: string) => { try { readFileSync(p, { flag: 'r' }).subarray(0, 0); return true; } catch { return false; } };
-  if (existsSync('/proc/kallmodsyms')) o.kallmodsyms = '/proc/kallmodsyms';
-  else o.kallsyms = '/proc/kallsyms';
-  if (existsSync('/proc/modules')) o.procModules = '/proc/modules';
-  for (const [k, f] of [['builtin', 'modules.builtin'], ['modinfo', 'modules.builtin.modinfo'], ['order', 'modules.order'], ['ranges', 'modules.builtin.ranges']] as const) {
-    if (existsSync(join(lib, f))) o[k] = join(lib, f);
-  }
-  // module objnames need DWARF, which distributions strip from /lib/modules and ship in debug
-  // packages: look there only (opening every loaded, stripped .ko.xz at each run would cost
-  // seconds and give nothing)
-  const dbg = `/usr/lib/debug/lib/modules/${rel}`;
-  if (existsSync(dbg)) o.modulesDir = [dbg];
-  const vmlinux = [`/usr/lib/debug/boot/vmlinux-${rel}`, `/usr/lib/debug/lib/modules/${rel}/vmlinux`].find(existsSync);
-  if (vmlinux) notes.push({ source: vmlinux, message: 'an unstripped vmlinux is installed: pass --vmlinux to get objnames from its DWARF (or capture a snapshot once)' });
-  const sm = `/boot/System.map-${rel}`;
-  if (existsSync(sm) && readable(sm)) o.systemMap = sm;
-  if (!o.ranges) notes.push({ source: lib, message: 'no modules.builtin.ranges for the running kernel: built-in symbols get no module (Linux >= 6.12 with CONFIG_BUILTIN_MODULE_RANGES installs it)' });
-  return o;
+export { runningKernelOptions, vmlinuxCandidates, type Discovery, type SkippedFile } from './running-kernel.js';
+
+/** How the running-kernel path reads: below which root, with what progress, what is cached. */
+export interface ReadContext {
+  root?: string;
+  /** A progress callback for the DWARF parse of `path` (a bar on a terminal), or undefined. */
+  progress?: (path: string) => ((done: number, total: number) => void) | undefined;
+  /** The vmlinux part already parsed (the per-kernel cache): its file is not read. */
+  vmlinux?: ParsedSources['vmlinux'];
 }
 
 /** /sys/module/<m>/sections/* of the running kernel (root only; zeros otherwise). */
-function readSysModuleSections(): SectionBases | undefined {
+function readSysModuleSections(root: string): SectionBases | undefined {
   const out: SectionBases = new Map();
-  let mods: string[];
-  try { mods = readdirSync('/sys/module'); } catch { return undefined; }
-  const lines: string[] = [];
-  for (const m of mods) {
-    const d = `/sys/module/${m}/sections`;
-    let secs: string[];
-    try { secs = readdirSync(d); } catch { continue; }
-    for (const s of secs) {
-      try { lines.push(`${m} ${s} ${readFileSync(join(d, s), 'latin1').trim()}`); } catch { /* unreadable */ }
-    }
-  }
-  const parsed = parseModuleSections(Buffer.from(lines.join('\n'), 'latin1'), '/sys/module');
+  const lines = sysModuleSectionLines(root);
+  if (!lines) return undefined;
+  const parsed = parseModuleSections(Buffer.from(lines.join('\n'), 'latin1'), rootPath(root, '/sys/module'));
   for (const [m, s] of parsed) { if ([...s.values()].some((v) => v !== 0)) out.set(m, s); }
   return out;
 }
 
 /** Read and parse every source the options name. Explicit files that fail are errors. */
-export function readSources(o: SourceOptions, origin: LoadedSource['origin'], warn: (w: Warning) => void): { parsed: ParsedSources; loaded: LoadedSource[] } {
+export function readSources(o: SourceOptions, origin: LoadedSource['origin'], warn: (w: Warning) => void, ctx: ReadContext = {}): { parsed: ParsedSources; loaded: LoadedSource[] } {
   const parsed: ParsedSources = {};
   const loaded: LoadedSource[] = [];
   const explicit = origin === 'explicit';
@@ -112,7 +89,8 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
     const map = attempt('linker-map', o.linkerMap.join(','), () => linkerMapParser().parseLinkerMaps(files, warn));
     if (map) parsed.linkerMap = { paths: o.linkerMap, map };
   }
-  if (o.vmlinux) {
+  if (ctx.vmlinux) parsed.vmlinux = ctx.vmlinux;
+  else if (o.vmlinux) {
     const p = o.vmlinux;
     parsed.vmlinux = attempt('vmlinux', p, () => {
       const elf = elfReader().openElfAny(p);
@@ -120,17 +98,20 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
         const symbols = elf.symbols().filter((s) => s.type === 'func' || s.type === 'object' || s.type === 'notype').filter((s) => s.name !== '' && s.section !== null)
           .map((s) => ({ name: s.name, value: s.value, size: s.size, type: s.type, letter: nmLetter(s.type, s.bind, s.section!) }));
         if (!elf.hasDwarf()) warn({ source: p, message: 'no DWARF: objnames will not come from this file' });
-        return { path: p, symbols, cuRanges: elf.hasDwarf() ? elf.cuRanges() : [] };
+        const cuRanges = elf.hasDwarf() ? elf.cuRanges(ctx.progress?.(p)) : [];
+        const { cuToObject } = elfReader();
+        return { path: p, symbols, objects: cuRanges.map((r) => ({ start: r.start, end: r.end, object: cuToObject(r.cu, r.compDir) })) };
       } finally { elf.close(); }
     });
   }
   let sections: SectionBases | undefined;
   if (o.moduleSections) sections = attempt('module-sections', o.moduleSections, () => parseModuleSections(readSourceFile(o.moduleSections!), o.moduleSections!, warn));
-  else if (origin === 'running-kernel') sections = readSysModuleSections();
+  else if (origin === 'running-kernel') sections = readSysModuleSections(ctx.root ?? '');
   if (o.procModules) parsed.procModules = attempt('proc-modules', o.procModules, () => ({ path: o.procModules!, modules: parseProcModules(readSourceFile(o.procModules!), o.procModules!, warn) }));
   if (o.modulesDir?.length) {
     for (const d of o.modulesDir) if (!existsSync(d)) { if (explicit) throw new KallmodError('no such directory', { file: d }); }
-    parsed.moduleObjects = new (moduleObjects().ModuleObjects)(o.modulesDir.filter(existsSync), sections);
+    const root = ctx.root ?? '';
+    parsed.moduleObjects = new (moduleObjects().ModuleObjects)(o.modulesDir.filter(existsSync), sections, explicit ? undefined : (m) => moduleBuildId(root, m));
     loaded.push({ role: 'modules-dir', path: o.modulesDir.join(','), origin });
   }
   if (o.kaslrOffset !== undefined) parsed.kaslrOffset = o.kaslrOffset;

@@ -18,7 +18,12 @@ export interface ModuleSymbolInfo { object: string | null; size: number | null }
 export class ModuleObjects {
   private files: Map<string, string> | null = null;
 
-  constructor(private readonly dirs: string[], private readonly sectionBases?: SectionBases) {}
+  /**
+   * `buildIds`: what the kernel says each loaded module's build-id is (/sys/module/M/notes);
+   * a file with another one is of another build and is not used.
+   */
+  constructor(private readonly dirs: string[], private readonly sectionBases?: SectionBases,
+    private readonly buildIds?: (mod: string) => string | null) {}
 
   /** module name → .ko path, from a walk of the module directories (done once). */
   private index(): Map<string, string> {
@@ -29,7 +34,7 @@ export class ModuleObjects {
       try { ents = readdirSync(d); } catch (e) { throw new KallmodError(`cannot read module directory: ${(e as Error).message}`, { file: d }); }
       for (const e of ents) {
         const p = join(d, e);
-        if (/\.ko(\.(xz|gz|zst))?$/.test(e)) { const n = moduleNameFromPath(e); if (!m.has(n)) m.set(n, p); continue; }
+        if (/\.ko(\.(xz|gz|zst|debug))?$/.test(e)) { const n = moduleNameFromPath(e); if (!m.has(n)) m.set(n, p); continue; }
         if (depth < 8) { try { if (statSync(p).isDirectory()) walk(p, depth + 1); } catch { /* dangling link */ } }
       }
     };
@@ -46,6 +51,14 @@ export class ModuleObjects {
     let elf: ElfObject;
     try { elf = openElfAny(path); } catch (e) { warn({ source: path, message: (e as Error).message }); return null; }
     try {
+      const want = this.buildIds?.(mod) ?? null;
+      if (want !== null) {
+        const have = elf.buildId();
+        if (have !== want) {
+          warn({ source: path, message: `not used: build-id ${have ?? '(none)'}, the loaded ${mod} has ${want} (another build)` });
+          return null;
+        }
+      }
       const ksyms = elf.symbols();
       const secSize = new Map(elf.sections.map((s) => [s.name, s.size]));
       // section bases: where kallsyms puts the module's own symbols (a vote per section), and

@@ -6,9 +6,9 @@ import type { WarnFn } from '../errors.js';
  * they validate the names that ranges and kallsyms give.
  */
 
-/** `kernel/fs/ext4/ext4.ko` → `ext4`; `-` becomes `_` as in the kernel's module names. */
+/** `kernel/fs/ext4/ext4.ko` (`.ko.xz`, Fedora's debuginfo `.ko.debug`) → `ext4`; `-` becomes `_` as in the kernel's module names. */
 export function moduleNameFromPath(p: string): string {
-  const base = p.slice(p.lastIndexOf('/') + 1).replace(/\.ko(\.(xz|gz|zst))?$/, '').replace(/\.o$/, '');
+  const base = p.slice(p.lastIndexOf('/') + 1).replace(/\.ko(\.(xz|gz|zst|debug))?$/, '').replace(/\.o$/, '');
   return base.replace(/-/g, '_');
 }
 

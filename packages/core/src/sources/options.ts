@@ -19,7 +19,17 @@ export interface SourceOptions {
   moduleSections?: string;
   snapshot?: string;
   kaslrOffset?: number;
+  /** Read the running-kernel defaults below this directory instead of / (not a source: defaults stay on). */
+  root?: string;
+  /** The kernel release whose /lib/modules, /boot and debug files are used (default: uname -r, or ROOT's osrelease). */
+  release?: string;
+  /** Where the per-kernel cache lives (default $XDG_CACHE_HOME/kallmod); noCache: neither read nor write it. */
+  cacheDir?: string;
+  noCache?: boolean;
 }
+
+/** Options that say where the defaults come from, not which files to read: they leave the defaults on. */
+const DEFAULTS_KEYS = new Set<keyof SourceOptions>(['kaslrOffset', 'root', 'release', 'cacheDir', 'noCache']);
 
 /** Flags shared by every command (node:util parseArgs options). */
 export const SOURCE_FLAGS = {
@@ -37,6 +47,10 @@ export const SOURCE_FLAGS = {
   'module-sections': { type: 'string' },
   snapshot: { type: 'string' },
   'kaslr-offset': { type: 'string' },
+  root: { type: 'string' },
+  release: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'no-cache': { type: 'boolean' },
 } as const;
 
 export const SOURCE_FLAGS_HELP = `Symbol sources (default: the running kernel; any of these turns every default off):
@@ -51,7 +65,13 @@ export const SOURCE_FLAGS_HELP = `Symbol sources (default: the running kernel; a
   --modules-dir D       directory tree of .ko/.ko.xz/.ko.gz/.ko.zst files (repeatable)
   --proc-modules F      /proc/modules copy  --module-sections F  saved "module section address" lines
   --snapshot F          a file written by \`kallmod capture\` (loads instantly, another machine's kernel)
-  --kaslr-offset HEX    KASLR slide when only link-time sources are given`;
+  --kaslr-offset HEX    KASLR slide when only link-time sources are given
+Running-kernel defaults (these keep the defaults on):
+  --root DIR            read them below DIR: DIR/proc/kallsyms, DIR/sys, DIR/boot,
+                        DIR/lib/modules/REL, DIR/usr/lib/debug (a crash-dump host, an image)
+  --release REL         their kernel release (default: DIR/proc/sys/kernel/osrelease, uname -r)
+  --cache-dir D         per-kernel cache of parsed debug info ($XDG_CACHE_HOME/kallmod)
+  --no-cache            neither read nor write that cache`;
 
 type FlagValues = Partial<Record<keyof typeof SOURCE_FLAGS, string | string[] | boolean | undefined>>;
 
@@ -64,6 +84,9 @@ export function sourceOptionsFromFlags(v: FlagValues): SourceOptions {
   set('ranges', s('ranges')); set('builtin', s('builtin')); set('modinfo', s('modinfo')); set('order', s('modules-order'));
   set('linkerMap', a('linker-map')); set('vmlinux', s('vmlinux')); set('modulesDir', a('modules-dir'));
   set('procModules', s('proc-modules')); set('moduleSections', s('module-sections')); set('snapshot', s('snapshot'));
+  set('root', s('root')); set('release', s('release')); set('cacheDir', s('cache-dir'));
+  if (v['no-cache'] === true) o.noCache = true;
+  if (o.release !== undefined && !/^[\w.+~-]+$/.test(o.release)) throw new KallmodError(`--release: not a kernel release: ${o.release}`, { exitCode: 2 });
   const ko = s('kaslr-offset');
   if (ko !== undefined) {
     const neg = ko.startsWith('-');
@@ -71,10 +94,13 @@ export function sourceOptionsFromFlags(v: FlagValues): SourceOptions {
     if (!Number.isFinite(x)) throw new KallmodError(`--kaslr-offset: not a hex number: ${ko}`, { exitCode: 2 });
     o.kaslrOffset = neg ? -x : x;
   }
+  if ((o.root !== undefined || o.release !== undefined) && hasExplicitSources(o)) {
+    throw new KallmodError('--root and --release choose where the running-kernel defaults come from; explicit source flags turn those defaults off: give one or the other', { exitCode: 2 });
+  }
   return o;
 }
 
 export function hasExplicitSources(o: SourceOptions): boolean {
-  return Object.keys(o).some((k) => k !== 'kaslrOffset');
+  return (Object.keys(o) as (keyof SourceOptions)[]).some((k) => !DEFAULTS_KEYS.has(k));
 }
 

@@ -8,6 +8,7 @@ import { DwarfSections } from './dwarf-sections.js';
 import { ElfFile, SHT_NOBITS } from './elf-file.js';
 import { readCompUnit, readUnitHeaders, RawRange } from './dwarf-units.js';
 import { ElfSymbol, readSymbols } from './symtab.js';
+import { gnuBuildId } from '../../kernel/identity.js';
 
 export type { ElfSymbol } from './symtab.js';
 
@@ -40,13 +41,17 @@ export interface ElfObject {
   /** .symtab (fall back to .dynsym); [] if none. The null symbol 0 is omitted. */
   symbols(): ElfSymbol[];
   hasDwarf(): boolean;
+  /** Hex GNU build-id from the file's note sections, null when it has none. */
+  buildId(): string | null;
   /**
    * Sorted by (section, start). From .debug_aranges, falling back to the CU's DW_AT_ranges /
    * low_pc+high_pc for CUs without aranges; relocations applied for ET_REL.
    */
-  cuRanges(): CuRange[];
+  cuRanges(progress?: (done: number, total: number) => void): CuRange[];
   close(): void;
 }
+
+const SHT_NOTE = 7;
 
 /** Smallest key of a DWARF tombstone (-2 / -1) in a linked file. */
 const TOMBSTONE_KEY = keyFromParts(0xffffffff, 0xfffffffe);
@@ -88,12 +93,21 @@ class ElfObjectImpl implements ElfObject {
     return s !== undefined && s.size > 0 && s.type !== SHT_NOBITS;
   }
 
-  cuRanges(): CuRange[] {
+  buildId(): string | null {
+    for (const s of this.elf.sections) {
+      if (s.type !== SHT_NOTE) continue;
+      const id = gnuBuildId(this.elf.sectionData(s.index));
+      if (id) return id;
+    }
+    return null;
+  }
+
+  cuRanges(progress?: (done: number, total: number) => void): CuRange[] {
     if (this.ranges) return this.ranges;
     if (!this.hasDwarf()) throw new KallmodError('no DWARF debug info (no .debug_info section; need an unstripped/debug build)', { file: this.path });
     let out: CuRange[];
     try {
-      out = this.collect();
+      out = this.collect(progress);
     } catch (e) {
       toKallmodError(e, this.path, 'DWARF');
     }
@@ -105,7 +119,7 @@ class ElfObjectImpl implements ElfObject {
     return out;
   }
 
-  private collect(): CuRange[] {
+  private collect(progress?: (done: number, total: number) => void): CuRange[] {
     const ds = new DwarfSections(this.elf);
     const rel = this.elf.isRel;
     const byCu = new Map<number, RawRange[]>();
@@ -117,7 +131,11 @@ class ElfObjectImpl implements ElfObject {
     }
     const out: CuRange[] = [];
     const secs = this.elf.sections;
-    for (const h of readUnitHeaders(ds)) {
+    const units = readUnitHeaders(ds);
+    const every = Math.max(1, units.length >> 6);
+    for (let u = 0; u < units.length; u++) {
+      const h = units[u]!;
+      if (progress && u % every === 0) progress(u, units.length);
       const fromAranges = byCu.get(h.offset);
       const cu = readCompUnit(ds, h, fromAranges === undefined);
       if (!cu) continue;
@@ -133,6 +151,7 @@ class ElfObjectImpl implements ElfObject {
         }
       }
     }
+    progress?.(units.length, units.length);
     return out;
   }
 
