@@ -1,7 +1,10 @@
 /**
  * The real 6.12 kernel in fixtures/kernel-6.12 (a build and two boots; see its PROVENANCE.md):
- * paths and the source flags of one boot, as the acceptance checks pass them.
+ * paths and the source flags of one boot, as the acceptance checks pass them. Every real-data
+ * test reads the kernel from here, so that a clean clone runs them; ../shared (beside the
+ * repository, absent on a clean clone) only for what is not committed, through sharedSkipReason.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readSourceFile } from '../packages/core/src/sources/read-file.js';
 
@@ -11,6 +14,18 @@ export const CLI = join(ROOT, 'packages/cli/bin/kallmod');
 export type Boot = 'nokaslr' | 'kaslr';
 
 export function k(rel: string): string { return join(KDIR, rel); }
+
+/** The team's shared artefacts beside the repository: the acceptance checks and their helpers. */
+export const SHARED = resolve(ROOT, '../shared');
+
+/** Null when every path (relative to ../shared) exists; else why not, printed once under `label`. */
+export function sharedSkipReason(label: string, ...rels: string[]): string | null {
+  const missing = rels.filter((r) => !existsSync(join(SHARED, r)));
+  if (!missing.length) return null;
+  const why = `not committed, and ${missing.map((r) => join(SHARED, r)).join(', ')} ${missing.length > 1 ? 'are' : 'is'} absent`;
+  console.log(`[${label}] skipped: ${why}`);
+  return why;
+}
 
 /**
  * Command-line source flags for one boot (the `ksources` of the acceptance checks); boot null:

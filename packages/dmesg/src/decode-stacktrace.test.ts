@@ -1,7 +1,7 @@
 /**
  * Chaining: `kallmod dmesg | scripts/decode_stacktrace.sh` must decode every frame it decodes
  * without kallmod. This runs the REAL script (fixtures/dmesg/decode_stacktrace.sh, Debian's
- * linux-source-6.12) on the real oopses of ../shared/kernel (plus the real kprobe stack traces
+ * linux-source-6.12) on the real oopses of fixtures/kernel-6.12 (plus the real kprobe stack traces
  * of null_blk, whose frames carry `[null_blk]`), original and annotated, with stand-in binutils
  * (CROSS_COMPILE points at them) because the 300 MB vmlinux is not shipped:
  *   nm        System.map for "vmlinux"; the real nm for a .ko (the decompressed modules)
@@ -12,18 +12,14 @@
 import { describe, it, expect } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI as KM, KDIR as K, ROOT } from '../../../test/kernel-fixture.js';
+import { tempDir } from '../../../test/temp-dir.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const KM = join(ROOT, 'packages/cli/bin/kallmod');
 const SCRIPT = join(ROOT, 'fixtures/dmesg/decode_stacktrace.sh');
-// the shared kernel artefacts beside the repository (CI lays a copy of shared/ there too)
-const K = join(import.meta.dirname, '../../../../shared/kernel');
-const have = existsSync(join(K, 'System.map.xz')) && existsSync(KM) && spawnSync('nm', ['--version']).status === 0;
-if (!have) console.log('skipping decode_stacktrace chaining test: shared kernel, built CLI or nm missing');
-const D = join(tmpdir(), 'kallmod-dmesg-test');
+const have = spawnSync('nm', ['--version']).status === 0 && spawnSync('bash', ['--version']).status === 0;
+if (!have) console.log('[decode_stacktrace chaining] skipped: no nm (binutils) or bash to run the script with');
+const D = have ? tempDir('decode') : '';
 
 function unxz(src: string, out: string): string {
   if (!existsSync(out)) execFileSync('sh', ['-c', `xz -dc '${src}' > '${out}.tmp' && mv '${out}.tmp' '${out}'`]);
@@ -47,7 +43,7 @@ function setup(): { fake: string; vmlinux: string; mods: string; src: (boot: str
   mkdirSync(allMods, { recursive: true });
   for (const f of execFileSync('ls', [join(K, 'modules')]).toString().split('\n').filter(Boolean)) unxz(join(K, 'modules', f), join(allMods, f.replace(/\.xz$/, '')));
   const src = (boot: string) => ['--kallsyms', unxz(join(K, `boot-${boot}/kallsyms.xz`), join(D, `boot-${boot}_kallsyms`)), '--system-map', sysmap,
-    '--ranges', join(K, 'modules.builtin.ranges'), '--builtin', join(K, 'modules.builtin'), '--modinfo', join(K, 'modules.builtin.modinfo'),
+    '--ranges', join(K, 'modules.builtin.ranges.xz'), '--builtin', join(K, 'modules.builtin'), '--modinfo', join(K, 'modules.builtin.modinfo'),
     '--linker-map', unxz(join(K, 'vmlinux.map.xz'), join(D, 'vmlinux.map')), '--linker-map', unxz(join(K, 'vmlinux.o.map.xz'), join(D, 'vmlinux.o.map')),
     '--proc-modules', join(K, `boot-${boot}/proc-modules`), '--module-sections', join(K, `boot-${boot}/module-sections.txt`), '--modules-dir', allMods];
   return { fake, vmlinux, mods, src };

@@ -1,0 +1,27 @@
+/**
+ * Temporary directories for tests. Each comes from mkdtemp under os.tmpdir(), so test files and
+ * concurrent runs never share one, and each is removed again, also when a test fails: one run
+ * once left 48 /tmp/kallmod-* behind.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+/** A directory for this test file, removed after its last test. Call it at collection time (top level or in a describe). */
+export function tempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `kallmod-${label}-`));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A directory for one test body, removed when fn returns, throws or its promise settles. */
+export function withTempDir<T>(label: string, fn: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), `kallmod-${label}-`));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  let r: T;
+  try { r = fn(dir); } catch (e) { remove(); throw e; }
+  if (r instanceof Promise) return r.finally(remove) as T;
+  remove();
+  return r;
+}
