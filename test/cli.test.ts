@@ -4,10 +4,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, k, sourceFlags } from './kernel-fixture.js';
+import { tempDir } from './temp-dir.js';
+
+const tmp = tempDir('cli');
 
 function run(args: string[], input?: string) {
   const r = spawnSync(CLI, args, { input, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -66,7 +68,7 @@ describe('kallmod sources and dups', () => {
 
 describe('kallmod capture / --snapshot', () => {
   it('saves the sources of one kernel and annotates the same way from the snapshot', () => {
-    const d = mkdtempSync(join(tmpdir(), 'kallmod-snap-'));
+    const d = mkdtempSync(join(tmp(), 'snap-'));
     const snap = join(d, 'k.snap');
     const c = run(['capture', '-o', snap, ...sourceFlags('kaslr')]);
     expect(c.code, c.err).toBe(0);
@@ -79,7 +81,7 @@ describe('kallmod capture / --snapshot', () => {
   });
   const root = process.getuid?.() === 0 && (() => { try { return /^ffff/.test(readFileSync('/proc/kallsyms', 'latin1').slice(0, 4)); } catch { return false; } })();
   it.skipIf(!root)('captures the running kernel as root', () => {
-    const snap = join(mkdtempSync(join(tmpdir(), 'kallmod-snap-')), 'here.snap');
+    const snap = join(mkdtempSync(join(tmp(), 'snap-')), 'here.snap');
     const c = run(['capture', '-o', snap]);
     expect(c.code, c.err).toBe(0);
     const r = JSON.parse(run(['lookup', '--json', '--snapshot', snap, 'vfs_read']).out);
@@ -88,7 +90,7 @@ describe('kallmod capture / --snapshot', () => {
   });
   if (!root) console.warn('skipped: capture of the running kernel needs root and readable kallsyms addresses');
   it('refuses to capture hidden addresses', () => {
-    const d = mkdtempSync(join(tmpdir(), 'kallmod-snap-'));
+    const d = mkdtempSync(join(tmp(), 'snap-'));
     writeFileSync(join(d, 'ks'), '0000000000000000 T _text\n0000000000000000 t foo\n');
     const c = run(['capture', '-o', join(d, 'x'), '--kallsyms', join(d, 'ks')]);
     expect(c.code).toBe(1);
@@ -124,7 +126,7 @@ describe('progress on a terminal', () => {
   const haveScript = spawnSync('script', ['--version']).status === 0;
   if (!haveScript) console.warn('skipped: no script(1) to give kallmod a terminal');
   it.skipIf(!haveScript)('draws a bar on stderr for a long file when stderr is a tty, and exits', () => {
-    const d = mkdtempSync(join(tmpdir(), 'kallmod-progress-'));
+    const d = mkdtempSync(join(tmp(), 'progress-'));
     const big = join(d, 'big.txt');
     // 70 MB of the real perf capture's first lines (the bar starts at 64 MB)
     const one = spawnSync('xz', ['-dc', join(k('..'), 'perf/system-g.script.xz')], { maxBuffer: 1 << 30 }).stdout;

@@ -5,7 +5,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keyFromHex, loadTable, readSourceFile, type LoadedTable, type Warning } from '../packages/core/src/index.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { k, sourceOptions, vmlinuxTruth, type Boot, type TruthRow } from './kernel-fixture.js';
+import { tempDir } from './temp-dir.js';
+
+const dir = tempDir('core');
 
 const loaded: Partial<Record<Boot, { l: LoadedTable; warnings: Warning[] }>> = {};
 let truth: TruthRow[];
@@ -135,8 +140,8 @@ describe('sources that disagree', () => {
     // kallsyms of the real boot, System.map with every address moved by a page: "another build"
     const sm = readSourceFile(k('System.map.xz')).toString('latin1').split('\n')
       .map((l, n) => (l && n % 7 === 0 ? (BigInt('0x' + l.slice(0, 16)) + 0x1000n).toString(16).padStart(16, '0') + l.slice(16) : l)).join('\n');
-    const tmp = `${process.env.TMPDIR ?? '/tmp'}/kallmod-test-other-build.map`;
-    require_fs().writeFileSync(tmp, sm);
+    const tmp = join(dir(), 'other-build.map');
+    writeFileSync(tmp, sm);
     const warnings: Warning[] = [];
     const l = loadTable({ kallsyms: k('boot-kaslr/kallsyms.xz'), systemMap: tmp, ranges: k('modules.builtin.ranges.xz'), linkerMap: [k('vmlinux.map.xz'), k('vmlinux.o.map.xz')] }, (w) => warnings.push(w));
     expect(l.report.slide?.consistent).toBe(false);
@@ -148,6 +153,3 @@ describe('sources that disagree', () => {
     expect(r.objname).toBeNull();
   });
 });
-
-import { createRequire } from 'node:module';
-function require_fs(): typeof import('node:fs') { return createRequire(import.meta.url)('node:fs'); }

@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 
-/** A directory for this test file, removed after its last test. Call it at collection time (top level or in a describe). */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `kallmod-${label}-`));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+/**
+ * A directory for this test file: made on the first call of the function returned, removed
+ * after the file's last test. Register it at collection time (top level or in a describe); it
+ * is made lazily because vitest runs no afterAll in a file whose tests are all skipped.
+ */
+export function tempDir(label: string): () => string {
+  let dir: string | null = null;
+  afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  return () => (dir ??= mkdtempSync(join(tmpdir(), `kallmod-${label}-`)));
 }
 
 /** A directory for one test body, removed when fn returns, throws or its promise settles. */

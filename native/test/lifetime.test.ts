@@ -9,12 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nativeStatus } from '@kallmod/core/native';
+import { nativeSkipReason } from '../../test/native-addon.js';
 
 const nativeDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const status = nativeStatus();
-const why = status.path === 'native' ? null : status.reason ?? 'native addon not loaded';
-if (why) console.warn(`native lifetime tests skipped: ${why}`);
+const why = nativeSkipReason('native lifetime');
 
 function node(args: string[], script: string): { out: string; status: number | null; err: string } {
   const r = spawnSync(process.execPath, [...args, '-e', script], { cwd: nativeDir, encoding: 'utf8', timeout: 60000 });

@@ -9,32 +9,20 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadTable, keyToPaddedHex, readSourceFile, type ObjnameMode, type SymbolTable } from '@kallmod/core';
-import { createPerfRewriter, createPerfRewriterWhenWorthIt, NATIVE_AFTER_BYTES, nativeStatus } from '@kallmod/core/native';
+import { createPerfRewriter, createPerfRewriterWhenWorthIt, NATIVE_AFTER_BYTES } from '@kallmod/core/native';
 import { Scanner } from '@kallmod/perf-script/scan';
+import { ROOT as root, sourceOptions } from '../../test/kernel-fixture.js';
+import { nativeSkipReason } from '../../test/native-addon.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const KF = join(root, 'fixtures/kernel-6.12');
-const status = nativeStatus();
-const why = status.path === 'native' ? null : status.reason ?? 'native addon not loaded';
-if (why) console.warn(`native perf rewrite tests skipped: ${why}`);
-const kernelWhy = existsSync(join(KF, 'boot-nokaslr/kallsyms.xz')) ? null : `no ${KF}`;
-if (!why && kernelWhy) console.warn(`native perf rewrite tests on the kernel table skipped: ${kernelWhy}`);
+const why = nativeSkipReason('native perf rewrite');
 
 const MODES: ObjnameMode[] = ['ambiguous', 'always', 'never'];
 
 let kernel: SymbolTable | null = null;
 function kernelTable(): SymbolTable {
-  kernel ??= loadTable({
-    kallsyms: join(KF, 'boot-nokaslr/kallsyms.xz'), systemMap: join(KF, 'System.map.xz'),
-    ranges: join(KF, 'modules.builtin.ranges.xz'), builtin: join(KF, 'modules.builtin'),
-    modinfo: join(KF, 'modules.builtin.modinfo'),
-    linkerMap: [join(KF, 'vmlinux.map.xz'), join(KF, 'vmlinux.o.map.xz')],
-    procModules: join(KF, 'boot-nokaslr/proc-modules'), moduleSections: join(KF, 'boot-nokaslr/module-sections.txt'),
-    modulesDir: [join(KF, 'modules')],
-  }, () => {}).table;
+  kernel ??= loadTable(sourceOptions('nokaslr'), () => {}).table;
   return kernel;
 }
 
@@ -134,7 +122,7 @@ function perfText(table: SymbolTable, seed: number, lines: number): Buffer {
   return Buffer.from(t, 'utf8');
 }
 
-describe.skipIf(why !== null || kernelWhy !== null)('native perf rewrite = TS scan (kernel-6.12 table)', () => {
+describe.skipIf(why !== null)('native perf rewrite = TS scan (kernel-6.12 table)', () => {
   it('seeded random perf-like text, random chunk cuts, every --objname mode', () => {
     const table = kernelTable();
     fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(fc.nat(), { maxLength: 8 }), fc.constantFrom(...MODES), (seed, cuts, mode) => {
@@ -154,7 +142,7 @@ describe.skipIf(why !== null || kernelWhy !== null)('native perf rewrite = TS sc
   }, 120000);
 });
 
-describe.skipIf(why !== null || kernelWhy !== null)('the addon is taken only once it pays (KALLMOD_NATIVE unset)', () => {
+describe.skipIf(why !== null)('the addon is taken only once it pays (KALLMOD_NATIVE unset)', () => {
   it(`TS for the first ${NATIVE_AFTER_BYTES >> 20} MiB, then native; the same bytes either way`, () => {
     const table = kernelTable();
     const opts = { objname: 'ambiguous' as const, refs: false };
@@ -203,20 +191,18 @@ describe.skipIf(why !== null || kernelWhy !== null)('the addon is taken only onc
 
 /** Real `perf script` captures (fixtures/perf: `*.script.xz`, with the kallsyms of their boot). */
 const FIX = join(root, 'fixtures/perf');
-const fixtures = existsSync(FIX) ? readdirSync(FIX).filter((f) => /\.script(\.xz)?$/.test(f)).sort() : [];
-const fixWhy = fixtures.length && existsSync(join(FIX, 'kallsyms.xz')) ? null : `no perf captures with their kallsyms in ${FIX}`;
-if (!why && fixWhy) console.warn(`native perf rewrite on real fixtures skipped: ${fixWhy}`);
+const fixtures = readdirSync(FIX).filter((f) => /\.script(\.xz)?$/.test(f)).sort();
 
-describe.skipIf(why !== null || fixWhy !== null)('native perf rewrite = TS scan (real fixtures)', () => {
+describe.skipIf(why !== null)('native perf rewrite = TS scan (real fixtures)', () => {
   let own: SymbolTable | null = null;
   for (const f of fixtures) {
-    it(`${f}: against its own kallsyms${kernelWhy ? '' : ' and the kernel-6.12 table'}`, () => {
+    it(`${f}: against its own kallsyms and the kernel-6.12 table`, () => {
       own ??= loadTable({ kallsyms: join(FIX, 'kallsyms.xz') }, () => {}).table;
       const input = readSourceFile(join(FIX, f));
       const cuts = [input.length >> 2, input.length >> 1, (3 * input.length) >> 2];
       for (const mode of MODES) {
         compareOn(own, input, mode, cuts);
-        if (!kernelWhy) compareOn(kernelTable(), input, mode, cuts);
+        compareOn(kernelTable(), input, mode, cuts);
       }
     }, 60000);
   }

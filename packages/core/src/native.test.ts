@@ -6,19 +6,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { existsSync } from 'node:fs';
-import { resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { countLines, nativeStatus, nativeTable } from './native.js';
+import { countLines, nativeTable } from './native.js';
 import { KERNEL_BASE, keyFromHex } from './address.js';
 import { SymbolTable, F_EXACT_SIZE, type TableData } from './table/symbol-table.js';
 import { loadTable } from './load.js';
+import { k } from '../../../test/kernel-fixture.js';
+import { nativeSkipReason } from '../../../test/native-addon.js';
 
-const status = nativeStatus();
-const why = status.path === 'native' ? null : status.reason ?? 'native addon not loaded';
-if (why) console.warn(`native tests skipped: ${why}`);
-
-const kallsyms = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/kernel/boot-nokaslr/kallsyms.xz');
+const why = nativeSkipReason('native lookups');
+const kallsyms = k('boot-nokaslr/kallsyms.xz');
 
 const TYPES = [...'tTtTtTwWdDbBrRaA'].map((c) => c.charCodeAt(0));
 
@@ -85,7 +81,7 @@ describe.skipIf(why !== null)('native lookupBatch = SymbolTable.lookupKey', () =
     compare(t, Float64Array.from([NaN, 0, KERNEL_BASE, 2 ** 52]));
   });
 
-  it.skipIf(!existsSync(kallsyms))(`a real kallsyms (${existsSync(kallsyms) ? 'boot-nokaslr' : `skipped: no ${kallsyms}`})`, () => {
+  it('a real kallsyms (boot-nokaslr of fixtures/kernel-6.12)', () => {
     const { table } = loadTable({ kallsyms }, () => {});
     expect(table.length).toBeGreaterThan(10000);
     const d = table.d;

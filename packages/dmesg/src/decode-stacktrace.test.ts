@@ -19,7 +19,7 @@ import { tempDir } from '../../../test/temp-dir.js';
 const SCRIPT = join(ROOT, 'fixtures/dmesg/decode_stacktrace.sh');
 const have = spawnSync('nm', ['--version']).status === 0 && spawnSync('bash', ['--version']).status === 0;
 if (!have) console.log('[decode_stacktrace chaining] skipped: no nm (binutils) or bash to run the script with');
-const D = have ? tempDir('decode') : '';
+const D = tempDir('decode');
 
 function unxz(src: string, out: string): string {
   if (!existsSync(out)) execFileSync('sh', ['-c', `xz -dc '${src}' > '${out}.tmp' && mv '${out}.tmp' '${out}'`]);
@@ -27,24 +27,24 @@ function unxz(src: string, out: string): string {
 }
 
 function setup(): { fake: string; vmlinux: string; mods: string; src: (boot: string) => string[] } {
-  const fake = join(D, 'fake-binutils');
-  const mods = join(D, 'decode-modules');
+  const fake = join(D(), 'fake-binutils');
+  const mods = join(D(), 'decode-modules');
   mkdirSync(fake, { recursive: true });
   mkdirSync(mods, { recursive: true });
-  const sysmap = unxz(join(K, 'System.map.xz'), join(D, 'System.map'));
-  const vmlinux = join(D, 'vmlinux');
+  const sysmap = unxz(join(K, 'System.map.xz'), join(D(), 'System.map'));
+  const vmlinux = join(D(), 'vmlinux');
   writeFileSync(vmlinux, 'stand-in: nm answers from System.map\n');
   const tool = (name: string, body: string) => { writeFileSync(join(fake, name), `#!/bin/sh\n${body}\n`); chmodSync(join(fake, name), 0o755); };
   tool('nm', `case "$1" in *.ko) exec nm "$1";; *) exec cat '${sysmap}';; esac`);
   tool('addr2line', 'obj=""; addr=""; while [ $# -gt 0 ]; do case "$1" in -e) obj=$2; shift;; -*) ;; *) addr=$1;; esac; shift; done; echo "$(basename "$obj"):0x$addr"');
   tool('readelf', 'echo "  [33] .debug_line PROGBITS"');
   for (const m of ['null_blk.ko']) unxz(join(K, 'modules', m + '.xz'), join(mods, m));
-  const allMods = join(D, 'modules');
+  const allMods = join(D(), 'modules');
   mkdirSync(allMods, { recursive: true });
   for (const f of execFileSync('ls', [join(K, 'modules')]).toString().split('\n').filter(Boolean)) unxz(join(K, 'modules', f), join(allMods, f.replace(/\.xz$/, '')));
-  const src = (boot: string) => ['--kallsyms', unxz(join(K, `boot-${boot}/kallsyms.xz`), join(D, `boot-${boot}_kallsyms`)), '--system-map', sysmap,
+  const src = (boot: string) => ['--kallsyms', unxz(join(K, `boot-${boot}/kallsyms.xz`), join(D(), `boot-${boot}_kallsyms`)), '--system-map', sysmap,
     '--ranges', join(K, 'modules.builtin.ranges.xz'), '--builtin', join(K, 'modules.builtin'), '--modinfo', join(K, 'modules.builtin.modinfo'),
-    '--linker-map', unxz(join(K, 'vmlinux.map.xz'), join(D, 'vmlinux.map')), '--linker-map', unxz(join(K, 'vmlinux.o.map.xz'), join(D, 'vmlinux.o.map')),
+    '--linker-map', unxz(join(K, 'vmlinux.map.xz'), join(D(), 'vmlinux.map')), '--linker-map', unxz(join(K, 'vmlinux.o.map.xz'), join(D(), 'vmlinux.o.map')),
     '--proc-modules', join(K, `boot-${boot}/proc-modules`), '--module-sections', join(K, `boot-${boot}/module-sections.txt`), '--modules-dir', allMods];
   return { fake, vmlinux, mods, src };
 }

@@ -118,7 +118,7 @@ describe('logs without kernel frames come out byte-identical', () => {
 
   it('same through a pipe (live mode) and a regular file (batch mode)', () => {
     const input = readFileSync(k('boot-nokaslr/dmesg.txt'));
-    const f = join(D, 'dmesg-nokaslr.txt');
+    const f = join(D(), 'dmesg-nokaslr.txt');
     writeFileSync(f, input);
     const viaPipe = km(ksources('nokaslr'), input);
     const r = spawnSync(KM, ['dmesg', ...ksources('nokaslr'), f], { maxBuffer: 1 << 28 });
@@ -132,7 +132,7 @@ describe('the worker pool', () => {
     const one = Buffer.concat([readFileSync(k('boot-nokaslr/dmesg.txt')), readFileSync(k('boot-kaslr/dmesg.txt')),
       execFileSync('xz', ['-dc', k('console-kaslr-failed-boot.log.xz')])]);
     const input = Buffer.concat(Array.from({ length: Math.ceil((5 << 19) / one.length) }, () => one));
-    const f = join(D, 'pool-input.txt');
+    const f = join(D(), 'pool-input.txt');
     writeFileSync(f, input);
     const run = (jobs: number, refs: boolean) => {
       const r = spawnSync(KM, ['dmesg', '-j', String(jobs), ...(refs ? ['--refs'] : []), ...ksources(null), f], { maxBuffer: 1 << 28 });
@@ -180,7 +180,10 @@ describe('live', () => {
     }
     closeSync(fd);
     const raw = Buffer.concat(recs);
-    const r = spawnSync('timeout', ['5', KM, 'dmesg', '--follow', ...ksources('nokaslr')], { maxBuffer: 1 << 28 });
+    // from a snapshot: loading the raw sources can take most of the 5 s on a busy machine, and then nothing is read
+    const snap = join(D(), 'follow.snap');
+    execFileSync(KM, ['capture', '-o', snap, ...ksources('nokaslr')], { stdio: 'ignore' });
+    const r = spawnSync('timeout', ['5', KM, 'dmesg', '--follow', '--snapshot', snap], { maxBuffer: 1 << 28 });
     expect(r.status).toBe(124); // still following when timeout stopped it
     // the ring buffer may have moved on: compare the records both saw, from the first common one
     const first = recs.findIndex((x) => r.stdout.includes(x));

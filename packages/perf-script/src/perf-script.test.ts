@@ -17,7 +17,7 @@ const tmp = tempDir('perf');
 const noNative = nativeSkipReason('perf: the native path of the CLI');
 
 function km(args: string[], input: Buffer | string, env: Record<string, string> = {}): Buffer {
-  const file = join(tmp, `in-${Math.random().toString(36).slice(2)}`);
+  const file = join(tmp(), `in-${Math.random().toString(36).slice(2)}`);
   writeFileSync(file, input);
   return execFileSync(CLI, [...args, file], { maxBuffer: 1 << 30, env: { ...process.env, ...env } });
 }
@@ -152,7 +152,7 @@ describe('real perf script output of this machine, against its own kallsyms', ()
   });
 
   it('`| head` closing the pipe early: exit 0, nothing on stderr', () => {
-    const big = join(tmp, 'big.txt');
+    const big = join(tmp(), 'big.txt');
     const one = fixture('system-g.script.xz');
     writeFileSync(big, Buffer.concat(Array.from({ length: 8 }, () => one)));
     // file input (batch) and pipe input (live); PIPESTATUS[1] is kallmod's own status
@@ -196,7 +196,7 @@ describe('hand-written edge cases (bytes that must pass untouched)', () => {
 
   it('branch records with (dso) paths: split at the right "/", user sides left alone, [mod] narrows', () => {
     // hand-written table: init_once in the core kernel, [udf] and [isofs]; udf_fn in [udf]
-    const ks = join(tmp, 'br-kallsyms');
+    const ks = join(tmp(), 'br-kallsyms');
     writeFileSync(ks, ['ffffffff81000300 t init_once', 'ffffffff81000900 T _etext', 'ffffffffc0000000 t init_once\t[udf]', 'ffffffffc0000100 t udf_fn\t[udf]', 'ffffffffc0000200 t init_once\t[isofs]', ''].join('\n'));
     const input = [
       'perf 1 [000] 1.0: 1 cycles:  udf_fn+0x10(/usr/lib/libfoo.so)/main+0x5(/usr/bin/prog)/P/-/-/0 ',
@@ -278,7 +278,7 @@ describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real sym
   let syms: { addr: string; name: string; mod: string | null }[] = [];
   beforeAll(() => {
     // decompressed once: each CLI run below would otherwise unpack them again
-    const xz = (f: string) => { const out = join(tmp, f.replace(/\//g, '_').replace(/\.xz$/, '')); if (!existsSync(out)) writeFileSync(out, readSourceFile(k(f))); return out; };
+    const xz = (f: string) => { const out = join(tmp(), f.replace(/\//g, '_').replace(/\.xz$/, '')); if (!existsSync(out)) writeFileSync(out, readSourceFile(k(f))); return out; };
     src = ['--kallsyms', xz('boot-nokaslr/kallsyms.xz'), '--system-map', xz('System.map.xz'), '--ranges', xz('modules.builtin.ranges.xz'),
       '--linker-map', xz('vmlinux.map.xz'), '--linker-map', xz('vmlinux.o.map.xz')];
     const text = readSourceFile(k('boot-nokaslr/kallsyms.xz')).toString('latin1');
@@ -305,7 +305,7 @@ describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real sym
     const { table } = loadTable(sourceOptions('nokaslr'), () => {});
     const picked = syms.filter((_, i) => i % 97 === 0);
     const input = Array.from({ length: 2400 }, (_, k) => sample(`c${k}`, Array.from({ length: 8 }, (_, j) => picked[(k * 13 + j * 7) % picked.length]!))).join('');
-    const file = join(tmp, 'pool-in');
+    const file = join(tmp(), 'pool-in');
     writeFileSync(file, input);
     const run = async (jobs: number, native: string) => {
       const parts: Buffer[] = [];
@@ -332,7 +332,7 @@ describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real sym
     const input = Array.from({ length: 6000 }, (_, k) => sample(`c${k}`, Array.from({ length: 6 }, (_, j) => picked[(k * 11 + j * 5) % picked.length]!))).join('');
     expect(input.length).toBeGreaterThan(5 << 19); // three 1 MiB chunks at least
     // a snapshot loads in milliseconds: twelve runs of the raw sources took 20 s
-    const snap = join(tmp, 'pool.snap');
+    const snap = join(tmp(), 'pool.snap');
     execFileSync(CLI, ['capture', '-o', snap, ...src], { stdio: 'ignore' });
     for (const mode of [[], ['--refs'], ['--fold']]) {
       const a = km(['perf', '-j', '1', ...mode, '--snapshot', snap], input);

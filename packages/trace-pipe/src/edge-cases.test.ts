@@ -6,11 +6,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PassThrough, Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, writeFileSync } from 'node:fs';
 import { loadTable, runTransform, type SymbolTable, type AnnotatorModule } from '@kallmod/core';
 import * as annotator from './annotator.js';
 import { fixtures } from './kernel.test-util.js';
+import { withTempDir } from '../../../test/temp-dir.js';
 
 let table: SymbolTable;
 beforeAll(() => { table = loadTable({ kallsyms: resolve(fixtures, 'kallsyms-subset.txt') }, () => {}).table; });
@@ -111,18 +111,18 @@ describe('byte-exact passthrough (hand-written edge cases)', () => {
     const t = await dupTable();
     const body = ' 0)               |  vfs_read() {\n 0)   0.981 us    |    ksys_read();\n 0)   1.981 us    |  }\n'.repeat(2000);
     const input = Buffer.from(` 1)               |  udf_fn() {\n${body} 1)   0.500 us    |    init_once();\n 1)   9.500 us    |  }\n`);
-    const dir = mkdtempSync(join(tmpdir(), 'kallmod-graph-'));
-    const file = join(dir, 'g.txt');
-    writeFileSync(file, input);
-    const run = async (jobs: number) => {
-      const parts: Buffer[] = [];
-      const output = new Writable({ write(c: Buffer, _e, cb) { parts.push(Buffer.from(c)); cb(); } });
-      await runTransform({ table: t, annotator: annotator as AnnotatorModule, annotatorModule: '@kallmod/trace-pipe/annotator', opts: { objname: 'ambiguous', refs: false }, input: { fd: openSync(file, 'r'), path: file }, output, jobs, chunkSize: 4096 });
-      return Buffer.concat(parts).toString('latin1');
-    };
-    const inline = await run(1);
-    expect(inline).toContain(' 1)   0.500 us    |    init_once [udf]();');
-    expect(await run(2)).toBe(inline);
-    rmSync(dir, { recursive: true, force: true });
+    await withTempDir('graph', async (dir) => {
+      const file = join(dir, 'g.txt');
+      writeFileSync(file, input);
+      const run = async (jobs: number) => {
+        const parts: Buffer[] = [];
+        const output = new Writable({ write(c: Buffer, _e, cb) { parts.push(Buffer.from(c)); cb(); } });
+        await runTransform({ table: t, annotator: annotator as AnnotatorModule, annotatorModule: '@kallmod/trace-pipe/annotator', opts: { objname: 'ambiguous', refs: false }, input: { fd: openSync(file, 'r'), path: file }, output, jobs, chunkSize: 4096 });
+        return Buffer.concat(parts).toString('latin1');
+      };
+      const inline = await run(1);
+      expect(inline).toContain(' 1)   0.500 us    |    init_once [udf]();');
+      expect(await run(2)).toBe(inline);
+    });
   });
 });

@@ -1,4 +1,4 @@
-/** Test support: the shared real kernel (../shared/kernel) and the built CLI. Not shipped. */
+/** Test support: the real 6.12 kernel (fixtures/kernel-6.12), the shared check helpers (../shared/checks), the built CLI. Not shipped. */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,23 +10,21 @@ export const root = resolve(here, '../../..');
 export const fixtures = resolve(root, 'fixtures/trace');
 /** The real captures: the 6.12 kernel's boots in fixtures/kernel-6.12 (one copy in the repo). */
 export const captures = resolve(root, 'fixtures/kernel-6.12');
-export const K = resolve(root, '../shared/kernel');
-export const CHECKS = resolve(root, '../shared/checks');
+/** The shared copy of the kernel data: what check_refs.py reads (uncompressed truth tables). */
+export const K = resolve(SHARED, 'kernel');
+export const CHECKS = resolve(SHARED, 'checks');
 export const CLI = resolve(root, 'packages/cli/bin/kallmod');
 export const BOOTS = ['nokaslr', 'kaslr'] as const;
 export type Boot = (typeof BOOTS)[number];
 
-/** Why the real-kernel tests cannot run here, or null. */
-export function kernelSkipReason(): string | null {
-  if (!existsSync(resolve(K, 'boot-kaslr/kallsyms.xz'))) return `real kernel data not found at ${K}`;
-  return null;
-}
-
-export function pythonSkipReason(): string | null {
-  const r = spawnSync('python3', ['-c', 'import lzma'], { stdio: 'ignore' });
-  if (r.status !== 0) return 'python3 (with lzma) not available for the shared check helpers';
-  if (!existsSync(resolve(CHECKS, 'check_refs.py'))) return `no check helpers at ${CHECKS}`;
-  return null;
+/** Why the shared check helpers (check_refs.py, count_refs.py) cannot run here, printed under `label`; or null. */
+export function pythonSkipReason(label: string): string | null {
+  const why = sharedSkipReason(label, 'checks/check_refs.py', 'checks/count_refs.py', 'kernel/ko-objname-truth.tsv');
+  if (why) return why;
+  if (spawnSync('python3', ['-c', 'import lzma'], { stdio: 'ignore' }).status === 0) return null;
+  const no = 'python3 (with lzma) not available for the shared check helpers';
+  console.log(`[${label}] skipped: ${no}`);
+  return no;
 }
 
 export function cliSkipReason(): string | null {
@@ -35,7 +33,7 @@ export function cliSkipReason(): string | null {
 
 /** The same sources as `ksources` in ../shared/checks/common.sh: one home, test/kernel-fixture.ts. */
 export { sourceFlags, sourceOptions } from '../../../test/kernel-fixture.js';
-import { sourceOptions } from '../../../test/kernel-fixture.js';
+import { SHARED, sharedSkipReason, sourceOptions } from '../../../test/kernel-fixture.js';
 
 const tables = new Map<Boot, SymbolTable>();
 export function kernelTable(boot: Boot): SymbolTable {

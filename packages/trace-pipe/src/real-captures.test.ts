@@ -1,18 +1,19 @@
 /**
- * Every real ftrace capture of the shared 6.12 kernel (both boots), through the built CLI with
- * that kernel's sources: byte passthrough, recognition >= the shared count_refs.py floor, and
- * every checkable reference right (the shared check_refs.py against the truth tables).
+ * Every real ftrace capture of the 6.12 kernel (fixtures/kernel-6.12, both boots), through the
+ * built CLI with that kernel's sources: byte passthrough, recognition >= the shared count_refs.py
+ * floor, and every checkable reference right (the shared check_refs.py against the truth tables).
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BOOTS, K, captures, cliSkipReason, kernelSkipReason, python, pythonSkipReason, readFixture, runCli, sourceFlags } from './kernel.test-util.js';
+import { BOOTS, K, captures, cliSkipReason, python, pythonSkipReason, readFixture, runCli, sourceFlags } from './kernel.test-util.js';
+import { sharedSkipReason } from '../../../test/kernel-fixture.js';
+import { withTempDir } from '../../../test/temp-dir.js';
 
-const skip = kernelSkipReason() ?? cliSkipReason();
-const pySkip = skip ?? pythonSkipReason();
+const skip = cliSkipReason();
 if (skip) console.log(`[trace real captures] skipped: ${skip}`);
-else if (pySkip) console.log(`[trace real captures] truth checks skipped: ${pySkip}`);
+const pySkip = skip ?? pythonSkipReason('trace real captures: truth checks');
+const sharedSkip = sharedSkipReason('trace real captures: fixtures = shared copy', 'kernel/boot-kaslr', 'kernel/boot-nokaslr');
 
 /** passthrough.py in TS: same lines, each original line a subsequence of its annotated line. */
 function passthroughViolations(orig: Buffer, ann: Buffer): string[] {
@@ -34,7 +35,7 @@ for (const boot of BOOTS) {
     const files = skip ? [] : readdirSync(resolve(captures, `boot-${boot}`)).filter((f) => f.startsWith('trace')).sort();
     const all = skip ? Buffer.alloc(0) : Buffer.concat(files.map((f) => readFixture(`boot-${boot}/${f}`)));
 
-    it('the fixtures are the shared captures, verbatim', () => {
+    it.skipIf(!!sharedSkip)('the fixtures are the shared captures, verbatim', () => {
       for (const f of files) expect(readFixture(`boot-${boot}/${f}`).equals(readFileSync(join(K, `boot-${boot}`, f)))).toBe(true);
     });
 
@@ -45,8 +46,7 @@ for (const boot of BOOTS) {
       expect(r.stdout.length).toBeGreaterThan(all.length); // something was annotated
     });
 
-    it.skipIf(!!pySkip)('recognises at least the count_refs floor, and every checkable ref is right', () => {
-      const dir = mkdtempSync(join(tmpdir(), 'kallmod-trace-'));
+    it.skipIf(!!pySkip)('recognises at least the count_refs floor, and every checkable ref is right', () => withTempDir('trace', (dir) => {
       const input = join(dir, 'in.txt'), refs = join(dir, 'refs.jsonl');
       writeFileSync(input, all);
       const floor = Number(python('count_refs.py', ['trace', input]).out.trim());
@@ -57,20 +57,18 @@ for (const boot of BOOTS) {
       const c = python('check_refs.py', [boot, K, refs, '--expect', String(floor)]);
       console.log(`[trace real captures] ${boot}: ${c.out.trim().split('\n').pop()}`);
       expect(c.status, c.out).toBe(0);
-    });
+    }));
 
-    it('the worker pool (-j 2, big file cut at record boundaries) writes what inline (-j 1) writes', () => {
-      const dir = mkdtempSync(join(tmpdir(), 'kallmod-trace-'));
+    it('the worker pool (-j 2, big file cut at record boundaries) writes what inline (-j 1) writes', () => withTempDir('trace', (dir) => {
       const big = join(dir, 'big.txt');
       writeFileSync(big, Buffer.concat(Array.from({ length: 150 }, () => all)));
       const a = runCli(['trace', '-j', '2', ...sourceFlags(boot), big], '');
       const b = runCli(['trace', '-j', '1', ...sourceFlags(boot), big], '');
       expect(a.status, a.stderr).toBe(0);
       expect(a.stdout.equals(b.stdout)).toBe(true);
-    });
+    }));
 
-    it.skipIf(!!pySkip)('each capture on its own (FILE argument): at least its floor, all resolved', () => {
-      const dir = mkdtempSync(join(tmpdir(), 'kallmod-trace-'));
+    it.skipIf(!!pySkip)('each capture on its own (FILE argument): at least its floor, all resolved', () => withTempDir('trace', (dir) => {
       for (const f of files) {
         const input = join(dir, f);
         writeFileSync(input, readFixture(`boot-${boot}/${f}`));
@@ -81,6 +79,6 @@ for (const boot of BOOTS) {
         expect(refs.length, f).toBeGreaterThanOrEqual(floor);
         expect(refs.filter((x) => x.symbolAddress === null), f).toEqual([]);
       }
-    });
+    }));
   });
 }

@@ -1,5 +1,5 @@
 /**
- * Every ftrace form, annotated with the real shared kernel's table (boot-kaslr). Lines marked
+ * Every ftrace form, annotated with the real 6.12 kernel's table (fixtures/kernel-6.12, boot-kaslr). Lines marked
  * REAL are copied from the captures in the fixtures/kernel-6.12 boot directories (trace files); lines marked HAND-WRITTEN follow the
  * kernel's (or trace-cmd's) format strings for forms no capture here contains, with this
  * kernel's real symbols, addresses and sizes.
@@ -7,10 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnnotatorOptions, RefJson, SymbolTable } from '@kallmod/core';
 import { createAnnotator } from './annotator.js';
-import { kernelSkipReason, kernelTable } from './kernel.test-util.js';
-
-const skip = kernelSkipReason();
-if (skip) console.log(`[trace forms] skipped: ${skip}`);
+import { kernelTable } from './kernel.test-util.js';
 
 let table: SymbolTable;
 function ann(text: string, objname: AnnotatorOptions['objname'] = 'always'): string {
@@ -23,7 +20,7 @@ function refs(text: string): RefJson[] {
   return out ? out.split('\n').map((l) => JSON.parse(l) as RefJson) : [];
 }
 
-describe.skipIf(!!skip)('trace forms (real kernel table, boot-kaslr)', () => {
+describe('trace forms (real kernel table, boot-kaslr)', () => {
   beforeAll(() => { table = kernelTable('kaslr'); }, 120_000);
 
   describe('headers and process names', () => {

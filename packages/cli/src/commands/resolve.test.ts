@@ -1,39 +1,38 @@
 /**
  * `kallmod resolve` through the built CLI: exit statuses, JSON order, stdin, dry runs on the
- * real 6.12 kernel of ../shared/kernel, and a live `--apply` into a tracefs instance of this
- * machine (skipped, with the reason printed, where tracefs does not allow it).
+ * real 6.12 kernel of fixtures/kernel-6.12 (also without tracefs), and a live `--apply` into a
+ * tracefs instance of this machine (skipped, with the reason printed, where tracefs does not allow it).
  */
-import { describe, it, expect } from 'vitest';
+import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const BIN = join(ROOT, 'packages/cli/bin/kallmod');
-const K = process.env['KALLMOD_SHARED_KERNEL'] ?? join(ROOT, '../shared/kernel');
+import { CLI as BIN, k, ROOT, sourceFlags } from '../../../../test/kernel-fixture.js';
+import { tempDir } from '../../../../test/temp-dir.js';
 
 function km(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 256 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function sources(boot: 'kaslr' | 'nokaslr'): string[] {
-  const b = join(K, `boot-${boot}`);
-  return ['--kallsyms', join(b, 'kallsyms.xz'), '--system-map', join(K, 'System.map.xz'), '--ranges', join(K, 'modules.builtin.ranges'),
-    '--builtin', join(K, 'modules.builtin'), '--modinfo', join(K, 'modules.builtin.modinfo'),
-    '--linker-map', join(K, 'vmlinux.map.xz'), '--linker-map', join(K, 'vmlinux.o.map.xz'),
-    '--proc-modules', join(b, 'proc-modules'), '--module-sections', join(b, 'module-sections.txt'), '--modules-dir', join(K, 'modules')];
-}
+const TRACEFS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+const tracefsMounted = () => TRACEFS.some((d) => existsSync(join(d, 'available_tracers')) || existsSync(join(d, 'trace')));
 
 const haveBuild = existsSync(join(ROOT, 'packages/cli/dist/commands/resolve.js'));
-const haveKernel = existsSync(join(K, 'boot-kaslr/kallsyms.xz')) && existsSync(join(K, 'vmlinux.o.map.xz'));
 if (!haveBuild) console.log('skipping the resolve CLI tests: no build (run npx tsc -b)');
-else if (!haveKernel) console.log(`skipping the resolve CLI tests on the shared kernel: ${K} not present`);
 
-describe.skipIf(!haveBuild || !haveKernel)('kallmod resolve on the shared 6.12 kernel', () => {
-  const S = sources('kaslr');
-  const AFF = join(K, 'boot-kaslr/available_filter_functions.xz');
+const tmp = tempDir('resolve');
+
+describe.skipIf(!haveBuild)('kallmod resolve on the 6.12 kernel', () => {
+  // the boot's sources captured once: a snapshot loads in milliseconds, the raw files in seconds per run
+  const S: string[] = [];
+  beforeAll(() => {
+    const snap = join(tmp(), 'kaslr.snap');
+    const c = km(['capture', '-o', snap, ...sourceFlags('kaslr')]);
+    expect(c.status, c.stderr).toBe(0);
+    S.push('--snapshot', snap);
+  }, 120_000);
+  const AFF = k('boot-kaslr/available_filter_functions.xz');
 
   it('a unique triplet → its address (exit 0); a bare duplicate → every candidate (exit 2); nothing → exit 1', () => {
     const ok = km(['resolve', '--address', ...S, 'event_show [rapl]']);
@@ -85,24 +84,59 @@ describe.skipIf(!haveBuild || !haveKernel)('kallmod resolve on the shared 6.12 k
     expect(r.stderr).toMatch(/needs --filter-functions/);
   });
 
+  const dryRun = () => ['resolve', '--ftrace-index', '--kprobe', '--filter-functions', AFF, '--apply', '--dry-run', '--instance', `kallmod-dry-${process.pid}`, ...S, 'event_show {intel/core.o}'];
   it('--apply --dry-run prints the writes, touches nothing', () => {
-    const r = km(['resolve', '--ftrace-index', '--kprobe', '--filter-functions', AFF, '--apply', '--dry-run', '--instance', `kallmod-dry-${process.pid}`, ...S, 'event_show {intel/core.o}']);
-    expect(r.status).toBe(0);
+    const r = km(dryRun());
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`echo '313' >> `);
     expect(r.stdout).toMatch(new RegExp(`instances/kallmod-dry-${process.pid}/set_ftrace_filter`));
     expect(r.stdout).toMatch(/echo 'p:kallmod\/event_show__intel_core 0xffffffffb2e13a30' >> \S+\/kprobe_events/);
+    expect(existsSync(`/sys/kernel/tracing/instances/kallmod-dry-${process.pid}`)).toBe(false);
     const amb = km(['resolve', '--ftrace-index', '--filter-functions', AFF, '--apply', '--dry-run', '--instance', 'x', ...S, 'event_show']);
     expect(amb.status).toBe(2);
     expect(amb.stderr).toMatch(/not applying anything/);
   });
+
+  /** The CLI where no tracefs is mounted: here, or as root in a private mount namespace that unmounts it (the host keeps its mounts). */
+  function withoutTracefs(args: string[]): ReturnType<typeof km> | string {
+    if (!tracefsMounted()) return km(args);
+    if (process.getuid?.() !== 0) return 'tracefs is mounted here, and only root can hide it (unshare -m)';
+    const sh = `for d in ${TRACEFS.join(' ')}; do umount "$d" 2>/dev/null; done; ` +
+      `for d in ${TRACEFS.join(' ')}; do [ -e "$d/trace" ] && { echo "still mounted: $d" >&2; exit 99; }; done; exec "$@"`;
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', sh, 'sh', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    if (r.error || r.status === 99 || /unshare:/.test(r.stderr)) return `cannot hide tracefs in a mount namespace: ${(r.error?.message ?? r.stderr).trim()}`;
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('a dry run needs no tracefs: the same writes, under /sys/kernel/tracing, and a note', (ctx) => {
+    const r = withoutTracefs(dryRun());
+    if (typeof r === 'string') { console.log(`[resolve --dry-run without tracefs] skipped: ${r}`); ctx.skip(); return; }
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(km(dryRun()).stdout.replace(/\/sys\/kernel\/debug\/tracing\//g, '/sys/kernel/tracing/'));
+    expect(r.stdout).toContain(`echo '313' >> /sys/kernel/tracing/instances/kallmod-dry-${process.pid}/set_ftrace_filter`);
+    expect(r.stderr).toMatch(/note: tracefs is not mounted: showing the writes under \/sys\/kernel\/tracing/);
+    // without --dry-run it still refuses, in one line
+    const real = withoutTracefs(dryRun().filter((a) => a !== '--dry-run'));
+    expect(typeof real === 'string' ? real : [real.status, real.stderr]).toEqual([1, 'kallmod resolve: tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)\n']);
+  });
 });
 
-/** tracefs of this machine: mounted (mounting it if needed, as root), or why not. */
+/** What this file mounted, unmounted after its tests: the host is left as it was found. */
+let mountedHere: string | null = null;
+afterAll(() => {
+  if (!mountedHere) return;
+  const u = spawnSync('umount', [mountedHere], { encoding: 'utf8' });
+  if (u.status !== 0) console.log(`could not unmount ${mountedHere}, which this test mounted: ${u.stderr.trim()}`);
+  mountedHere = null;
+});
+
+/** tracefs of this machine: mounted (mounting it if needed, as root, to unmount it afterwards), or why not. */
 function liveTracefs(): { dir: string } | { skip: string } {
   if (process.getuid?.() !== 0) return { skip: 'not root' };
-  for (const d of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) if (existsSync(join(d, 'available_tracers'))) return { dir: d };
+  for (const d of TRACEFS) if (existsSync(join(d, 'available_tracers'))) return { dir: d };
   if (existsSync('/sys/kernel/tracing')) {
     const m = spawnSync('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing'], { encoding: 'utf8' });
+    if (m.status === 0) mountedHere = '/sys/kernel/tracing';
     if (m.status === 0 && existsSync('/sys/kernel/tracing/available_tracers')) return { dir: '/sys/kernel/tracing' };
     return { skip: `tracefs not mounted and mounting it failed: ${(m.stderr || m.error?.message || '').trim()}` };
   }

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { applyWrites, describeWrite, findTracefs, instanceDir, readLiveFilterFunctions, type PlannedWrite } from '@kallmod/core/resolve/apply';
+import { applyWrites, describeWrite, instanceDir, readLiveFilterFunctions, tracefsForWrites, type PlannedWrite } from '@kallmod/core/resolve/apply';
 import { checkEventIdent } from '@kallmod/core/resolve/outputs';
 import { KallmodError } from '@kallmod/core/errors';
 import { parseFilterFunctions, type FilterFunctions } from '@kallmod/core/resolve/filter-functions';
@@ -189,10 +189,10 @@ async function resolveCommand(argv: string[], seen: string[]): Promise<number> {
 
   if (apply) {
     if (status !== 0) { process.stderr.write('kallmod resolve: not applying anything: not every query resolved\n'); return status; }
-    const root = findTracefs();
-    if (!root) throw new KallmodError('tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)', { exitCode: 1 });
+    const { root, mounted } = tracefsForWrites(dryRun);
+    if (!mounted) process.stderr.write(`kallmod resolve: note: tracefs is not mounted: showing the writes under ${root} (mount -t tracefs nodev ${root})\n`);
     const dir = instanceDir(root, instance);
-    if (instance !== null && !existsSync(dir)) {
+    if (mounted && instance !== null && !existsSync(dir)) {
       if (!dryRun) throw new KallmodError(`no tracefs instance '${instance}' (mkdir ${dir} creates one)`, { exitCode: 1 });
       process.stderr.write(`kallmod resolve: note: instance '${instance}' does not exist yet (mkdir ${dir})\n`);
     }

@@ -1,7 +1,7 @@
 /**
  * tracefs: where it is, the live available_filter_functions, and the writes `--apply` makes.
  * Every write appends (as `>>` does): an index added to set_ftrace_filter, a line added to
- * kprobe_events. `--dry-run` prints the same plan without touching anything.
+ * kprobe_events. `--dry-run` prints the same plan without touching anything (tracefs need not be mounted).
  */
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,17 @@ export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tra
 export function findTracefs(candidates = TRACEFS_CANDIDATES): string | null {
   for (const d of candidates) if (existsSync(join(d, 'available_tracers')) || existsSync(join(d, 'trace'))) return d;
   return null;
+}
+
+/**
+ * Where --apply writes: the mounted tracefs. A dry run touches nothing, so it needs none: without
+ * one it shows the writes at the conventional mount point (`mounted: false`, for a note).
+ */
+export function tracefsForWrites(dryRun: boolean, candidates = TRACEFS_CANDIDATES): { root: string; mounted: boolean } {
+  const root = findTracefs(candidates);
+  if (root) return { root, mounted: true };
+  if (!dryRun) throw new KallmodError(`tracefs is not mounted (mount -t tracefs nodev ${candidates[0]})`, { exitCode: 1 });
+  return { root: candidates[0]!, mounted: false };
 }
 
 function errText(e: unknown): string {

@@ -1,11 +1,10 @@
 /**
- * `kallmod resolve` against the real 6.12 kernel in ../shared/kernel (both boots): every
+ * `kallmod resolve` against the real 6.12 kernel in fixtures/kernel-6.12 (both boots): every
  * duplicated text name resolves by its full triplet to the truth address, the bare name is
  * refused with every copy listed, and the ftrace index agrees with the boot's own
  * available_filter_functions.
  */
 import { describe, it, expect } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTable } from '../load.js';
 import { readSourceFile } from '../sources/read-file.js';
@@ -14,23 +13,14 @@ import { keyFromHex, keyToHex } from '../address.js';
 import { resolveQueryText } from './resolve.js';
 import { ftraceIndex, ftraceModuleTag, parseFilterFunctions, type FilterFunctions } from './filter-functions.js';
 import { eventName } from './outputs.js';
+import { KDIR, sourceOptions } from '../../../../test/kernel-fixture.js';
 
-const K = process.env['KALLMOD_SHARED_KERNEL'] ?? join(import.meta.dirname, '../../../../../shared/kernel');
-const NEEDED = ['objname-truth.tsv.xz', 'ko-objname-truth.tsv', 'System.map.xz', 'vmlinux.o.map.xz', 'modules',
-  'boot-kaslr/kallsyms.xz', 'boot-nokaslr/kallsyms.xz', 'boot-kaslr/available_filter_functions.xz'];
-const missing = NEEDED.filter((f) => !existsSync(join(K, f)));
-if (missing.length) console.log(`skipping the real-kernel resolve tests: ${K} lacks ${missing.join(', ')}`);
+const K = KDIR;
 
 type Boot = 'nokaslr' | 'kaslr';
 
 function load(boot: Boot): SymbolTable {
-  const b = join(K, `boot-${boot}`);
-  return loadTable({
-    kallsyms: join(b, 'kallsyms.xz'), systemMap: join(K, 'System.map.xz'), ranges: join(K, 'modules.builtin.ranges'),
-    builtin: join(K, 'modules.builtin'), modinfo: join(K, 'modules.builtin.modinfo'),
-    linkerMap: [join(K, 'vmlinux.map.xz'), join(K, 'vmlinux.o.map.xz')], procModules: join(b, 'proc-modules'),
-    moduleSections: join(b, 'module-sections.txt'), modulesDir: [join(K, 'modules')],
-  }, () => {}).table;
+  return loadTable(sourceOptions(boot), () => {}).table;
 }
 
 interface Expect { query: string; name: string; addr: Record<Boot, number> }
@@ -38,7 +28,7 @@ interface Expect { query: string; name: string; addr: Record<Boot, number> }
 /** Every duplicated t/T name (vmlinux and loadable modules, __pfx_ aside) with its full triplet. */
 function truthQueries(slide: number): Expect[] {
   const vm = readSourceFile(join(K, 'objname-truth.tsv.xz')).toString('latin1').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'));
-  const ko = readFileSync(join(K, 'ko-objname-truth.tsv'), 'latin1').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'))
+  const ko = readSourceFile(join(K, 'ko-objname-truth.tsv.xz')).toString('latin1').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'))
     .filter((r) => (r[5] === 't' || r[5] === 'T') && r[10] !== '-' && r[11] !== '-' && !r[2]!.startsWith('.init'));
   const cnt = new Map<string, number>();
   const add = (n: string) => { if (!n.startsWith('__pfx_')) cnt.set(n, (cnt.get(n) ?? 0) + 1); };
@@ -58,7 +48,7 @@ function truthQueries(slide: number): Expect[] {
   return out;
 }
 
-describe.skipIf(missing.length > 0)('resolve on the real 6.12 kernel', () => {
+describe('resolve on the real 6.12 kernel', () => {
   const tables = new Map<Boot, SymbolTable>();
   const table = (b: Boot) => { let t = tables.get(b); if (!t) { t = load(b); tables.set(b, t); } return t; };
   let expects: Expect[] = [];
@@ -115,9 +105,8 @@ describe.skipIf(missing.length > 0)('resolve on the real 6.12 kernel', () => {
   });
 
   for (const boot of ['nokaslr', 'kaslr'] as const) {
-    it(`${boot}: ftrace index of duplicated names, checked against the boot's available_filter_functions`, (ctx) => {
+    it(`${boot}: ftrace index of duplicated names, checked against the boot's available_filter_functions`, () => {
       const f = join(K, `boot-${boot}/available_filter_functions.xz`);
-      if (!existsSync(f)) { console.log(`skipping: no ${f}`); ctx.skip(); return; }
       const t = table(boot);
       const ff = parseFilterFunctions(readSourceFile(f), f);
       expect(ff.hasAddrs).toBe(false); // 6.12 guest saved the plain list: the order rule is what is tested

@@ -10,10 +10,9 @@ import { matchQuery, objnameMatches } from './match.js';
 import { ftraceIndex, parseFilterFunctions } from './filter-functions.js';
 import { bpftraceSpec, eventName, MAX_EVENT_NAME } from './outputs.js';
 import { resolveQueryText, uniqueQueryFor } from './resolve.js';
-import { applyWrites, describeWrite, instanceDir } from './apply.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { applyWrites, describeWrite, instanceDir, tracefsForWrites } from './apply.js';
 import { join } from 'node:path';
+import { withTempDir } from '../../../../test/temp-dir.js';
 
 const FIX = fileURLToPath(new URL('../../../../fixtures/resolve/', import.meta.url));
 
@@ -191,9 +190,17 @@ describe('output forms', () => {
     expect(() => instanceDir('/t', '../x')).toThrow(KallmodError);
     expect(describeWrite({ path: '/t/set_ftrace_filter', text: '12', why: 'q' })).toBe("echo '12' >> /t/set_ftrace_filter    # q");
   });
+  it('a dry run needs no tracefs: it shows the writes at the conventional mount point; a real run refuses', () => {
+    const none = ['/nonexistent/kallmod/tracing', '/nonexistent/kallmod/debug/tracing'];
+    expect(tracefsForWrites(true, none)).toEqual({ root: '/nonexistent/kallmod/tracing', mounted: false });
+    expect(() => tracefsForWrites(false, none)).toThrow(/tracefs is not mounted \(mount -t tracefs nodev \/nonexistent\/kallmod\/tracing\)/);
+    withTempDir('tracefs', (d) => {
+      writeFileSync(join(d, 'trace'), '');
+      for (const dry of [true, false]) expect(tracefsForWrites(dry, [...none, d])).toEqual({ root: d, mounted: true });
+    });
+  });
   it('apply appends each write (root), or says root is needed', () => {
-    const d = mkdtempSync(join(tmpdir(), 'kallmod-apply-'));
-    try {
+    withTempDir('apply', (d) => {
       const f = join(d, 'set_ftrace_filter');
       writeFileSync(f, '');
       const w = [{ path: f, text: '12', why: 'a' }, { path: f, text: '34', why: 'b' }];
@@ -204,6 +211,6 @@ describe('output forms', () => {
       } else {
         expect(() => applyWrites(w)).toThrow(/needs root/);
       }
-    } finally { rmSync(d, { recursive: true, force: true }); }
+    });
   });
 });

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseKallmodsyms, type KallmodsymsData } from './kallmodsyms.js';
 import { keyFromHex } from '../address.js';
 import { readSourceFile } from './read-file.js';
 import { KallmodError, type Warning } from '../errors.js';
+import { k } from '../../../../test/kernel-fixture.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = resolve(here, '../../../../fixtures/kallmodsyms');
@@ -164,9 +165,7 @@ describe('parseKallmodsyms: hidden addresses, junk, empty', () => {
 });
 
 // /proc/kallsyms is format C without annotations except loadable `[mod]`: a real-data check.
-const kallsymsPath = resolve(here, '../../../../../shared/kernel/boot-nokaslr/kallsyms.xz');
-const haveKallsyms = existsSync(kallsymsPath);
-if (!haveKallsyms) console.warn(`kallmodsyms real-data test skipped: ${kallsymsPath} missing`);
+const kallsymsPath = k('boot-nokaslr/kallsyms.xz');
 
 /** readSourceFile, or `xz -dc` when the install's xz binding is broken; null = skip. */
 function readXz(path: string): Buffer | null {
@@ -183,7 +182,7 @@ function readXz(path: string): Buffer | null {
   }
 }
 
-describe.skipIf(!haveKallsyms)('parseKallmodsyms: real /proc/kallsyms of the 6.12 guest', () => {
+describe('parseKallmodsyms: real /proc/kallsyms of the 6.12 guest', () => {
   it('reads all 160641 lines, loadable modules included', (ctx) => {
     const data = readXz(kallsymsPath);
     if (data === null) return ctx.skip();
