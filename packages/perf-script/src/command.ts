@@ -13,8 +13,8 @@ Frames perf printed without a name get the resolved one in angle brackets:
     ffffffff812da8e0 [unknown] <vfs_read [ext4]> ([unknown])
 Branch records keep one token: 0xffffffff812da8e0<vfs_read[ext4]>/0x4011a0/P/-/-/0
 
-  --fold             write folded stacks (comm;root;...;leaf 1), one line per sample, with
-                     FlameGraph stackcollapse-perf rules over the annotated frames`,
+  --fold             write folded stacks (comm;root;...;leaf PERIOD), one line per sample,
+                     with FlameGraph stackcollapse-perf rules over the annotated frames`,
   flags: { fold: { type: 'boolean' } },
   extraOptions: (v) => ({ fold: Boolean(v['fold']) }),
   loadAnnotator: () => import('./annotator.js'),

@@ -1,11 +1,13 @@
 /**
- * `--fold`: folded stacks (`comm;root;...;leaf 1`), written straight from the annotated text
- * with FlameGraph's stackcollapse-perf.pl rules, so kernel frames are module-qualified and
- * grouped by (name, module, objname) exactly as FlameGraph would group annotated output.
+ * `--fold`: folded stacks (`comm;root;...;leaf PERIOD`), written straight from the annotated
+ * text with FlameGraph's stackcollapse-perf.pl rules, so kernel frames are module-qualified and
+ * grouped by (name, module, objname) exactly as FlameGraph would group annotated output
+ * (fixtures/flamegraph holds the script; the tests compare the two on every real perf fixture).
  *
  * One line per sample, in input order (flamegraph.pl and inferno sum equal stacks): a chunk
  * never needs another chunk's state, so 1 and N workers give the same bytes. Not done: the
- * Perl script's "first event type only" filter (select events with `perf script --event`).
+ * Perl script's "first event type only" filter (select events with `perf script --event`),
+ * which needs the first sample of the whole input.
  */
 /*
  * stackcollapse-perf.pl's two line patterns, as JS regexes:
@@ -85,6 +87,28 @@ export function stackFrame(l: string): [string, string] | null {
   return null;
 }
 
+/**
+ * The sample's period, as the script's `/:\s*(\d+)*\s+(\S+):\s*$/` on a header takes it (it weighs
+ * each stack by it: frequency-mode periods vary); 1 when the header prints none. Read from the
+ * line's end in one pass: that pattern is anchored there, and as a regex it backtracks.
+ */
+export function samplePeriod(l: string): number {
+  let e = l.length;
+  while (e > 0 && isWs(l.charCodeAt(e - 1))) e--;
+  if (e === 0 || l.charCodeAt(e - 1) !== 58) return 1; // `(\S+):\s*$`
+  let t = e - 1;
+  while (t > 0 && !isWs(l.charCodeAt(t - 1))) t--;
+  let w = t;
+  while (w > 0 && isWs(l.charCodeAt(w - 1))) w--;
+  if (t === e - 1 || w === t) return 1; // no event name, or no `\s+` before it
+  let d = w;
+  while (d > 0 && isDigit(l.charCodeAt(d - 1))) d--;
+  if (d === w) return 1; // no digits: a match or not, the period is 1 either way
+  let c = d;
+  while (c > 0 && isWs(l.charCodeAt(c - 1))) c--;
+  return c > 0 && l.charCodeAt(c - 1) === 58 ? Number(l.slice(d, w)) || 1 : 1; // `:\s*` before them; 0 counts as 1, as in Perl
+}
+
 /** One frame name as stackcollapse-perf.pl derives it (default options: tidy generic on). */
 export function collapseFrame(rawfunc: string, mod: string): string | null {
   rawfunc = rawfunc.replace(OFFSET, '');
@@ -110,6 +134,7 @@ const OFFSET = /\+0x[\da-f]+$/;
  */
 export class Folder {
   private pname: string | null = null;
+  private period = 1;
   private stack: string[] = [];
 
   /** Annotated text (latin1: bytes kept) in, folded lines of the samples it completes out. */
@@ -125,7 +150,7 @@ export class Folder {
       if (l === '') { out += this.flush(); continue; }
       if (l.startsWith('#')) continue;
       const comm = eventComm(l);
-      if (comm !== null) { this.pname = comm.replace(/ /g, '_'); continue; }
+      if (comm !== null) { this.pname = comm.replace(/ /g, '_'); this.period = samplePeriod(l); continue; }
       const m = stackFrame(l);
       if (m) {
         const f = collapseFrame(m[0], m[1]);
@@ -140,9 +165,10 @@ export class Folder {
     return this.flush();
   }
 
+  /** The sample read so far, as the Perl script remembers it: none without an event line (perf script -F ip,sym has none). */
   private flush(): string {
-    const s = this.pname !== null || this.stack.length ? [this.pname ?? '', ...this.stack.reverse()].join(';') + ' 1\n' : '';
-    this.pname = null; this.stack = [];
+    const s = this.pname !== null ? `${[this.pname, ...this.stack.reverse()].join(';')} ${this.period}\n` : '';
+    this.pname = null; this.period = 1; this.stack = [];
     return s;
   }
 }

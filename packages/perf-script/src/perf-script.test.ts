@@ -10,11 +10,13 @@ import { readSourceFile } from '@kallmod/core';
 import { CLI, k, ROOT as root } from '../../../test/kernel-fixture.js';
 import { nativeSkipReason } from '../../../test/native-addon.js';
 import { tempDir } from '../../../test/temp-dir.js';
+import { stackcollapse, stackcollapseSkipReason, sumFolded } from '../../../test/stackcollapse.js';
 
 const FIX = join(root, 'fixtures/perf');
 const KALLSYMS = join(FIX, 'kallsyms.xz');
 const tmp = tempDir('perf');
 const noNative = nativeSkipReason('perf: the native path of the CLI');
+const noPerl = stackcollapseSkipReason('perf --fold = stackcollapse-perf.pl');
 
 function km(args: string[], input: Buffer | string, env: Record<string, string> = {}): Buffer {
   const file = join(tmp(), `in-${Math.random().toString(36).slice(2)}`);
@@ -132,6 +134,16 @@ describe('real perf script output of this machine, against its own kallsyms', ()
     }
   });
 
+  for (const name of [...REAL, 'system-g.F-ip.script.xz']) {
+    it.skipIf(!!noPerl)(`${name}: --fold = kallmod perf | stackcollapse-perf.pl`, () => {
+      const input = fixture(name);
+      const folded = sumFolded(km(['perf', '--fold', '--kallsyms', KALLSYMS], input));
+      expect(folded).toEqual(stackcollapse(km(['perf', '--kallsyms', KALLSYMS], input)));
+      // the script folds nothing without sample headers (-F ip, -F ip,sym); everything else has stacks
+      if (!/F-ip|-G-/.test(name)) expect(folded.size, name).toBeGreaterThan(50);
+    });
+  }
+
   it('live (a pipe, lines arriving in pieces) gives the same bytes as a file: text and --fold', async () => {
     const input = fixture('system-g.script.xz').subarray(0, 600_000);
     const { spawn } = await import('node:child_process');
@@ -242,37 +254,6 @@ describe('hand-written edge cases (bytes that must pass untouched)', () => {
 
 // ---- modules and objnames: the 6.12 kernel of fixtures/kernel-6.12 (this machine has neither) ----
 
-/**
- * FlameGraph's stackcollapse-perf.pl (default options), reimplemented for the test from the
- * Perl source: event line → comm; stack line `^\s*(\w+)\s*(.+) \((\S*)\)`; `+0x..` stripped;
- * `[unknown]` → `[dso]`; tidy generic (`;`→`:`, cut at `(`, quotes dropped); root first.
- */
-function stackcollapse(text: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  let pname: string | undefined, stack: string[] = [];
-  const emit = () => {
-    if (pname !== undefined || stack.length) { const k = [pname ?? '', ...stack].join(';'); counts.set(k, (counts.get(k) ?? 0) + 1); }
-    pname = undefined; stack = [];
-  };
-  for (const raw of text.split('\n')) {
-    const l = raw.replace(/\r$/, '');
-    if (l === '') { emit(); continue; }
-    if (l.startsWith('#')) continue;
-    let m = /^(\S.+?)\s+(\d+)\/*(\d+)*\s+/.exec(l);
-    if (m) { pname = m[1]!.replace(/ /g, '_'); continue; }
-    m = /^\s*(\w+)\s*(.+) \((\S*)\)/.exec(l);
-    if (!m) continue;
-    let func = m[2]!.replace(/\+0x[\da-f]+$/, '');
-    if (func.startsWith('(')) continue;
-    if (func === '[unknown]') func = m[3] !== '[unknown]' ? `[${m[3]!.replace(/.*\//, '')}]` : '[unknown]';
-    func = func.replace(/;/g, ':');
-    if (!/\.\(.*\)\./.test(func)) func = func.replace(/\((?!anonymous namespace\)).*/, '');
-    stack.unshift(func.replace(/["']/g, ''));
-  }
-  emit();
-  return counts;
-}
-
 describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real symbols)', () => {
   let src: string[] = [];
   let syms: { addr: string; name: string; mod: string | null }[] = [];
@@ -359,7 +340,7 @@ describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real sym
     expect(km(['perf', '--objname', 'never', ...src], input).toString()).not.toContain('{');
   });
 
-  it('folding the annotated text (stackcollapse rules) groups by (name, module, objname); --fold gives the same stacks', () => {
+  it.skipIf(!!noPerl)('stackcollapse-perf.pl on the annotated text groups by (name, module, objname); --fold gives the same stacks', () => {
     const cmask = syms.filter((s) => s.name === 'cmask_show');
     const ext4 = syms.find((s) => s.name === 'ext4_file_read_iter')!;
     const vfs = syms.find((s) => s.name === 'vfs_read')!;
@@ -368,27 +349,12 @@ describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real sym
       sample('bash', [cmask[0]!, vfs]) + sample('bash', [cmask[1]!, vfs]);
     const annotated = km(['perf', ...src], input).toString('latin1');
     const folded = stackcollapse(annotated);
-    expect([...folded]).toEqual([
-      ['cat;vfs_read;ext4_file_read_iter [ext4]', 2],
-      [`bash;vfs_read;cmask_show {${/cmask_show \{(\S+)\}/.exec(annotated)![1]}}`, 1],
-      [`bash;vfs_read;cmask_show {${[...annotated.matchAll(/cmask_show \{(\S+)\}/g)][1]![1]}}`, 1],
-    ]);
-    const direct = new Map<string, number>();
-    for (const l of km(['perf', '--fold', ...src], input).toString('latin1').split('\n').filter(Boolean)) {
-      const k = l.slice(0, l.lastIndexOf(' '));
-      direct.set(k, (direct.get(k) ?? 0) + Number(l.slice(l.lastIndexOf(' ') + 1)));
-    }
-    expect(direct).toEqual(folded);
-  });
-
-  it('--fold equals stackcollapse of the annotated text on a real profile too', () => {
-    const input = fixture('system-g.script.xz');
-    const folded = stackcollapse(km(['perf', '--kallsyms', KALLSYMS], input).toString('latin1'));
-    const direct = new Map<string, number>();
-    for (const l of km(['perf', '--fold', '--kallsyms', KALLSYMS], input).toString('latin1').split('\n').filter(Boolean)) {
-      const k = l.slice(0, l.lastIndexOf(' '));
-      direct.set(k, (direct.get(k) ?? 0) + Number(l.slice(l.lastIndexOf(' ') + 1)));
-    }
-    expect(direct).toEqual(folded);
+    // each sample weighs its period (250000), as the script counts
+    expect([...folded].sort()).toEqual([
+      [`bash;vfs_read;cmask_show {${/cmask_show \{(\S+)\}/.exec(annotated)![1]}}`, 250000],
+      [`bash;vfs_read;cmask_show {${[...annotated.matchAll(/cmask_show \{(\S+)\}/g)][1]![1]}}`, 250000],
+      ['cat;vfs_read;ext4_file_read_iter [ext4]', 500000],
+    ].sort());
+    expect(sumFolded(km(['perf', '--fold', ...src], input))).toEqual(folded);
   });
 });
