@@ -1,5 +1,5 @@
 /**
- * HAND-WRITTEN edge cases: forms that the real logs in ../shared/kernel do not contain
+ * HAND-WRITTEN edge cases: forms that the real logs in fixtures/kernel-6.12 do not contain
  * (syslog/journalctl prefixes, dmesg -x/-T, caller ids, /dev/kmsg records, arm64/arm frames,
  * old x86 and 2.6-era module forms, Workqueue, inline frames, KASAN/lockdep headers). Symbol
  * names are real symbols of the shared 6.12 kernel so that resolution is checked against it.
