@@ -15,8 +15,9 @@ const tracefs = findTracefs();
 function skipReason(): string | null {
   const c = cliSkipReason();
   if (c) return c;
-  if (!tracefs) return 'no tracefs mounted (mount -t tracefs nodev /sys/kernel/tracing)';
+  // root first: tracefs is mode 700, so to anyone else it looks unmounted
   if (process.getuid?.() !== 0) return 'not root: cannot create a tracefs instance';
+  if (!tracefs) return 'no tracefs mounted (mount -t tracefs nodev /sys/kernel/tracing)';
   if (!existsSync(`${tracefs}/instances`)) return 'tracefs has no instances/ directory';
   if (!existsSync('/proc/kallsyms') || /^0+ /.test(readFileSync('/proc/kallsyms', 'latin1').slice(0, 64))) return '/proc/kallsyms hides addresses';
   return null;
