@@ -29,3 +29,6 @@ export function withTempDir<T>(label: string, fn: (dir: string) => T): T {
   remove();
   return r;
 }
+
+/** The TMPDIR outside this run's private one (test/setup/private-tmpdir.ts): where tools run outside the suite leave their output. */
+export function outerTmpdir(): string { return process.env['KALLMOD_TEST_OUTER_TMPDIR'] ?? tmpdir(); }

@@ -15,6 +15,7 @@ import { createPerfRewriter, createPerfRewriterWhenWorthIt, NATIVE_AFTER_BYTES }
 import { Scanner } from '@kallmod/perf-script/scan';
 import { ROOT as root, sourceOptions } from '../../test/kernel-fixture.js';
 import { nativeSkipReason } from '../../test/native-addon.js';
+import { outerTmpdir } from '../../test/temp-dir.js';
 
 const why = nativeSkipReason('native perf rewrite');
 
@@ -208,7 +209,7 @@ describe.skipIf(why !== null)('native perf rewrite = TS scan (real fixtures)', (
   }
 });
 
-const live = join(process.env['TMPDIR'] ?? '/tmp', 'kallmod-checks/perf/p.txt');
+const live = join(outerTmpdir(), 'kallmod-checks/perf/p.txt'); // ../shared/checks/perf-live's profile
 const liveWhy = why ?? (existsSync(live) && existsSync('/proc/kallsyms') ? null : `no live profile at ${live} (run ../shared/checks/perf-live)`);
 if (!why && liveWhy) console.warn(`native perf rewrite on this machine's profile skipped: ${liveWhy}`);
 
