@@ -130,7 +130,9 @@ describe('real perf script output of this machine, against its own kallsyms', ()
     const input = fixture('system-g.script.xz'); // 3.3 MB: four chunks
     for (const mode of [['--refs'], ['--fold']]) {
       const a = km(['perf', '--jobs', '1', ...mode, '--kallsyms', KALLSYMS], input);
-      for (const jobs of ['2', '3', '4']) expect(km(['perf', '--jobs', jobs, ...mode, '--kallsyms', KALLSYMS], input).equals(a), `${mode} -j ${jobs}`).toBe(true);
+      for (const jobs of ['2', '3', '4']) {
+        expect(km(['perf', '--jobs', jobs, ...mode, '--kallsyms', KALLSYMS], input).equals(a), `${mode} -j ${jobs}`).toBe(true);
+      }
     }
   });
 
@@ -259,7 +261,11 @@ describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real sym
   let syms: { addr: string; name: string; mod: string | null }[] = [];
   beforeAll(() => {
     // decompressed once: each CLI run below would otherwise unpack them again
-    const xz = (f: string) => { const out = join(tmp(), f.replace(/\//g, '_').replace(/\.xz$/, '')); if (!existsSync(out)) writeFileSync(out, readSourceFile(k(f))); return out; };
+    const xz = (f: string) => {
+      const out = join(tmp(), f.replace(/\//g, '_').replace(/\.xz$/, ''));
+      if (!existsSync(out)) writeFileSync(out, readSourceFile(k(f)));
+      return out;
+    };
     src = ['--kallsyms', xz('boot-nokaslr/kallsyms.xz'), '--system-map', xz('System.map.xz'), '--ranges', xz('modules.builtin.ranges.xz'),
       '--linker-map', xz('vmlinux.map.xz'), '--linker-map', xz('vmlinux.o.map.xz')];
     const text = readSourceFile(k('boot-nokaslr/kallsyms.xz')).toString('latin1');
@@ -310,7 +316,8 @@ describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real sym
 
   it('kallmod perf -j 1, 2, 3 and 4 give byte-identical text (and -j 4 the same --refs and --fold) on a file of several chunks', () => {
     const picked = syms.filter((_, i) => i % 89 === 0);
-    const input = Array.from({ length: 6000 }, (_, k) => sample(`c${k}`, Array.from({ length: 6 }, (_, j) => picked[(k * 11 + j * 5) % picked.length]!))).join('');
+    const frames = (k: number) => Array.from({ length: 6 }, (_, j) => picked[(k * 11 + j * 5) % picked.length]!);
+    const input = Array.from({ length: 6000 }, (_, k) => sample(`c${k}`, frames(k))).join('');
     expect(input.length).toBeGreaterThan(5 << 19); // three 1 MiB chunks at least
     // a snapshot loads in milliseconds: twelve runs of the raw sources took 20 s
     const snap = join(tmp(), 'pool.snap');
@@ -318,7 +325,9 @@ describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real sym
     for (const mode of [[], ['--refs'], ['--fold']]) {
       const a = km(['perf', '-j', '1', ...mode, '--snapshot', snap], input);
       if (!mode.length) expect(expectInsertOnly(Buffer.from(input), a)).toBeGreaterThan(10_000); // annotated: the comparison means something
-      for (const jobs of mode.length ? ['4'] : ['2', '3', '4']) expect(km(['perf', '-j', jobs, ...mode, '--snapshot', snap], input).equals(a), `${mode} -j ${jobs}`).toBe(true);
+      for (const jobs of mode.length ? ['4'] : ['2', '3', '4']) {
+        expect(km(['perf', '-j', jobs, ...mode, '--snapshot', snap], input).equals(a), `${mode} -j ${jobs}`).toBe(true);
+      }
     }
   }, 120_000);
 

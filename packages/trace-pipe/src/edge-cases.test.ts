@@ -117,7 +117,8 @@ describe('byte-exact passthrough (hand-written edge cases)', () => {
       const run = async (jobs: number) => {
         const parts: Buffer[] = [];
         const output = new Writable({ write(c: Buffer, _e, cb) { parts.push(Buffer.from(c)); cb(); } });
-        await runTransform({ table: t, annotator: annotator as AnnotatorModule, annotatorModule: '@kallmod/trace-pipe/annotator', opts: { objname: 'ambiguous', refs: false }, input: { fd: openSync(file, 'r'), path: file }, output, jobs, chunkSize: 4096 });
+        await runTransform({ table: t, annotator: annotator as AnnotatorModule, annotatorModule: '@kallmod/trace-pipe/annotator',
+          opts: { objname: 'ambiguous', refs: false }, input: { fd: openSync(file, 'r'), path: file }, output, jobs, chunkSize: 4096 });
         return Buffer.concat(parts).toString('latin1');
       };
       const inline = await run(1);

@@ -84,7 +84,8 @@ describe.skipIf(!haveBuild)('kallmod resolve on the 6.12 kernel', () => {
     expect(r.stderr).toMatch(/needs --filter-functions/);
   });
 
-  const dryRun = () => ['resolve', '--ftrace-index', '--kprobe', '--filter-functions', AFF, '--apply', '--dry-run', '--instance', `kallmod-dry-${process.pid}`, ...S, 'event_show {intel/core.o}'];
+  const dryRun = () => ['resolve', '--ftrace-index', '--kprobe', '--filter-functions', AFF, '--apply', '--dry-run',
+    '--instance', `kallmod-dry-${process.pid}`, ...S, 'event_show {intel/core.o}'];
   it('--apply --dry-run prints the writes, touches nothing', () => {
     const r = km(dryRun());
     expect(r.status, r.stderr).toBe(0);
@@ -103,7 +104,8 @@ describe.skipIf(!haveBuild)('kallmod resolve on the 6.12 kernel', () => {
     if (process.getuid?.() !== 0) return 'tracefs is mounted here, and only root can hide it (unshare -m)';
     const sh = `for d in ${TRACEFS.join(' ')}; do umount "$d" 2>/dev/null; done; ` +
       `for d in ${TRACEFS.join(' ')}; do [ -e "$d/trace" ] && { echo "still mounted: $d" >&2; exit 99; }; done; exec "$@"`;
-    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', sh, 'sh', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', sh, 'sh', process.execPath, BIN, ...args],
+      { encoding: 'utf8', maxBuffer: 256 << 20 });
     if (r.error || r.status === 99 || /unshare:/.test(r.stderr)) return `cannot hide tracefs in a mount namespace: ${(r.error?.message ?? r.stderr).trim()}`;
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
@@ -117,7 +119,8 @@ describe.skipIf(!haveBuild)('kallmod resolve on the 6.12 kernel', () => {
     expect(r.stderr).toMatch(/note: tracefs is not mounted: showing the writes under \/sys\/kernel\/tracing/);
     // without --dry-run it still refuses, in one line
     const real = withoutTracefs(dryRun().filter((a) => a !== '--dry-run'));
-    expect(typeof real === 'string' ? real : [real.status, real.stderr]).toEqual([1, 'kallmod resolve: tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)\n']);
+    expect(typeof real === 'string' ? real : [real.status, real.stderr])
+      .toEqual([1, 'kallmod resolve: tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)\n']);
   });
 });
 
