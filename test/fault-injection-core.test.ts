@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, k } from './kernel-fixture.js';
+import { nativeSkipReason } from './native-addon.js';
 import { readSourceFile } from '../packages/core/src/sources/read-file.js';
 
 function run(args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}) {
@@ -206,10 +207,9 @@ describe('answers that were confusing', () => {
   });
 });
 
-const addon = existsSync(join(ROOT, 'native')) && spawnSync('sh', ['-c', `ls ${join(ROOT, 'native')}/*.node`]).status === 0;
-if (!addon) console.log('skipping the TS/native stderr comparison: the native addon is not built (npm run build:native)');
+const noNative = nativeSkipReason('the TS/native stderr comparison');
 
-describe.skipIf(!addon)('the mismatch warning', () => {
+describe.skipIf(!!noNative)('the mismatch warning', () => {
   it('gives real figures, the same on the TypeScript and native paths', () => {
     // this machine's perf text against its own kallsyms, every 7th kernel frame renamed
     const text = spawnSync('xz', ['-dc', join(k('..'), 'perf/system-g.script.xz')], { maxBuffer: 1 << 30 }).stdout.toString('latin1');
