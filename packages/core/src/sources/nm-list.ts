@@ -1,11 +1,11 @@
-import { KERNEL_BASE, KERNEL_SYMBOL_BASE, keyFromHexBytes, whyNotSymbolAddress } from '../address.js';
+import { KERNEL_BASE, KERNEL_SYMBOL_BASE, hex8At, keyFromHexBytes, keyFromParts, whyNotSymbolAddress } from '../address.js';
 import { KallmodError, type WarnFn } from '../errors.js';
 import { NameStore } from '../table/name-store.js';
 
 /**
  * `nm`-style symbol lists: /proc/kallsyms (`addr type name[\t[mod]]`) and System.map
- * (`addr type name`). Scanned as bytes: 160k lines parse in a few ms, well inside the
- * start-up budget.
+ * (`addr type name`), in one pass with no string per line: this parse is most of the start-up
+ * from a raw kallsyms (bench/run.mjs measures it).
  */
 export interface NmList {
   path: string;
@@ -19,87 +19,169 @@ export interface NmList {
   addressesHidden: boolean;
   /** Lines skipped as malformed. */
   skipped: number;
+  /** keys[0, sortedPrefix) ascend (kallsyms: the core kernel; the modules follow unsorted). */
+  sortedPrefix: number;
+  /** Index of the first symbol with a `[mod]` (length when none has): those before need no module pass. */
+  firstWithModule: number;
 }
 
 /** Pseudo-modules of kallsyms: dynamic code, not modules. */
 export const PSEUDO_MODULES = new Set(['__builtin__ftrace', 'bpf', '__builtin__kprobes']);
 
-export function parseNmList(data: Buffer, path: string, warn?: WarnFn): NmList {
-  // one latin1 string for the whole file: string indexOf avoids a native call per line, and
-  // names become cheap slices instead of 160k separate decodes (latin1: byte offset = index)
-  const text = data.toString('latin1');
-  let cap = (data.length >> 5) + 16;
-  let keys = new Float64Array(cap);
-  let types = new Uint8Array(cap);
-  let starts = new Uint32Array(cap), ends = new Uint32Array(cap), modIds = new Int32Array(cap);
-  const moduleNames: string[] = [];
-  const modIntern = new Map<string, number>();
-  let n = 0, skipped = 0, nonzero = false, lineNo = 0, firstBad = 0;
+const LF = 10, CR = 13, TAB = 9, SP = 32, LBRACKET = 91, RBRACKET = 93;
+
+/** The parse's growing columns and counters (one object, so the scan loop stays one small function). */
+class Columns {
+  n = 0;
+  keys: Float64Array;
+  types: Uint8Array;
+  starts: Uint32Array;
+  ends: Uint32Array;
+  modIds: Int32Array;
+  moduleNames: string[] = [];
+  modIntern = new Map<string, number>();
+  // the last module seen: kallsyms lists a module's symbols together, so most lines compare
+  // their module column with it instead of making a string
+  lastModName = '';
+  lastMod = -1;
+  nonzero = false;
+  sortedPrefix = -1;
+  firstWithModule = -1;
+  lineNo = 0;
+  skipped = 0;
+  firstBad = 0;
   // hex addresses that no kernel symbol can have (garbage, or another architecture's list)
-  let garbage = 0, firstGarbage = '';
+  garbage = 0;
+  firstGarbage = '';
+
+  constructor(cap: number) {
+    this.keys = new Float64Array(cap);
+    this.types = new Uint8Array(cap);
+    this.starts = new Uint32Array(cap);
+    this.ends = new Uint32Array(cap);
+    this.modIds = new Int32Array(cap);
+  }
+
+  grow(): void {
+    const cap = this.keys.length * 2;
+    const k = new Float64Array(cap); k.set(this.keys); this.keys = k;
+    const t = new Uint8Array(cap); t.set(this.types); this.types = t;
+    const s = new Uint32Array(cap); s.set(this.starts); this.starts = s;
+    const e = new Uint32Array(cap); e.set(this.ends); this.ends = e;
+    const m = new Int32Array(cap); m.set(this.modIds); this.modIds = m;
+  }
+
+  /** Module id of text[a, e). */
+  moduleId(text: string, a: number, e: number): number {
+    const last = this.lastModName;
+    if (this.lastMod >= 0 && e - a === last.length && text.startsWith(last, a)) return this.lastMod;
+    const raw = text.slice(a, e);
+    let id = this.modIntern.get(raw);
+    if (id === undefined) { id = this.moduleNames.length; this.moduleNames.push(raw); this.modIntern.set(raw, id); }
+    this.lastModName = raw; this.lastMod = id;
+    return id;
+  }
+
+  /** The module column after the TAB at `tab`, `[mod]`, or -1. */
+  moduleAfter(text: string, tab: number, end: number): number {
+    if (text.charCodeAt(tab + 1) !== LBRACKET) return -1;
+    // bounded: an unclosed bracket must not search on through the rest of the file
+    let close = tab + 2;
+    while (close < end && text.charCodeAt(close) !== RBRACKET) close++;
+    return close < end ? this.moduleId(text, tab + 2, close) : -1;
+  }
+
+  add(key: number, type: number, nameStart: number, nameEnd: number, mod: number): void {
+    let n = this.n;
+    if (n === this.keys.length) this.grow();
+    if (n > 0 && this.sortedPrefix < 0 && key < this.keys[n - 1]!) this.sortedPrefix = n;
+    if (mod >= 0 && this.firstWithModule < 0) this.firstWithModule = n;
+    if (key !== 0) this.nonzero = true;
+    this.keys[n] = key; this.types[n] = type; this.starts[n] = nameStart; this.ends[n] = nameEnd; this.modIds[n] = mod;
+    this.n = ++n;
+  }
+}
+
+/**
+ * The common line, `<16 hex digits> <type> <name>[\t[mod]]\n` with no CR, is read here: line,
+ * TAB and CR positions come from indexOf (native scans; the TAB and CR ones once per TAB or
+ * CR, not per line), the address from hex8At. Any other line (blank, CRLF, junk, other address
+ * widths, an address no symbol can have, an empty name) goes to otherLine, which keeps the
+ * rules of the line-at-a-time parser this replaced.
+ */
+function scan(text: string, bytes: Uint8Array, view: DataView, c: Columns): void {
   const len = text.length;
-  let pos = 0;
+  let pos = 0, tab = -1, cr = -1;
   while (pos < len) {
+    c.lineNo++;
     let eol = text.indexOf('\n', pos);
     if (eol < 0) eol = len;
-    lineNo++;
-    let end = eol;
-    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
-    if (end === pos) { pos = eol + 1; continue; }
-    const sp = text.indexOf(' ', pos);
-    let key = NaN;
-    if (sp > pos && sp + 3 < end && text.charCodeAt(sp + 2) === 32) key = keyFromHexBytes(data, pos, sp);
-    if (Number.isNaN(key) || (key >= KERNEL_BASE && key < KERNEL_SYMBOL_BASE)) {
-      const why = sp > pos && sp < end ? whyNotSymbolAddress(key, text.slice(pos, sp)) : null;
-      if (why && why !== 'not hex') {
-        if (!garbage++) firstGarbage = `line ${lineNo}: address ${text.slice(pos, sp)}: ${why}`;
-        pos = eol + 1;
-        continue;
-      }
-      skipped++;
-      if (!firstBad) firstBad = lineNo;
-      pos = eol + 1;
+    // the next TAB and CR at or after pos (len when there is none)
+    if (tab < pos) { tab = text.indexOf('\t', pos); if (tab < 0) tab = len; }
+    if (cr < pos) { cr = text.indexOf('\r', pos); if (cr < 0) cr = len; }
+    const ns = pos + 19;
+    const hi = ns < eol && cr >= eol ? hex8At(view, pos) : -1;
+    const lo = hi >= 0 ? hex8At(view, pos + 8) : -1;
+    const key = lo >= 0 ? keyFromParts(hi, lo) : NaN;
+    const type = text.charCodeAt(pos + 17), first = text.charCodeAt(ns);
+    // (a TAB as the type or the name's first byte would confuse the TAB pointer: rare enough to leave to otherLine)
+    if (!(key < KERNEL_BASE || key >= KERNEL_SYMBOL_BASE) || text.charCodeAt(pos + 16) !== SP || text.charCodeAt(pos + 18) !== SP ||
+        type === TAB || first === TAB || first === SP) {
+      pos = otherLine(text, bytes, pos, eol, c);
       continue;
     }
-    if (n === cap) {
-      cap *= 2;
-      const k2 = new Float64Array(cap); k2.set(keys); keys = k2;
-      const t2 = new Uint8Array(cap); t2.set(types); types = t2;
-      const s2 = new Uint32Array(cap); s2.set(starts); starts = s2;
-      const e2 = new Uint32Array(cap); e2.set(ends); ends = e2;
-      const m2 = new Int32Array(cap); m2.set(modIds); modIds = m2;
-    }
-    const nameStart = sp + 3;
-    // bounded scan: indexOf would run on to the far-away module lines
-    let tab = -1;
-    for (let q = nameStart; q < end; q++) if (text.charCodeAt(q) === 9) { tab = q; break; }
-    let ne = tab < 0 ? end : tab;
+    let ne = tab < eol ? tab : eol;
     // names never contain blanks; trailing ones are not part of them
-    while (ne > nameStart && text.charCodeAt(ne - 1) === 32) ne--;
-    keys[n] = key;
-    if (key !== 0) nonzero = true;
-    types[n] = data[sp + 1]!;
-    starts[n] = nameStart;
-    ends[n] = ne;
-    let mod = -1;
-    if (tab >= 0 && text.charCodeAt(tab + 1) === 91) {
-      const close = text.indexOf(']', tab + 2);
-      if (close > 0 && close <= end) {
-        const raw = text.slice(tab + 2, close);
-        mod = modIntern.get(raw) ?? -1;
-        if (mod < 0) { mod = moduleNames.length; moduleNames.push(raw); modIntern.set(raw, mod); }
-      }
-    }
-    modIds[n] = mod;
-    n++;
+    while (text.charCodeAt(ne - 1) === SP) ne--;
+    c.add(key, type, ns, ne, tab < eol ? c.moduleAfter(text, tab, eol) : -1);
     pos = eol + 1;
   }
-  if (n === 0) throw new KallmodError(`no symbols found (not a kallsyms/System.map file?)`, { file: path, line: firstBad || undefined });
-  if (skipped && warn) warn({ source: path, message: `${skipped} malformed line(s) skipped, first at line ${firstBad}` });
-  if (garbage && warn) warn({ source: path, message: `${firstGarbage}; ${garbage} line(s) with an address no kernel symbol can have skipped` });
+}
+
+/** Any line scan does not take [pos, eol): parsed by the general rules, or counted as skipped. Returns the next line's start. */
+function otherLine(text: string, bytes: Uint8Array, pos: number, eol: number, c: Columns): number {
+  let end = eol;
+  if (end > pos && text.charCodeAt(end - 1) === CR) end--;
+  if (end === pos) return eol + 1;
+  let sp = pos;
+  while (sp < end && text.charCodeAt(sp) !== SP) sp++;
+  if (sp === end) sp = -1;
+  let key = NaN;
+  if (sp > pos && sp + 3 < end && text.charCodeAt(sp + 2) === SP) key = keyFromHexBytes(bytes, pos, sp);
+  if (Number.isNaN(key) || (key >= KERNEL_BASE && key < KERNEL_SYMBOL_BASE)) {
+    const why = sp > pos ? whyNotSymbolAddress(key, text.slice(pos, sp)) : null;
+    if (why && why !== 'not hex') {
+      if (!c.garbage++) c.firstGarbage = `line ${c.lineNo}: address ${text.slice(pos, sp)}: ${why}`;
+    } else {
+      c.skipped++;
+      if (!c.firstBad) c.firstBad = c.lineNo;
+    }
+    return eol + 1;
+  }
+  const ns = sp + 3;
+  let tab = ns;
+  while (tab < end && text.charCodeAt(tab) !== TAB) tab++;
+  let ne = tab;
+  while (ne > ns && text.charCodeAt(ne - 1) === SP) ne--;
+  c.add(key, text.charCodeAt(sp + 1), ns, ne, tab < end ? c.moduleAfter(text, tab, end) : -1);
+  return eol + 1;
+}
+
+export function parseNmList(data: Buffer, path: string, warn?: WarnFn): NmList {
+  // ~44 bytes a line in a real kallsyms: one growth at most for most files
+  const c = new Columns((data.length >> 5) + 16);
+  // one latin1 string for the whole file (latin1: byte offset = index): indexOf scans it
+  // natively, and names are slices of it, made only when asked for
+  const text = data.toString('latin1');
+  scan(text, data, new DataView(data.buffer, data.byteOffset, data.length), c);
+  const n = c.n;
+  if (n === 0) throw new KallmodError(`no symbols found (not a kallsyms/System.map file?)`, { file: path, line: c.firstBad || undefined });
+  if (c.skipped && warn) warn({ source: path, message: `${c.skipped} malformed line(s) skipped, first at line ${c.firstBad}` });
+  if (c.garbage && warn) warn({ source: path, message: `${c.firstGarbage}; ${c.garbage} line(s) with an address no kernel symbol can have skipped` });
   return {
-    path, keys: keys.subarray(0, n), types: types.subarray(0, n),
-    names: NameStore.ofText(text, starts.subarray(0, n), ends.subarray(0, n)),
-    moduleIds: modIds.subarray(0, n), moduleNames, addressesHidden: !nonzero, skipped,
+    path, keys: c.keys.subarray(0, n), types: c.types.subarray(0, n),
+    names: NameStore.ofText(text, c.starts.subarray(0, n), c.ends.subarray(0, n)),
+    moduleIds: c.modIds.subarray(0, n), moduleNames: c.moduleNames, addressesHidden: !c.nonzero, skipped: c.skipped,
+    sortedPrefix: c.sortedPrefix < 0 ? n : c.sortedPrefix, firstWithModule: c.firstWithModule < 0 ? n : c.firstWithModule,
   };
 }

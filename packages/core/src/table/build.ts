@@ -58,6 +58,9 @@ interface Base {
   modAt(i: number): string | null;
   /** per base index: module id or -1 (kallsyms), to find the few symbols that have one */
   moduleIds?: Int32Array;
+  /** what the parse already knows (NmList): keys[0, sortedPrefix) ascend, none before firstWithModule has a module */
+  sortedPrefix?: number;
+  firstWithModule?: number;
   kmsMods?: string[][];
   kmsObjs?: (string | null)[];
   kmsSizes?: Float64Array;
@@ -74,38 +77,81 @@ const noModules = (): string | null => null;
 function sortedPrefix(k: Float64Array): number {
   let p = 1;
   while (p < k.length && k[p - 1]! <= k[p]!) p++;
-  return p;
+  return Math.min(p, k.length);
 }
 
-/** Order that sorts the unsorted tail (modules) into the sorted prefix; ties: text first, then file order. */
-function mergeOrder(bk: Float64Array, bt: Uint8Array, p: number): Uint32Array {
+/**
+ * The order that sorts the unsorted tail (modules) into the sorted prefix: order[j] is the
+ * base index of table position j; ties: text first, then file order. `same` positions
+ * [0, same) keep their index (kallsyms: the whole core kernel, as the modules lie above it).
+ */
+function mergeOrder(bk: Float64Array, bt: Uint8Array, p: number): { order: Uint32Array; same: number } {
   const n = bk.length;
+  const tail = sortTail(bk, bt, p);
+  const order = new Uint32Array(n);
+  let i = 0, t = 0, o = 0;
+  // the common case, every tail key at or above the prefix's last: one copy, no merge
+  if (bk[tail[0]!]! >= bk[p - 1]!) {
+    for (; o < p; o++) order[o] = o;
+    order.set(tail, p);
+    return { order, same: p };
+  }
+  while (i < p && t < tail.length) order[o++] = bk[i]! <= bk[tail[t]!]! ? i++ : tail[t++]!;
+  while (i < p) order[o++] = i++;
+  while (t < tail.length) order[o++] = tail[t++]!;
+  let same = 0;
+  while (same < n && order[same] === same) same++;
+  return { order, same };
+}
+
+/**
+ * Base indices p..n-1 in (key, text first, file order). Packed into one exact double each
+ * (key above the tail's lowest, a non-text bit, the index) and sorted natively when they fit
+ * in 53 bits, as module addresses do: a comparator sort of a distro's ~60k module symbols
+ * cost tens of ms of start-up.
+ */
+function sortTail(bk: Float64Array, bt: Uint8Array, p: number): Uint32Array {
+  const n = bk.length, m = n - p;
+  let lo = Infinity, hi = -Infinity;
+  for (let i = p; i < n; i++) { const k = bk[i]!; if (k < lo) lo = k; if (k > hi) hi = k; }
+  let bits = 1;
+  while (2 ** bits < m) bits++;
+  const scale = 2 ** bits;
+  const out = new Uint32Array(m);
+  if ((hi - lo + 1) * 2 * scale <= Number.MAX_SAFE_INTEGER) {
+    const packed = new Float64Array(m);
+    for (let t = 0; t < m; t++) packed[t] = ((bk[p + t]! - lo) * 2 + (isText(bt[p + t]!) ? 0 : 1)) * scale + t;
+    packed.sort();
+    for (let t = 0; t < m; t++) out[t] = p + (packed[t]! % scale);
+    return out;
+  }
   // a plain array: TypedArray#sort with a comparator is ~50x slower in V8
   const tail: number[] = [];
   for (let i = p; i < n; i++) tail.push(i);
   tail.sort((a, b) => (bk[a]! - bk[b]!) || ((isText(bt[b]!) ? 1 : 0) - (isText(bt[a]!) ? 1 : 0)) || a - b);
-  const merged = new Uint32Array(n);
-  let i = 0, t = 0, o = 0;
-  while (i < p && t < tail.length) merged[o++] = bk[i]! <= bk[tail[t]!]! ? i++ : tail[t++]!;
-  while (i < p) merged[o++] = i++;
-  while (t < tail.length) merged[o++] = tail[t++]!;
-  return merged;
+  out.set(tail);
+  return out;
 }
 
-/** Table positions j whose base symbol order[j] has a module. */
-function positionsWithModule(moduleIds: Int32Array, order: ArrayLike<number> | null): Int32Array {
+/** Table positions j >= from whose base symbol order[j] has a module. */
+function positionsWithModule(moduleIds: Int32Array, order: Uint32Array | null, from: number): Int32Array {
   const out: number[] = [];
-  for (let j = 0; j < moduleIds.length; j++) if (moduleIds[order ? order[j]! : j]! >= 0) out.push(j);
+  for (let j = from; j < moduleIds.length; j++) if (moduleIds[order ? order[j]! : j]! >= 0) out.push(j);
   return Int32Array.from(out);
 }
 
-function copyBase(bk: Float64Array, bt: Uint8Array, order: ArrayLike<number> | null, keys: Float64Array, types: Uint8Array): void {
+/** keys/types in table order; positions [0, same) are copied as one block. */
+function copyBase(bk: Float64Array, bt: Uint8Array, order: Uint32Array | null, same: number, keys: Float64Array, types: Uint8Array): void {
   if (!order) { keys.set(bk); types.set(bt); return; }
-  for (let j = 0; j < keys.length; j++) { const i = order[j]!; keys[j] = bk[i]!; types[j] = bt[i]!; }
+  keys.set(bk.subarray(0, same)); types.set(bt.subarray(0, same));
+  for (let j = same; j < keys.length; j++) { const i = order[j]!; keys[j] = bk[i]!; types[j] = bt[i]!; }
 }
 
 function markPadding(names: NameStore, flags: Uint8Array): void {
-  for (let j = 0; j < names.length; j++) if (names.hasPrefix(j, '__pfx_') || names.hasPrefix(j, '__cfi_')) flags[j]! |= F_PADDING;
+  // every padding name starts with "__": one byte test rejects nearly all names
+  for (let j = 0; j < names.length; j++) {
+    if (names.charAt0(j) === 95 && (names.hasPrefix(j, '__pfx_') || names.hasPrefix(j, '__cfi_'))) flags[j]! |= F_PADDING;
+  }
 }
 
 /** Kallsyms size: per block (-1 core, else module), distance to the next distinct start. */
@@ -159,12 +205,13 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
       modAt: noModules, kmsMods: k.modules, kmsObjs: k.objnames, kmsSizes: k.hasSize ? k.sizes : undefined };
   } else if (src.kallsyms && !src.kallsyms.addressesHidden) {
     const k = src.kallsyms;
-    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds, modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
+    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds, sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule,
+      modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
   } else if (src.systemMap) {
     const s = src.systemMap;
     const off = src.kaslrOffset ?? 0;
     const keys = off ? s.keys.map((k) => (k === 0 ? 0 : k + off)) : s.keys;
-    base = { label: 'system-map', keys, types: s.types, names: s.names, modAt: noModules };
+    base = { label: 'system-map', keys, types: s.types, names: s.names, ...(off ? {} : { sortedPrefix: s.sortedPrefix }), modAt: noModules };
     if (src.kallsyms?.addressesHidden) warn(src.kallsyms.path, 'addresses are hidden (kptr_restrict or no CAP_SYSLOG): using System.map addresses' + (off ? ' moved by --kaslr-offset' : ' as linked; pass --kaslr-offset if this boot is KASLR-shifted'));
   } else if (src.vmlinux && !src.kallsyms) {
     // an unstripped vmlinux alone (a distro's -dbg package): its symtab is the System.map
@@ -174,7 +221,8 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   } else if (src.kallsyms) {
     // names and modules only: keep them so name lookups still work, but say so
     const k = src.kallsyms;
-    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds, modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
+    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds, sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule,
+      modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
     warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
   } else if (src.kallmodsyms) {
     // the same for kallmodsyms: names, modules and objnames are right, the addresses are not there
@@ -192,12 +240,13 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   // kallsyms lists the core kernel sorted (ties in the kernel's preferred order) and then the
   // modules unsorted: keep the sorted prefix as it is, sort only the rest, merge.
   const bk = base.keys, bt = base.types;
-  const p = sortedPrefix(bk);
-  const order: ArrayLike<number> = p >= n ? { length: n } : mergeOrder(bk, bt, p);
-  const identity = p >= n;
+  const p = base.sortedPrefix ?? sortedPrefix(bk);
+  const merged = p >= n ? null : mergeOrder(bk, bt, p);
+  const order = merged?.order ?? null;
+  const same = merged?.same ?? n;
   const keys = new Float64Array(n);
   const types = new Uint8Array(n);
-  const names = base.names.permute(identity ? null : order);
+  const names = base.names.permute(order, same);
   const modSets: string[][] = [[]];
   const modSetIntern = new Map<string, number>([['', 0]]);
   const modSetIds = new Uint32Array(n);
@@ -232,14 +281,15 @@ export function buildTable(src: ParsedSources): { table: SymbolTable; report: Bu
   };
 
   const loadedModules = new Set(src.procModules?.modules.map((m) => m.name) ?? []);
-  copyBase(bk, bt, identity ? null : order, keys, types);
+  copyBase(bk, bt, order, same, keys, types);
   markPadding(names, flags);
   // only the positions that have a module (kallsyms: the module tail) need the loop below
-  const withMods = base.kmsMods ? null : base.moduleIds ? positionsWithModule(base.moduleIds, identity ? null : order) : new Int32Array(0);
+  // (positions below both `same` and the first symbol with a module have none)
+  const withMods = base.kmsMods ? null : base.moduleIds ? positionsWithModule(base.moduleIds, order, Math.min(same, base.firstWithModule ?? 0)) : new Int32Array(0);
   const count = withMods ? withMods.length : n;
   for (let t = 0; t < count; t++) {
     const j = withMods ? withMods[t]! : t;
-    const i = identity ? j : order[j]!;
+    const i = order ? order[j]! : j;
     const m = base.modAt(i);
     if (m !== null) {
       blockIds[j] = blockOf(m);

@@ -2,9 +2,9 @@
  * Symbol names as slices of one text, materialised only when asked for. Creating 160k name
  * strings (and collecting them) was half of kallmod's start-up; an address lookup needs one.
  *
- * The text is a latin1 string (parsed source files: their own text) or bytes (a snapshot: a
- * 4 MB string made from its bytes cost ~1.7 ms, and a full GC of ~2.5 ms before the first line
- * of output). Names are ASCII, so string offsets and byte offsets agree.
+ * The text is a latin1 string (names joined) or bytes: a kallsyms or System.map file's own, or
+ * a snapshot's (a 4-7 MB string made from bytes cost ~2-6 ms, and a full GC of ~2.5 ms before
+ * the first line of output). Names are ASCII, so string offsets and byte offsets agree.
  */
 export class NameStore implements Iterable<string> {
   private constructor(
@@ -58,11 +58,19 @@ export class NameStore implements Iterable<string> {
     for (let i = 0; i < this.starts.length; i++) yield this.get(i);
   }
 
-  /** The names in another order (order[j] = old index of new j). */
-  permute(order: ArrayLike<number> | null): NameStore {
+  /** Code of name i's first character (NaN when empty): a cheap first test before hasPrefix. */
+  charAt0(i: number): number {
+    const a = this.starts[i]!;
+    if (a >= this.ends[i]!) return NaN;
+    return this.str !== null ? this.str.charCodeAt(a) : this.bytes![a]!;
+  }
+
+  /** The names in another order (order[j] = old index of new j; j < same: j itself). */
+  permute(order: ArrayLike<number> | null, same = 0): NameStore {
     if (!order) return this;
     const n = order.length, s = new Uint32Array(n), e = new Uint32Array(n);
-    for (let j = 0; j < n; j++) { const i = order[j]!; s[j] = this.starts[i]!; e[j] = this.ends[i]!; }
+    s.set(this.starts.subarray(0, same)); e.set(this.ends.subarray(0, same));
+    for (let j = same; j < n; j++) { const i = order[j]!; s[j] = this.starts[i]!; e[j] = this.ends[i]!; }
     return new NameStore(this.str, this.bytes, s, e);
   }
 
