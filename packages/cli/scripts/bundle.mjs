@@ -50,6 +50,9 @@ for (const dir of dirOf.values()) {
 // node:zlib, node:child_process, each ~1 ms to load)
 const MAIN = /[\\/]packages[\\/](core[\\/]dist[\\/](?!resolve[\\/])|cli[\\/]dist[\\/](main|common|commands[\\/]transform)\.js)/;
 const SOURCES = /[\\/]core[\\/]dist[\\/](sources[\\/](?!options\.js)|table[\\/](build|kaslr)\.js)/;
+// the parsers sources/index.ts loads lazily (kallmodsyms, linker maps, ELF/DWARF, .ko objects):
+// ~60 kB that a run from a kallsyms would parse for nothing (~5 ms of its start-up)
+const PARSERS = /[\\/]core[\\/]dist[\\/]sources[\\/](kallmodsyms|linker-map|tokens|module-objects|elf[\\/](?!cu-object))/;
 
 rmSync(out, { recursive: true, force: true });
 await build({
@@ -67,7 +70,9 @@ await build({
         // first, so that the other groups do not pull these in as their dependencies; never the
         // entry itself: its import.meta.url tells lazy.ts where the bundle is
         { name: 'main', test: (id) => MAIN.test(id) && !SOURCES.test(id) && id !== input.kallmod, priority: 3 },
-        { name: 'sources', test: (id) => SOURCES.test(id), priority: 2 },
+        { name: 'sources', test: (id) => SOURCES.test(id) && !PARSERS.test(id), priority: 2 },
+        // after sources, which keeps the modules both use (read-file, modules-list)
+        { name: 'parsers', test: (id) => PARSERS.test(id), priority: 1.5 },
         // a transformer package each (the CLI's other commands: a chunk per command, made by rolldown)
         { name: (id) => /[\\/]packages[\\/]((?!cli[\\/])[\w-]+)[\\/]dist[\\/]/.exec(id)?.[1] ?? null, debugName: 'transformer', priority: 1 },
       ],

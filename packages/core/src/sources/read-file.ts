@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { KallmodError } from '../errors.js';
 import { fsErrorText } from '../fs-error.js';
 
+// node:zlib and node:child_process are required only for a compressed file: loading them
+// cost ~3-5 ms of every start-up from a plain kallsyms
 const require = createRequire(import.meta.url);
 
 /**
@@ -31,6 +31,7 @@ function unxz(raw: Buffer): Buffer {
   let lzma: Xz | null;
   try { lzma = require('@napi-rs/lzma/xz') as Xz; } catch { lzma = null; }
   if (lzma) return Buffer.from(lzma.decompressSync(raw));
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync('xz', ['-dc'], { input: raw, maxBuffer: 4 << 30 });
   if (r.status !== 0) throw new Error(r.error ? `no xz decoder (${r.error.message})` : r.stderr.toString().trim());
   return r.stdout;
@@ -41,7 +42,7 @@ export function decompress(raw: Buffer, path: string): Buffer {
     if (raw.length >= 6 && raw[0] === 0xfd && raw[1] === 0x37 && raw[2] === 0x7a && raw[3] === 0x58 && raw[4] === 0x5a) {
       return unxz(raw);
     }
-    if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) return gunzipSync(raw);
+    if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) return (require('node:zlib') as typeof import('node:zlib')).gunzipSync(raw);
     if (raw.length >= 4 && raw[0] === 0x28 && raw[1] === 0xb5 && raw[2] === 0x2f && raw[3] === 0xfd) {
       // fzstd: small pure-JS zstd decoder (node 20's zlib has no zstd).
       const fzstd = require('fzstd') as { decompress(b: Uint8Array): Uint8Array };
