@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, openSync,
 import { cpus, totalmem, tmpdir, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { rawKallsymsFiles, rawStartupRows } from './startup-raw.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KM = join(root, 'packages/cli/bin/kallmod');
@@ -263,6 +264,9 @@ for (const [k, what] of [['bootPerf', 'perf'], ['bootTrace', 'trace'], ['bootDme
   row(`start-up to first annotated line, snapshot of the 6.12 boot (${what})`, `${f0(median(st[k]) * 1000)} ms`, `node: ${f0(n0 * 1000)} ms`, goal(median(st[k])));
 }
 
+// start-up from a raw kallsyms, against node -e 0 in the same rounds (bench/startup-raw.mjs)
+for (const r of rawStartupRows(rawKallsymsFiles(W), Math.max(11, 2 * runs))) row(...r);
+
 // lookups
 log('lookups');
 const lk = await lookups();
@@ -309,7 +313,9 @@ next to its baseline; ratios are to \`cat FILE | wc -l\` on the same file in the
   boot its first trace_pipe line and its first oops frame); \`node\` is a node process printing one
   line, measured in the same interleaved rounds (median of ${Math.max(15, 3 * runs)}). Raw sources = the running
   kernel's defaults; snapshots = \`kallmod capture -o F\` of this machine (kallsyms only) and of
-  the 6.12 boot's full sources (160k symbols with modules and objnames).
+  the 6.12 boot's full sources (160k symbols with modules and objnames). From a raw kallsyms:
+  one \`kallmod lookup --kallsyms F ADDR\` against \`node -e 0\`, wall and CPU (user + sys) time,
+  interleaved (bench/startup-raw.mjs; \`KALLMOD_DISTRO_MAP=System.map-…\` adds a distro kallsyms).
 - Lookups: ${quick ? '2' : '10'} M uniform random addresses over the kernel text of \`/proc/kallsyms\`, in process.
 ${distro.about}
 
