@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyFromHex, keyFromHexBytes, keyToHex, keyToPaddedHex, isKernelKey, whyNoKey, whyNotSymbolAddress, KERNEL_SYMBOL_BASE } from './address.js';
+import { hex8At, keyFromHex, keyFromHexBytes, keyToHex, keyToPaddedHex, isKernelKey, whyNoKey, whyNotSymbolAddress, KERNEL_SYMBOL_BASE } from './address.js';
 
 describe('address keys', () => {
   it('round-trips kernel and user addresses exactly', () => {
@@ -43,5 +43,24 @@ describe('address keys', () => {
     expect(whyNotSymbolAddress(KERNEL_SYMBOL_BASE, 'ffff800000000000')).toBeNull(); // arm64 modules start here
     expect(whyNotSymbolAddress(keyFromHex('ffffffffc0000000'), 'ffffffffc0000000')).toBeNull();
     expect(whyNotSymbolAddress(keyFromHex('c0000000'), 'c0000000')).toBeNull(); // 32-bit kernels
+  });
+});
+
+describe('hex8At (8 hex digits at a time)', () => {
+  it('agrees with a digit-by-digit reading for every byte value at every position', () => {
+    const b = Buffer.from('0123abcd'), v = new DataView(b.buffer, b.byteOffset, 8);
+    for (let at = 0; at < 8; at++) {
+      for (let c = 0; c < 256; c++) {
+        const saved = b[at]!;
+        b[at] = c;
+        const s = b.toString('latin1');
+        expect(hex8At(v, 0), `byte ${c} at ${at}`).toBe(/^[0-9a-fA-F]{8}$/.test(s) ? parseInt(s, 16) : -1);
+        b[at] = saved;
+      }
+    }
+    for (const s of ['ffffffff', 'FFFFFFFF', '00000000', '81000000', 'c0330010', 'DeadBeef']) {
+      const x = Buffer.from(s);
+      expect(hex8At(new DataView(x.buffer, x.byteOffset, 8), 0)).toBe(parseInt(s, 16));
+    }
   });
 });
