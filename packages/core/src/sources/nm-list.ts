@@ -1,6 +1,7 @@
 import { KERNEL_BASE, KERNEL_SYMBOL_BASE, hex8At, keyFromHexBytes, keyFromParts, whyNotSymbolAddress } from '../address.js';
 import { KallmodError, type WarnFn } from '../errors.js';
 import { NameStore } from '../table/name-store.js';
+import { withSyncOsr } from './sync-osr.js';
 
 /**
  * `nm`-style symbol lists: /proc/kallsyms (`addr type name[\t[mod]]`) and System.map
@@ -173,7 +174,7 @@ export function parseNmList(data: Buffer, path: string, warn?: WarnFn): NmList {
   // one latin1 string for the whole file (latin1: byte offset = index): indexOf scans it
   // natively, and names are slices of it, made only when asked for
   const text = data.toString('latin1');
-  scan(text, data, new DataView(data.buffer, data.byteOffset, data.length), c);
+  withSyncOsr(() => scan(text, data, new DataView(data.buffer, data.byteOffset, data.length), c));
   const n = c.n;
   if (n === 0) throw new KallmodError(`no symbols found (not a kallsyms/System.map file?)`, { file: path, line: c.firstBad || undefined });
   if (c.skipped && warn) warn({ source: path, message: `${c.skipped} malformed line(s) skipped, first at line ${c.firstBad}` });

@@ -14,6 +14,7 @@ import type { KallmodsymsData } from '../sources/kallmodsyms.js';
 import type { LinkerMap } from '../sources/linker-map.js';
 import type { ModuleObjects } from '../sources/module-objects.js';
 import type { ModuleInfo } from '../sources/proc-modules.js';
+import { withSyncOsr } from '../sources/sync-osr.js';
 import { NameIndex, NameStore } from './name-store.js';
 import { computeSlide, type SlideResult } from './kaslr.js';
 import { F_DYNAMIC, F_EXACT_SIZE, F_LOADABLE, F_PADDING, SymbolTable, isTextType, type TableData } from './symbol-table.js';
@@ -193,6 +194,10 @@ function exactSizesFromSymtab(symbols: { name: string; value: number; size: numb
 }
 
 export function buildTable(src: ParsedSources): { table: SymbolTable; report: BuildReport } {
+  return withSyncOsr(() => build(src));
+}
+
+function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } {
   const warnings: Warning[] = [];
   const warn = (source: string, message: string) => warnings.push({ source, message });
   const stats: Record<string, number> = {};
