@@ -68,7 +68,9 @@ describe('the one-pass scan', () => {
       const m = /^([0-9a-f]{16}) (\S) ([^\t]+?)(?:\t\[([^\]]+)\])?$/.exec(line);
       if (!m) expect.fail(`not a kallsyms line: ${line}`);
       if (l.keys[i] !== keyFromHex(m[1]!) || String.fromCharCode(l.types[i]!) !== m[2] || l.names.get(i) !== m[3]
-        || (l.moduleIds[i]! < 0 ? undefined : l.moduleNames[l.moduleIds[i]!]) !== m[4]) expect.fail(`line ${i + 1}: ${line}`);
+        || (l.moduleIds[i]! < 0 ? undefined : l.moduleNames[l.moduleIds[i]!]) !== m[4]) {
+        expect.fail(`line ${i + 1}: ${line}`);
+      }
       if (i && sorted < 0 && keyFromHex(m[1]!) < keyFromHex(lines[i - 1]!.slice(0, 16))) sorted = i;
       if (m[4] && firstMod < 0) firstMod = i;
     });

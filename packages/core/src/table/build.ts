@@ -210,7 +210,8 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
       modAt: noModules, kmsMods: k.modules, kmsObjs: k.objnames, kmsSizes: k.hasSize ? k.sizes : undefined };
   } else if (src.kallsyms && !src.kallsyms.addressesHidden) {
     const k = src.kallsyms;
-    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds, sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule,
+    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds,
+      sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule,
       modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
   } else if (src.systemMap) {
     const s = src.systemMap;
@@ -226,7 +227,8 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
   } else if (src.kallsyms) {
     // names and modules only: keep them so name lookups still work, but say so
     const k = src.kallsyms;
-    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds, sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule,
+    base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds,
+      sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule,
       modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
     warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
   } else if (src.kallmodsyms) {
@@ -290,7 +292,8 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
   markPadding(names, flags);
   // only the positions that have a module (kallsyms: the module tail) need the loop below
   // (positions below both `same` and the first symbol with a module have none)
-  const withMods = base.kmsMods ? null : base.moduleIds ? positionsWithModule(base.moduleIds, order, Math.min(same, base.firstWithModule ?? 0)) : new Int32Array(0);
+  const withMods = base.kmsMods ? null
+    : base.moduleIds ? positionsWithModule(base.moduleIds, order, Math.min(same, base.firstWithModule ?? 0)) : new Int32Array(0);
   const count = withMods ? withMods.length : n;
   for (let t = 0; t < count; t++) {
     const j = withMods ? withMods[t]! : t;
