@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { keyFromHex } from '../address.js';
 import type { Warning } from '../errors.js';
 import { readSourceFile } from './read-file.js';
+import { F_PADDING } from '../table/symbol-table.js';
 
 const FIXTURE = join(import.meta.dirname, '../../../../fixtures/kernel-6.12');
 
@@ -60,7 +61,7 @@ describe('the one-pass scan', () => {
   const real = readSourceFile(join(FIXTURE, 'boot-kaslr/kallsyms.xz'));
   const lines = real.toString('latin1').split('\n').filter(Boolean);
 
-  it('reads the real 6.12 kallsyms as a line-by-line reading does, with where its core ends', () => {
+  it('reads the real 6.12 kallsyms as a line-by-line reading does, with where its core ends and its padding', () => {
     const l = parseNmList(real, 'k');
     expect(l.keys.length).toBe(lines.length);
     let sorted = -1, firstMod = -1;
@@ -71,6 +72,7 @@ describe('the one-pass scan', () => {
         || (l.moduleIds[i]! < 0 ? undefined : l.moduleNames[l.moduleIds[i]!]) !== m[4]) {
         expect.fail(`line ${i + 1}: ${line}`);
       }
+      if (l.flags[i] !== (/^__(pfx|cfi)_/.test(m[3]!) ? F_PADDING : 0)) expect.fail(`padding flag, line ${i + 1}: ${line}`);
       if (i && sorted < 0 && keyFromHex(m[1]!) < keyFromHex(lines[i - 1]!.slice(0, 16))) sorted = i;
       if (m[4] && firstMod < 0) firstMod = i;
     });

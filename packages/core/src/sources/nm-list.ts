@@ -1,6 +1,7 @@
 import { KERNEL_BASE, KERNEL_SYMBOL_BASE, hex8At, keyFromHexBytes, keyFromParts, whyNotSymbolAddress } from '../address.js';
 import { KallmodError, type WarnFn } from '../errors.js';
 import { NameStore } from '../table/name-store.js';
+import { F_PADDING } from '../table/symbol-table.js';
 import { withSyncOsr } from './sync-osr.js';
 
 /**
@@ -24,12 +25,19 @@ export interface NmList {
   sortedPrefix: number;
   /** Index of the first symbol with a `[mod]` (length when none has): those before need no module pass. */
   firstWithModule: number;
+  /** The table's flag bits the names alone give: F_PADDING for `__pfx_`/`__cfi_` padding (seen as the line is read). */
+  flags: Uint8Array;
 }
 
 /** Pseudo-modules of kallsyms: dynamic code, not modules. */
 export const PSEUDO_MODULES = new Set(['__builtin__ftrace', 'bpf', '__builtin__kprobes']);
 
-const LF = 10, CR = 13, TAB = 9, SP = 32, LBRACKET = 91, RBRACKET = 93;
+const LF = 10, CR = 13, TAB = 9, SP = 32, LBRACKET = 91, RBRACKET = 93, UNDERSCORE = 95;
+
+/** F_PADDING when text[a, e) is a `__pfx_`/`__cfi_` padding name, else 0. */
+function paddingFlag(text: string, a: number, e: number): number {
+  return e - a >= 6 && (text.startsWith('__pfx_', a) || text.startsWith('__cfi_', a)) ? F_PADDING : 0;
+}
 
 /** The parse's growing columns and counters (one object, so the scan loop stays one small function). */
 class Columns {
@@ -39,6 +47,7 @@ class Columns {
   starts: Uint32Array;
   ends: Uint32Array;
   modIds: Int32Array;
+  flags: Uint8Array;
   moduleNames: string[] = [];
   modIntern = new Map<string, number>();
   // the last module seen: kallsyms lists a module's symbols together, so most lines compare
@@ -61,6 +70,7 @@ class Columns {
     this.starts = new Uint32Array(cap);
     this.ends = new Uint32Array(cap);
     this.modIds = new Int32Array(cap);
+    this.flags = new Uint8Array(cap);
   }
 
   grow(): void {
@@ -70,6 +80,7 @@ class Columns {
     const s = new Uint32Array(cap); s.set(this.starts); this.starts = s;
     const e = new Uint32Array(cap); e.set(this.ends); this.ends = e;
     const m = new Int32Array(cap); m.set(this.modIds); this.modIds = m;
+    const f = new Uint8Array(cap); f.set(this.flags); this.flags = f;
   }
 
   /** Module id of text[a, e). */
@@ -92,13 +103,13 @@ class Columns {
     return close < end ? this.moduleId(text, tab + 2, close) : -1;
   }
 
-  add(key: number, type: number, nameStart: number, nameEnd: number, mod: number): void {
+  add(key: number, type: number, nameStart: number, nameEnd: number, mod: number, flags: number): void {
     let n = this.n;
     if (n === this.keys.length) this.grow();
     if (n > 0 && this.sortedPrefix < 0 && key < this.keys[n - 1]!) this.sortedPrefix = n;
     if (mod >= 0 && this.firstWithModule < 0) this.firstWithModule = n;
     if (key !== 0) this.nonzero = true;
-    this.keys[n] = key; this.types[n] = type; this.starts[n] = nameStart; this.ends[n] = nameEnd; this.modIds[n] = mod;
+    this.keys[n] = key; this.types[n] = type; this.starts[n] = nameStart; this.ends[n] = nameEnd; this.modIds[n] = mod; this.flags[n] = flags;
     this.n = ++n;
   }
 }
@@ -134,7 +145,7 @@ function scan(text: string, bytes: Uint8Array, view: DataView, c: Columns): void
     let ne = tab < eol ? tab : eol;
     // names never contain blanks; trailing ones are not part of them
     while (text.charCodeAt(ne - 1) === SP) ne--;
-    c.add(key, type, ns, ne, tab < eol ? c.moduleAfter(text, tab, eol) : -1);
+    c.add(key, type, ns, ne, tab < eol ? c.moduleAfter(text, tab, eol) : -1, first === UNDERSCORE ? paddingFlag(text, ns, ne) : 0);
     pos = eol + 1;
   }
 }
@@ -164,7 +175,7 @@ function otherLine(text: string, bytes: Uint8Array, pos: number, eol: number, c:
   while (tab < end && text.charCodeAt(tab) !== TAB) tab++;
   let ne = tab;
   while (ne > ns && text.charCodeAt(ne - 1) === SP) ne--;
-  c.add(key, text.charCodeAt(sp + 1), ns, ne, tab < end ? c.moduleAfter(text, tab, end) : -1);
+  c.add(key, text.charCodeAt(sp + 1), ns, ne, tab < end ? c.moduleAfter(text, tab, end) : -1, paddingFlag(text, ns, ne));
   return eol + 1;
 }
 
@@ -184,5 +195,6 @@ export function parseNmList(data: Buffer, path: string, warn?: WarnFn): NmList {
     names: NameStore.ofText(text, c.starts.subarray(0, n), c.ends.subarray(0, n)),
     moduleIds: c.modIds.subarray(0, n), moduleNames: c.moduleNames, addressesHidden: !c.nonzero, skipped: c.skipped,
     sortedPrefix: c.sortedPrefix < 0 ? n : c.sortedPrefix, firstWithModule: c.firstWithModule < 0 ? n : c.firstWithModule,
+    flags: c.flags.subarray(0, n),
   };
 }

@@ -62,6 +62,8 @@ interface Base {
   /** what the parse already knows (NmList): keys[0, sortedPrefix) ascend, none before firstWithModule has a module */
   sortedPrefix?: number;
   firstWithModule?: number;
+  /** flag bits of each base symbol that its name gives (NmList.flags: padding), instead of markPadding */
+  flags?: Uint8Array;
   kmsMods?: string[][];
   kmsObjs?: (string | null)[];
   kmsSizes?: Float64Array;
@@ -148,6 +150,13 @@ function copyBase(bk: Float64Array, bt: Uint8Array, order: Uint32Array | null, s
   for (let j = same; j < keys.length; j++) { const i = order[j]!; keys[j] = bk[i]!; types[j] = bt[i]!; }
 }
 
+/** The base's own flag bits in table order (as copyBase). */
+function copyFlags(bf: Uint8Array, order: Uint32Array | null, same: number, flags: Uint8Array): void {
+  if (!order) { flags.set(bf); return; }
+  flags.set(bf.subarray(0, same));
+  for (let j = same; j < flags.length; j++) flags[j] = bf[order[j]!]!;
+}
+
 function markPadding(names: NameStore, flags: Uint8Array): void {
   // every padding name starts with "__": one byte test rejects nearly all names
   for (let j = 0; j < names.length; j++) {
@@ -211,13 +220,13 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
   } else if (src.kallsyms && !src.kallsyms.addressesHidden) {
     const k = src.kallsyms;
     base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds,
-      sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule,
+      sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule, flags: k.flags,
       modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
   } else if (src.systemMap) {
     const s = src.systemMap;
     const off = src.kaslrOffset ?? 0;
     const keys = off ? s.keys.map((k) => (k === 0 ? 0 : k + off)) : s.keys;
-    base = { label: 'system-map', keys, types: s.types, names: s.names, ...(off ? {} : { sortedPrefix: s.sortedPrefix }), modAt: noModules };
+    base = { label: 'system-map', keys, types: s.types, names: s.names, flags: s.flags, ...(off ? {} : { sortedPrefix: s.sortedPrefix }), modAt: noModules };
     if (src.kallsyms?.addressesHidden) warn(src.kallsyms.path, 'addresses are hidden (kptr_restrict or no CAP_SYSLOG): using System.map addresses' + (off ? ' moved by --kaslr-offset' : ' as linked; pass --kaslr-offset if this boot is KASLR-shifted'));
   } else if (src.vmlinux && !src.kallsyms) {
     // an unstripped vmlinux alone (a distro's -dbg package): its symtab is the System.map
@@ -228,7 +237,7 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
     // names and modules only: keep them so name lookups still work, but say so
     const k = src.kallsyms;
     base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds,
-      sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule,
+      sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule, flags: k.flags,
       modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
     warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
   } else if (src.kallmodsyms) {
@@ -289,7 +298,7 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
 
   const loadedModules = new Set(src.procModules?.modules.map((m) => m.name) ?? []);
   copyBase(bk, bt, order, same, keys, types);
-  markPadding(names, flags);
+  if (base.flags) copyFlags(base.flags, order, same, flags); else markPadding(names, flags);
   // only the positions that have a module (kallsyms: the module tail) need the loop below
   // (positions below both `same` and the first symbol with a module have none)
   const withMods = base.kmsMods ? null
