@@ -52,10 +52,15 @@ export function printedSize(t: SymbolTable, i: number): number {
   return k < KERNEL_BASE && k + s >= KERNEL_BASE ? 0 : s;
 }
 
+/**
+ * %px: 16 digits on a 64-bit kernel, 8 on a 32-bit one. Hidden addresses (all zero) do not say
+ * which: 16, as every 64-bit kernel prints them.
+ */
+function wide(t: SymbolTable): boolean { return t.is64 || t.addressesHidden; }
+
 function addressText(t: SymbolTable, i: number): string {
   const k = t.d.keys[i]!;
-  // %px: 16 digits on a 64-bit kernel, 8 on a 32-bit one
-  return t.is64 ? keyToPaddedHex(k) : keyToHex(k).slice(2).padStart(8, '0');
+  return wide(t) ? keyToPaddedHex(k) : keyToHex(k).slice(2).padStart(8, '0');
 }
 
 /** One line, newline included. */
@@ -104,7 +109,7 @@ export async function writeKallmodsyms(t: SymbolTable, out: Writable, f: Kallmod
       buf = Buffer.allocUnsafe(Math.max(cap, need));
       pos = 0;
     }
-    if (t.is64) pos = putHex32(buf, pos, keyHigh32(keys[i]!), 8);
+    if (wide(t)) pos = putHex32(buf, pos, keyHigh32(keys[i]!), 8);
     pos = putHex32(buf, pos, keyLow32(keys[i]!), 8);
     buf[pos++] = 32;
     if (f.size) { pos = putHex(buf, pos, printedSize(t, i)); buf[pos++] = 32; }
