@@ -76,7 +76,9 @@ class Mismatches {
   readonly seen: string[] = [];
   count = 0;
   check(ok: boolean, what: () => string): void { if (!ok) { this.count++; if (this.seen.length < 5) this.seen.push(what()); } }
-  equal(a: unknown, b: unknown, what: string): void { this.check(JSON.stringify(a) === JSON.stringify(b), () => `${what}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`); }
+  equal(a: unknown, b: unknown, what: string): void {
+    this.check(JSON.stringify(a) === JSON.stringify(b), () => `${what}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`);
+  }
   none(): void { expect(this.seen, `${this.count} mismatches`).toEqual([]); }
 }
 
@@ -139,7 +141,8 @@ const P_MODULES = k('boot-nokaslr/proc-modules');
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kallmod-kms-'));
   ks = kallsymsLines();
-  const [a, b] = await Promise.all([runAsync(['kallmodsyms', ...sourceFlags('nokaslr')]), runAsync(['kallmodsyms', '--objname=always', ...sourceFlags('nokaslr')])]);
+  const [a, b] = await Promise.all([
+    runAsync(['kallmodsyms', ...sourceFlags('nokaslr')]), runAsync(['kallmodsyms', '--objname=always', ...sourceFlags('nokaslr')])]);
   expect(a.err).toBe('');
   expect(a.code).toBe(0);
   expect(b.code).toBe(0);
@@ -194,11 +197,12 @@ describe('kallmod kallmodsyms on the 6.12 fixture kernel', () => {
     expect(multi).toBe(276);
   });
 
-  it('reads back (kallmod --kallmodsyms) to the same lookup answers on every text symbol', async () => {
+  it('reads back (kallmod --kallmodsyms) to the same lookup answers, on every other text symbol', async () => {
     const kms = join(dir, 'kallmodsyms'), kmsAlways = join(dir, 'kallmodsyms-always');
     writeFileSync(kms, printedText, 'latin1');
     writeFileSync(kmsAlways, always, 'latin1');
-    const queries = printed.filter((p) => isText(p.type)).map((p) => p.addr.toString(16)).join('\n') + '\n';
+    // half of them (every other one, so every module and object is in): the three lookups take ~10 s for all on 2 cores
+    const queries = printed.filter((p) => isText(p.type)).filter((_, i) => i % 2 === 0).map((p) => p.addr.toString(16)).join('\n') + '\n';
     const [orig, back, backAlways] = await Promise.all([
       runAsync(['lookup', '--json', ...sourceFlags('nokaslr')], queries),
       // the file does not say which modules are loadable: /proc/modules does, as on the machine
@@ -209,9 +213,10 @@ describe('kallmod kallmodsyms on the 6.12 fixture kernel', () => {
     const o = orig.out.trim().split('\n'), b = back.out.trim().split('\n'), ba = backAlways.out.trim().split('\n');
     expect(b.length).toBe(o.length);
     expect(ba.length).toBe(o.length);
-    expect(o.length).toBeGreaterThan(109_000);
+    expect(o.length).toBeGreaterThan(54_000);
     // resolvedBy names the sources; every size reads back as exact (the format has no "inferred")
-    const same = (x: Record<string, unknown>, omit: string[]) => Object.fromEntries(Object.entries(x).filter(([f]) => !['resolvedBy', 'sizeInferred', ...omit].includes(f)));
+    const same = (x: Record<string, unknown>, omit: string[]) =>
+      Object.fromEntries(Object.entries(x).filter(([f]) => !['resolvedBy', 'sizeInferred', ...omit].includes(f)));
     let withObj = 0;
     const bad = new Mismatches();
     for (let i = 0; i < o.length; i++) {
@@ -226,8 +231,8 @@ describe('kallmod kallmodsyms on the 6.12 fixture kernel', () => {
       if (y.objname !== null) { withObj++; bad.equal(y.objname, x.objnameShort, o[i]!); }
     }
     bad.none();
-    // the fixture README: 820 text symbols whose (name, module) is shared, each needing its objname
-    expect(withObj).toBeGreaterThan(800);
+    // the fixture README: 820 text symbols whose (name, module) is shared, each needing its objname (about half asked)
+    expect(withObj).toBeGreaterThan(350);
   }, 120_000);
 
   it("is read by DTrace's sscanf pattern: every field, the first module, core kernel up to _end then the loadable modules", () => {
@@ -293,7 +298,8 @@ describe('kallmod kallmodsyms on the 6.12 fixture kernel', () => {
   });
 
   it('ends quietly when its pipe closes (| head), and refuses bad flags in one line', () => {
-    const r = spawnSync('bash', ['-c', `"${CLI}" kallmodsyms --kallsyms "${k('boot-nokaslr/kallsyms.xz')}" | head -1; echo "rc=\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    const sh = `"${CLI}" kallmodsyms --kallsyms "${k('boot-nokaslr/kallsyms.xz')}" | head -1; echo "rc=\${PIPESTATUS[0]}"`;
+    const r = spawnSync('bash', ['-c', sh], { encoding: 'utf8' });
     expect(r.stdout).toBe('0000000000000000 1000 A fixed_percpu_data\nrc=0\n');
     expect(r.stderr).toBe('');
     for (const args of [['--objname=sometimes'], ['extra-argument'], ['--sized']]) {

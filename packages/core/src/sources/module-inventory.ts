@@ -45,7 +45,8 @@ const BUILTIN_ROLES = new Set(['builtin', 'ranges']);
  * sources are of different builds or configurations; ranges naming modules modules.builtin
  * does not), one Warning each kind.
  */
-export function moduleInventory(t: SymbolTable, files: readonly ModuleListFile[], koDirs: readonly string[], warn: (w: Warning) => void = () => {}): ModuleRow[] {
+export function moduleInventory(t: SymbolTable, files: readonly ModuleListFile[], koDirs: readonly string[],
+  warn: (w: Warning) => void = () => {}): ModuleRow[] {
   const acc = new Map<string, Acc>();
   const get = (m: string): Acc => {
     let a = acc.get(m);
@@ -67,7 +68,9 @@ export function moduleInventory(t: SymbolTable, files: readonly ModuleListFile[]
     } else if (f.role === 'proc-modules') {
       for (const m of parseProcModules(f.data, f.path, warn)) get(m.name).loaded.add(f.role);
     } else {
-      for (const s of parseBuiltinRanges(f.data, f.path, warn)) for (const r of s.ranges) for (const m of r.modules) { get(m).builtin.add(f.role); rangesList.add(m); }
+      for (const s of parseBuiltinRanges(f.data, f.path, warn)) {
+        for (const r of s.ranges) for (const m of r.modules) { get(m).builtin.add(f.role); rangesList.add(m); }
+      }
     }
     pathOf.set(f.role, f.path);
   }
@@ -96,17 +99,20 @@ export function moduleInventory(t: SymbolTable, files: readonly ModuleListFile[]
       name, builtin: a.builtin.size > 0, loadable: a.loadable.size > 0 || a.loaded.size > 0, loaded: a.loaded.size > 0,
       textSymbols: a.text, file: a.file, namedBy: [...new Set([...a.builtin, ...a.loadable, ...a.loaded])].sort(),
     };
-    if (row.builtin && row.loadable) both.push(`${name} (built-in: ${[...a.builtin].sort().join(', ')}; loadable: ${[...new Set([...a.loadable, ...a.loaded])].sort().join(', ')})`);
+    const roles = (...sets: Set<string>[]) => [...new Set(sets.flatMap((x) => [...x]))].sort().join(', ');
+    if (row.builtin && row.loadable) both.push(`${name} (built-in: ${roles(a.builtin)}; loadable: ${roles(a.loadable, a.loaded)})`);
     rows.push(row);
   }
   rows.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   if (both.length) {
     const where = [...BUILTIN_ROLES].map((r) => pathOf.get(r)).find((p) => p !== undefined) ?? 'sources';
-    warn({ source: where, message: `the sources disagree: ${both.length} module(s) both built-in and loadable (another build or configuration?): ${listed(both.sort())}` });
+    const message = `the sources disagree: ${both.length} module(s) both built-in and loadable (another build or configuration?): ${listed(both.sort())}`;
+    warn({ source: where, message });
   }
   if (builtinList.size && rangesList.size) {
     const extra = [...rangesList].filter((m) => !builtinList.has(m)).sort();
-    if (extra.length) warn({ source: pathOf.get('ranges')!, message: `names ${extra.length} module(s) that ${pathOf.get('builtin')} does not (another build?): ${listed(extra)}` });
+    const message = `names ${extra.length} module(s) that ${pathOf.get('builtin')} does not (another build?): ${listed(extra)}`;
+    if (extra.length) warn({ source: pathOf.get('ranges')!, message });
   }
   return rows;
 }
@@ -127,9 +133,11 @@ export function moduleListsOf(l: LoadedTable): { files: ModuleListFile[]; koDirs
     const { files } = decodeTable(readWhole(snap.path), snap.path, { withFiles: true });
     // each copy is the file as it was read (.xz too), gzip'd by capture
     const data = (f: { path: string; data: Buffer }) => decompress(decompress(f.data, snap.path), `${snap.path} (its copy of ${f.path})`);
-    return { files: files.filter((f) => LIST_ROLES.has(f.role)).map((f) => ({ role: f.role as ModuleListFile['role'], path: f.path, data: data(f) })), koDirs: [] };
+    const lists = files.filter((f) => LIST_ROLES.has(f.role)).map((f) => ({ role: f.role as ModuleListFile['role'], path: f.path, data: data(f) }));
+    return { files: lists, koDirs: [] };
   }
-  const files = l.loaded.filter((s) => LIST_ROLES.has(s.role)).map((s) => ({ role: s.role as ModuleListFile['role'], path: s.path, data: readSourceFile(s.path) }));
+  const files = l.loaded.filter((s) => LIST_ROLES.has(s.role))
+    .map((s) => ({ role: s.role as ModuleListFile['role'], path: s.path, data: readSourceFile(s.path) }));
   return { files, koDirs: l.loaded.filter((s) => s.role === 'modules-dir').flatMap((s) => s.path.split(',')) };
 }
 
