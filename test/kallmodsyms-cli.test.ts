@@ -302,7 +302,7 @@ describe('kallmod kallmodsyms on the 6.12 fixture kernel', () => {
     const r = spawnSync('bash', ['-c', sh], { encoding: 'utf8' });
     expect(r.stdout).toBe('0000000000000000 1000 A fixed_percpu_data\nrc=0\n');
     expect(r.stderr).toBe('');
-    for (const args of [['--objname=sometimes'], ['extra-argument'], ['--sized']]) {
+    for (const args of [['--objname=sometimes'], ['extra-argument'], ['--sized'], ['--json']]) {
       const e = spawnSync(CLI, ['kallmodsyms', '--kallsyms', k('boot-nokaslr/kallsyms.xz'), ...args], { encoding: 'utf8' });
       expect(e.status, args.join(' ')).toBe(2);
       expect(e.stdout).toBe('');

@@ -30,6 +30,8 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { objname: { type: 'string' }, 'no-size': { type: 'boolean' }, text: { type: 'boolean' } });
   if (values['help']) { process.stdout.write(HELP); return 0; }
   if (positionals.length) throw new KallmodError(`takes no arguments (got ${positionals[0]}; see --help)`, { exitCode: 2 });
+  // the shared flags include --json: this command has one format, the file's
+  if (values['json']) throw new KallmodError('--json: prints /proc/kallmodsyms text only (`kallmod lookup --json` answers per symbol)', { exitCode: 2 });
   const mode = objnameMode(values);
   const { table } = await loadFromFlags(values);
   await writeKallmodsyms(table, process.stdout, { mode, size: !values['no-size'], textOnly: values['text'] === true });
