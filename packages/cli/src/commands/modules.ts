@@ -4,15 +4,17 @@ import { loadFromFlags, parse, SOURCE_FLAGS_HELP, stderrWarn } from '../common.j
 
 const HELP = `usage: kallmod modules [SOURCES] [--json]
 
-Every module the sources name, one line each, sorted by name:
+Every module the sources name, one line each, sorted by name, after a summary:
   NAME  STATE  TEXT-SYMBOLS  FILE
-STATE: built-in (modules.builtin, modules.builtin.ranges, a kallmodsyms [mod]), loadable
-(modules.order, a .ko under --modules-dir) and loaded (/proc/modules, kallsyms' [mod]); a
-module both built-in and loadable is reported on stderr (sources of two builds). FILE: its
-path in modules.builtin / modules.order, else its .ko. modules.builtin.modinfo names no module
-here: it also lists the parameter prefixes of built-in code that is not a module (printk).
+STATE: built-in (modules.builtin, modules.builtin.ranges, a kallmodsyms [mod]),
+loadable (modules.order, a .ko under --modules-dir), loaded (/proc/modules,
+kallsyms' [mod]). A module both built-in and loadable is reported on stderr
+(sources of two builds). FILE: its path in modules.builtin / modules.order,
+else its .ko. modules.builtin.modinfo names none: it also lists parameter
+prefixes of built-in code that is no module (printk).
 
-  --json   one object per module: name, builtin, loadable, loaded, textSymbols, file, namedBy
+  --json   one object per module: name, builtin, loadable, loaded, textSymbols,
+           file, namedBy (the sources that name it)
 
 ${SOURCE_FLAGS_HELP}
 `;
