@@ -11,6 +11,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   lookup: { summary: 'address or name[+off[/size]] → (name, module, objname)', load: () => import('./commands/lookup.js') },
   resolve: { summary: 'triplet → address, kprobe, ftrace filter index (trace one duplicate)', load: () => import('./commands/resolve.js') },
   sources: { summary: 'what was found and merged, coverage and consistency warnings', load: () => import('./commands/sources.js') },
+  kallmodsyms: { summary: 'print the symbols as /proc/kallmodsyms (DTrace reads it)', load: () => import('./commands/kallmodsyms.js') },
+  modules: { summary: 'every module the sources name: built-in, loadable, loaded', load: () => import('./commands/modules.js') },
   dups: { summary: 'duplicated names with their triplets', load: () => import('./commands/dups.js') },
   capture: { summary: 'save this kernel\'s sources into one snapshot file (--snapshot elsewhere)', load: () => import('./commands/capture.js') },
 };

@@ -146,3 +146,14 @@ export function whyNotSymbolAddress(key: number, hex: string): string | null {
 export function isKernelKey(key: number): boolean {
   return key >= KERNEL_BASE;
 }
+
+/** The high 32 bits of the address a key stands for (keyToPaddedHex's first 8 digits), for writers of bytes. */
+export function keyHigh32(key: number): number {
+  return key >= KERNEL_BASE ? Math.floor((key - KERNEL_BASE) / TWO32) + 0xffff0000 : Math.floor(key / TWO32);
+}
+
+/** The low 32 bits of the address a key stands for. */
+export function keyLow32(key: number): number {
+  const k = key >= KERNEL_BASE ? key - KERNEL_BASE : key;
+  return k - Math.floor(k / TWO32) * TWO32;
+}

@@ -44,6 +44,8 @@ export class ModuleObjects {
   }
 
   has(mod: string): boolean { return this.index().has(mod); }
+  /** Every module name found, with its file. */
+  modules(): ReadonlyMap<string, string> { return this.index(); }
 
   resolve(mod: string, syms: ModuleSymbol[], warn: (w: Warning) => void): (ModuleSymbolInfo | null)[] | null {
     const path = this.index().get(mod);
