@@ -71,7 +71,9 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`kallmod lookup: note: '${q.trim()}': no ${r.name ?? 'symbol'} has the printed ${mm.join(', the printed ')}; ` +
         `answered by name (${r.ambiguous ? 'ambiguous' : 'the only candidate'})\n`);
     }
-    out.push(json ? JSON.stringify({ query: q, ...r }) : text(q, r, table));
+    // reason is spelled by resolvedBy; the JSON keeps its fields
+    const { reason: _reason, ...fields } = r;
+    out.push(json ? JSON.stringify({ query: q, ...fields }) : text(q, r, table));
     if (out.length >= 4096) flush();
   };
   if (positionals.length) positionals.forEach(one);
