@@ -38,7 +38,8 @@ export class FrameResolver {
    */
   resolve(f: Frame, buf: Buffer): Resolution {
     const named = f.kind === NAMED;
-    const p = { name: named ? buf.toString('latin1', f.nameStart, f.nameEnd) : null, offset: named ? frameOffsetOrNull(buf, f) : null, size: null, address: null };
+    const name = named ? buf.toString('latin1', f.nameStart, f.nameEnd) : null;
+    const p = { name, offset: named ? frameOffsetOrNull(buf, f) : null, size: null, address: null };
     return this.table.resolve(p, { key: f.key, returnAddress: true, inlined: f.inlined });
   }
 

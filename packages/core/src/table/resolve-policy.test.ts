@@ -71,7 +71,8 @@ describe('by the printed address', () => {
 
   it('inlined: the printed name is inlined code, the address gives the function (not checked)', () => {
     const i = t.indicesByName('vfs_read')[0]!;
-    const { r, checked } = counted(() => t.resolve({ name: 'rw_verify_area', offset: null, size: null, address: keyToHex(t.d.keys[i]! + 8) }, { inlined: true }));
+    const p = { name: 'rw_verify_area', offset: null, size: null, address: keyToHex(t.d.keys[i]! + 8) };
+    const { r, checked } = counted(() => t.resolve(p, { inlined: true }));
     expect([r.name, r.reason, checked]).toEqual(['vfs_read', ['inlined'], 0]);
     expect(r.resolvedBy.split(';')[0]).toBe('address (inlined frame: the function it was inlined into)');
   });
@@ -103,7 +104,8 @@ describe('by the printed address', () => {
 
 describe('by the printed name', () => {
   it('name: ambiguous with every candidate when nothing printed tells the copies apart', () => {
-    const [name, idx] = groups((idx) => idx.every((i) => t.kallsymsSize(i) === t.kallsymsSize(idx[0]!) && t.modules(i).join() === t.modules(idx[0]!).join()))[0]!;
+    const same = (i: number, j: number) => t.kallsymsSize(i) === t.kallsymsSize(j) && t.modules(i).join() === t.modules(j).join();
+    const [name, idx] = groups((idx) => idx.every((i) => same(i, idx[0]!)))[0]!;
     const r = t.resolve({ name, offset: 0, size: null, address: null });
     expect([r.ambiguous, r.candidates.length, r.reason, r.resolvedBy]).toEqual([true, idx.length, ['name'], `name: ${idx.length} candidates`]);
   });
@@ -151,7 +153,8 @@ describe('by the printed name', () => {
   });
 
   it('evidence: a neighbour in one candidate\'s module leaves that one; core-kernel evidence never picks', () => {
-    const [name, idx] = groups((idx) => idx.filter((i) => t.modules(i).length === 1).length >= 2 && new Set(idx.map((i) => t.modules(i).join())).size === idx.length)[0]!;
+    const distinct = (idx: number[]) => new Set(idx.map((i) => t.modules(i).join())).size === idx.length;
+    const [name, idx] = groups((idx) => idx.filter((i) => t.modules(i).length === 1).length >= 2 && distinct(idx))[0]!;
     const i = idx.find((x) => t.modules(x).length === 1)!;
     const neighbour = t.resolve({ name: null, offset: null, size: null, address: hex(i) });
     const r = t.resolve({ name, offset: null, size: null, address: null }, { evidence: { resolution: neighbour, label: 'parent-module' } });
@@ -162,7 +165,8 @@ describe('by the printed name', () => {
   });
 
   it('a printed address in no symbol, then a printed size: each check counted once (kallmod dmesg counted the size twice)', () => {
-    const { r, checked, disagreed } = counted(() => t.resolve({ name: 'vfs_write', offset: 5, size: 0x7, address: '0xfffffffffffff000' }, { modulePrintedWhenLoadable: true }));
+    const p = { name: 'vfs_write', offset: 5, size: 0x7, address: '0xfffffffffffff000' };
+    const { r, checked, disagreed } = counted(() => t.resolve(p, { modulePrintedWhenLoadable: true }));
     expect([r.name, r.reason]).toEqual(['vfs_write', ['address-disagrees', 'name', 'size-mismatch:0x7']]);
     expect([checked, disagreed]).toEqual([2, 2]);
   });
