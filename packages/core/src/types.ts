@@ -42,11 +42,32 @@ export interface Resolution {
   paddingOf?: string;
   ambiguous: boolean;
   candidates: SymbolJson[];
-  /** How it was decided: "address", "name", "name+size", "name+module", "evidence:caller-module", ... */
+  /**
+   * How it was decided, for people: "address", "name+size", "name+evidence:parent-module", ... with
+   * the sources of the module and objname. Spelled from `reason` (table/resolve-policy.ts).
+   */
   resolvedBy: string;
   /** What the text printed that no candidate has ("module udf", "size 0x40"); absent when none. */
   mismatch?: string[];
+  /** The rules that decided, in the order applied (not in JSON output: resolvedBy spells them). */
+  reason: Reason[];
 }
+
+/**
+ * One rule of the resolution policy (core/src/table/resolve-policy.ts), as applied to a reference:
+ * - by address: `address` (the printed name, or none, at the printed address), `alias` (an alias
+ *   there has the printed name), `return-address` (address - 1 is in the printed symbol),
+ *   `inlined` (inlined code: the function it is in), `address-unusable:WHY` (nothing printed to
+ *   fall back on), `address-disagrees` (in no symbol or another one: by name instead);
+ * - by name: `name`, then what narrowed the candidates: `module`, `size`, `offset`,
+ *   `not-loadable`, `evidence:LABEL`; what the text printed that no candidate has:
+ *   `module-mismatch:MOD`, `size-mismatch:0xSIZE`; `inline-frame` (a log's `[inline]` line);
+ * - `nothing`: neither a name nor an address was printed.
+ */
+export type Reason =
+  | 'address' | 'alias' | 'return-address' | 'inlined' | `address-unusable:${string}` | 'address-disagrees'
+  | 'name' | 'module' | 'size' | 'offset' | 'not-loadable' | `evidence:${string}`
+  | `module-mismatch:${string}` | `size-mismatch:${string}` | 'inline-frame' | 'nothing';
 
 /** What a transformer saw in the text, before resolution. Numbers as printed; null if not printed. */
 export interface PrintedRef {

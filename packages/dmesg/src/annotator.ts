@@ -7,7 +7,8 @@
  * decodes the last word of a line (or the word before a final `[module]`), still decodes every
  * frame it decoded before. `place: 'after'` puts it after the reference, kallmodsyms-style.
  */
-import { F_LOADABLE, SymbolTable } from '@kallmod/core/table/symbol-table';
+import type { SymbolTable } from '@kallmod/core/table/symbol-table';
+import type { Hints } from '@kallmod/core/table/resolve-policy';
 import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { PrintedRef, Resolution } from '@kallmod/core/types';
 import { messageEnd, messageStart, isKmsgContinuation } from './prefix.js';
@@ -45,27 +46,17 @@ function worthParsingBytes(buf: Buffer, start: number, end: number): boolean {
 }
 
 /**
- * Printed reference → resolution. The printed address decides when there is one (and agrees with
- * the printed name); otherwise name, then `[mod]`, `/size` and offset narrow same-name symbols.
- * In a kernel log a loadable-module symbol is always printed with its `[mod]`, so a frame printed
- * without one is not in a loadable module (`+not-loadable`).
+ * Printed reference → resolution, by the one policy (core table/resolve-policy.ts). What a kernel
+ * log adds to it: a loadable-module symbol is always printed with its `[mod]`, so a frame printed
+ * without one is not in a loadable module (`+not-loadable`); an `[inline]` line's code is in the
+ * caller printed below it.
  */
 export function resolveRef(table: SymbolTable, p: PrintedRef, inline = false): Resolution {
-  if (p.address) {
-    const r = table.resolvePrinted(p);
-    if (r.address !== null && r.resolvedBy.startsWith('address') && !r.resolvedBy.includes('differs')) return r;
-  }
-  if (!p.name) return SymbolTable.unresolved('nothing to resolve');
-  const q = { name: p.name, offset: p.offset, size: p.size, module: p.module ?? null };
-  let { indices, how } = table.candidates(q);
-  if (!p.module && indices.length > 1) {
-    const f = indices.filter((i) => (table.d.flags[i]! & F_LOADABLE) === 0);
-    if (f.length && f.length < indices.length) { indices = f; how += '+not-loadable'; }
-  }
-  if (p.address) how += '; printed address not in this table or names another symbol';
-  if (inline) how += '; inline frame (its code is in the caller below)';
-  return table.resolveAmong(indices, p.offset, how);
+  return table.resolve(p, inline ? INLINE_FRAME : LOG_TEXT);
 }
+
+const LOG_TEXT: Hints = { modulePrintedWhenLoadable: true };
+const INLINE_FRAME: Hints = { modulePrintedWhenLoadable: true, inlineFrame: true };
 
 /** The text to insert for one resolved reference ('' = nothing). */
 export function annotationFor(table: SymbolTable, p: PrintedRef, r: Resolution, opts: AnnotatorOptions): string {

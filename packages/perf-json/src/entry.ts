@@ -11,7 +11,8 @@
  */
 import { isKernelDso } from '@kallmod/core/kernel-dso';
 import { isKernelKey, keyFromHex } from '@kallmod/core/address';
-import { refJson, SymbolTable } from '@kallmod/core/table/symbol-table';
+import { refJson, type SymbolTable } from '@kallmod/core/table/symbol-table';
+import type { Hints } from '@kallmod/core/table/resolve-policy';
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { OutBuffer } from '@kallmod/core/stream/out-buffer';
 import type { Resolution } from '@kallmod/core/types';
@@ -21,8 +22,8 @@ const PERF_CONTEXT_MAX = keyFromHex('fffffffffffff001');
 interface Fields { ip: string | null; symbol: string | null; dso: string | null }
 
 export class EntryAnnotator {
-  private cache = new Map<string, Resolution>();
-  private byText = new Map<string, Buffer>();
+  /** Annotated bytes by entry text, and the consistency checks its resolution made (replayed on a hit). */
+  private byText = new Map<string, { out: Buffer; agreed: number; disagreed: number; example: string }>();
   private kernelDso = new Map<string, boolean>();
 
   constructor(readonly table: SymbolTable, readonly opts: AnnotatorOptions) {}
@@ -32,13 +33,21 @@ export class EntryAnnotator {
     // same bytes, same output: real callchains repeat the same frames over and over
     if (!this.isKernelEntry(e)) return out.bytes(e, 0, e.length);
     const text = e.toString('latin1');
+    const c = this.table.consistency;
     let done = this.byText.get(text);
     if (done === undefined) {
-      done = this.insertFields(e, text);
+      const checked = c.checked, disagreed = c.disagreed;
+      const bytes = this.insertFields(e, text);
+      const d = c.disagreed - disagreed;
+      done = { out: bytes, agreed: c.checked - checked - d, disagreed: d, example: d ? `${fields(e).ip} printed as ${fields(e).symbol}` : '' };
       if (this.byText.size > 50_000) this.byText.clear(); // constant memory on any input
       this.byText.set(text, done);
+    } else {
+      // every reference counts, not every distinct one
+      for (let k = 0; k < done.agreed; k++) this.table.noteCheck(true);
+      for (let k = 0; k < done.disagreed; k++) this.table.noteCheck(false, done.example);
     }
-    out.bytes(done, 0, done.length);
+    out.bytes(done.out, 0, done.out.length);
   }
 
   private isKernelEntry(e: Buffer): boolean {
@@ -90,31 +99,13 @@ export class EntryAnnotator {
     out.str(JSON.stringify({ ...refJson(line, { text, name: f.symbol, offset: null, size: null, address: f.ip }, r), symbolName: r.name }) + '\n');
   }
 
+  /** By the one policy (core table/resolve-policy.ts): a callchain ip may be a return address. */
   private resolve(f: Fields): Resolution {
-    const ck = `${f.ip}\0${f.symbol ?? ''}`;
-    let r = this.cache.get(ck);
-    if (r) return r;
-    const t = this.table;
-    const key = keyFromHex(f.ip!);
-    let i = Number.isNaN(key) ? -1 : t.lookupKey(key);
-    if (i >= 0 && f.symbol && t.name(i) !== f.symbol) {
-      i = aliasNamed(t, i, f.symbol);
-      if (i < 0) { const p = t.lookupKey(key - 1); if (p >= 0 && t.name(p) === f.symbol) i = p; }
-    }
-    if (i >= 0) r = t.resolutionOf(i, key - t.d.keys[i]!, 'address');
-    else if (f.symbol) r = t.resolveName({ name: f.symbol });
-    else r = SymbolTable.unresolved('address: not in any symbol');
-    if (this.cache.size > 100_000) this.cache.clear(); // constant memory on any input
-    this.cache.set(ck, r);
-    return r;
+    return this.table.resolve({ name: f.symbol, offset: null, size: null, address: f.ip }, PERF_FRAME);
   }
 }
 
-function aliasNamed(t: SymbolTable, i: number, name: string): number {
-  const keys = t.d.keys, k = keys[i]!;
-  for (let j = i; j < t.length && keys[j] === k; j++) if (t.name(j) === name) return j;
-  return -1;
-}
+const PERF_FRAME: Hints = { returnAddress: true };
 
 function isWs(c: number): boolean { return c === 32 || c === 9 || c === 10 || c === 13; }
 

@@ -1,10 +1,10 @@
 /** `kallmod json` through the built CLI: the real perf JSON of fixtures/perf, and hand-written shapes. */
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSourceFile } from '@kallmod/core';
-import { CLI, k, ROOT as root } from '../../../test/kernel-fixture.js';
+import { CLI, k, ROOT as root, sourceFlags } from '../../../test/kernel-fixture.js';
 import { tempDir } from '../../../test/temp-dir.js';
 
 const KALLSYMS = join(root, 'fixtures/perf/kallsyms.xz');
@@ -65,6 +65,23 @@ describe('real perf data convert --to-json output of this machine', () => {
 });
 
 describe('hand-written shapes', () => {
+  it('printed symbols are checked against the sources, every entry counted: silent here, a warning with figures on another kernel', () => {
+    const input = readSourceFile(join(root, 'fixtures/perf/system-g.json.xz'));
+    const file = join(tmp(), 'system-g.json');
+    writeFileSync(file, input);
+    const own = spawnSync(CLI, ['json', '--kallsyms', KALLSYMS, file], { maxBuffer: 1 << 30 });
+    expect([own.status, own.stderr.toString()]).toEqual([0, '']);
+    // the 6.12 fixture kernel is not the one this profile ran on: before the one policy, json said nothing
+    const kernelEntries = km(['json', '--kallsyms', KALLSYMS], input).toString().match(/"ambiguous":/g)!.length;
+    for (const mode of [[], ['--refs']]) {
+      const other = spawnSync(CLI, ['json', ...mode, ...sourceFlags('nokaslr', { modules: false }), file], { maxBuffer: 1 << 30 });
+      expect(other.status).toBe(0);
+      const m = /warning: (\d+) of (\d+) printed symbols checked do not match the symbol sources/.exec(other.stderr.toString());
+      expect(m, other.stderr.toString()).not.toBeNull();
+      expect(Number(m![2])).toBeGreaterThanOrEqual(kernelEntries / 2);
+    }
+  });
+
   it('compact JSON, escapes, invalid UTF-8, numbers as written, split anywhere: kept', () => {
     const doc = Buffer.concat([
       Buffer.from('{"samples":[{"comm":"a\\"b\\u00e9\\/","x":1.50e+3,"callchain":[{"ip":"0xffffffff81b954cc","symbol":"iowrite16","dso":"[kernel.kallsyms]"},{"ip":"0x1","dso":"/bin/\xff"}]}]}', 'latin1'),

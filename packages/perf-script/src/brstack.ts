@@ -48,7 +48,7 @@ function side(sc: Scanner, buf: Buffer, start: number, end: number, line: number
     const i = sc.table.lookupKey(key);
     f.key = key; f.addrStart = start; f.kind = BARE; f.nameStart = f.nameEnd = f.tokenEnd = symEnd; f.offset = -1;
     f.dsoStart = dsoStart; f.dsoEnd = dsoEnd; f.inlined = false;
-    if (sc.refs) return sc.refs.branch(f, i, buf, start, end, line);
+    if (sc.refs) return sc.refs.branch(f, buf, start, end, line);
     if (i >= 0) sc.insert(symEnd, sc.compactText(sc.unnamedText(i)));
     return;
   }
@@ -66,7 +66,7 @@ function side(sc: Scanner, buf: Buffer, start: number, end: number, line: number
   const name = buf.toString('latin1', start, nameEnd);
   if (name === '[unknown]') return;
   // a module's dso ("([udf])") narrows duplicates
-  const r = sc.res.byPrintedName(name, off, dso === null ? null : moduleOfDso(dso));
+  const r = sc.res.byName(name, off, dso === null ? null : moduleOfDso(dso));
   if (r.name === null && dsoEnd === 0) return; // not a kernel name: a user function
   f.key = NaN; f.addrStart = -1; f.kind = NAMED; f.nameStart = start; f.nameEnd = nameEnd; f.tokenEnd = symEnd;
   f.offset = off ?? -1; f.dsoStart = dsoStart; f.dsoEnd = dsoEnd; f.inlined = false;

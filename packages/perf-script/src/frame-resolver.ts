@@ -1,22 +1,18 @@
 /**
- * Which symbol a kernel frame denotes, decided from the printed address, checked against the
- * printed name (bytes, no strings on the common path).
- *
- * perf resolves callchain ips as-is (no "ip - 1" for return addresses), so the exact address
- * normally lands in the symbol perf printed. When it does not — an alias at the same address,
- * a return address one past a noreturn call at a function's end, or a table from another boot —
- * the rare slow path tries the aliases, then address - 1, then the printed name.
+ * Which symbol a kernel frame denotes. The common case is tested on bytes (`nameIs`: the
+ * printed name is the symbol at the printed address, the policy's first rule, as scan.ts's fast
+ * path and native/src/perf.rs test it); every other frame is handed to the one policy in core
+ * (aliases, address - 1 for a return address past a function's end, then the printed name).
  */
 import { keyToHex } from '@kallmod/core/address';
 import { SymbolCache } from '@kallmod/core/table/symbol-cache';
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { Resolution } from '@kallmod/core/types';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
+import { NAMED, frameOffset, type Frame } from './frame-parse.js';
 
 export class FrameResolver {
   private readonly nameBytes: SymbolCache<Uint8Array>;
-  /** Name-based resolutions by printed name (slow path, bounded by distinct names). */
-  private byName = new Map<string, Resolution>();
 
   constructor(readonly table: SymbolTable, readonly opts: AnnotatorOptions) {
     this.nameBytes = new SymbolCache(table.length);
@@ -36,46 +32,26 @@ export class FrameResolver {
   }
 
   /**
-   * Symbol index for a frame: by address; when a name was printed (nameEnd > nameStart) it
-   * must agree. -1 when the address is in no symbol or the printed name disagrees everywhere
-   * (then `byPrintedName` gives the name-based answer).
+   * The resolution of a parsed frame, by the one policy (core table/resolve-policy.ts): perf
+   * prints callchain ips as they are, return addresses included (address - 1 is tried when the
+   * printed name is not at the address), and an inlined frame's name is not a symbol.
    */
-  index(key: number, buf: Uint8Array, nameStart: number, nameEnd: number): number {
-    const t = this.table;
-    const i = t.lookupKey(key);
-    if (nameEnd <= nameStart) return i;
-    if (i >= 0 && this.nameIs(i, buf, nameStart, nameEnd)) { t.noteCheck(true); return i; }
-    const j = this.slowIndex(key, i, buf, nameStart, nameEnd);
-    if (j < 0) t.noteCheck(false, `${keyToHex(key)} printed as ${Buffer.from(buf.buffer, buf.byteOffset + nameStart, nameEnd - nameStart).toString('latin1')}`);
-    else t.noteCheck(true);
-    return j;
+  resolve(f: Frame, buf: Buffer): Resolution {
+    const named = f.kind === NAMED;
+    const name = named ? buf.toString('latin1', f.nameStart, f.nameEnd) : null;
+    const p = { name, offset: named ? frameOffsetOrNull(buf, f) : null, size: null, address: null };
+    return this.table.resolve(p, { key: f.key, returnAddress: true, inlined: f.inlined });
   }
 
-  private slowIndex(key: number, i: number, buf: Uint8Array, nameStart: number, nameEnd: number): number {
-    const t = this.table;
-    const keys = t.d.keys;
-    if (i >= 0) {
-      const k = keys[i]!;
-      for (let j = i; j < t.length && keys[j] === k; j++) if (this.nameIs(j, buf, nameStart, nameEnd)) return j;
-    }
-    // a return address just past a call at the very end of a function
-    const prev = t.lookupKey(key - 1);
-    if (prev >= 0 && prev !== i && this.nameIs(prev, buf, nameStart, nameEnd)) return prev;
-    return -1;
-  }
-
-  /** The printed name alone (+offset narrowing): may be ambiguous or unresolved. */
-  byPrintedName(name: string, offset: number | null, module: string | null = null): Resolution {
-    const cacheKey = `${name}+${offset ?? ''}[${module ?? ''}`;
-    let r = this.byName.get(cacheKey);
-    if (!r) { r = this.table.resolveName({ name, offset, module }); this.byName.set(cacheKey, r); }
-    return r;
-  }
-
-  /** Full resolution for --refs (allocates: not the text hot path). */
-  resolution(key: number, i: number, how: string): Resolution {
-    return this.table.resolutionOf(i, key - this.table.d.keys[i]!, how);
+  /** A name printed without an address (brstacksym): by the policy, narrowed by the dso's module. */
+  byName(name: string, offset: number | null, module: string | null): Resolution {
+    return this.table.resolve({ name, offset, size: null, address: null, module });
   }
 
   static hex(key: number): string { return keyToHex(key); }
+}
+
+function frameOffsetOrNull(buf: Uint8Array, f: Frame): number | null {
+  const o = frameOffset(buf, f);
+  return o < 0 ? null : o;
 }

@@ -3,7 +3,7 @@
  * `text`, `name`, `offset`, `size`, `address` as printed, then the resolution). perf adds
  * `symbolName`, the resolved name: perf prints `[unknown]` (name null) for frames we can name.
  */
-import { refJson, SymbolTable } from '@kallmod/core/table/symbol-table';
+import { refJson, type SymbolTable } from '@kallmod/core/table/symbol-table';
 import type { OutBuffer } from '@kallmod/core/stream/out-buffer';
 import type { PrintedRef, Resolution } from '@kallmod/core/types';
 import { NAMED, frameOffset, type Frame } from './frame-parse.js';
@@ -27,27 +27,16 @@ export class RefSink {
     this.out.str(JSON.stringify({ ...refJson(line, p, r), symbolName: r.name }) + '\n');
   }
 
-  /** A frame with a printed address; i = the symbol index the text annotator chose (-1 none). */
-  frame(f: Frame, i: number, buf: Buffer, line: number, lineEnd: number): void {
-    const p = this.printed(f, buf, f.addrStart, lineEnd);
-    let r: Resolution;
-    if (i >= 0) {
-      const how = f.inlined ? 'address (inlined frame: the function it was inlined into)'
-        : f.kind === NAMED && !this.res.nameIs(i, buf, f.nameStart, f.nameEnd) ? 'address; printed name is another symbol' : 'address';
-      r = this.res.resolution(f.key, i, how);
-    } else if (p.name !== null && !f.inlined) {
-      r = this.table.resolveName({ name: p.name, offset: p.offset });
-      r.resolvedBy = `address not in the printed symbol; ${r.resolvedBy}`;
-    } else r = SymbolTable.unresolved('address: not in any symbol', null);
-    this.write(line, p, r);
+  /** A frame with a printed address, and its resolution. */
+  frame(f: Frame, r: Resolution, buf: Buffer, line: number, lineEnd: number): void {
+    this.write(line, this.printed(f, buf, f.addrStart, lineEnd), r);
   }
 
   /** brstack `0xADDR` side. */
-  branch(f: Frame, i: number, buf: Buffer, start: number, end: number, line: number): void {
+  branch(f: Frame, buf: Buffer, start: number, end: number, line: number): void {
     const p = this.printed(f, buf, start, end);
     p.address = '0x' + buf.toString('latin1', start + 2, f.nameEnd);
-    const r = i >= 0 ? this.res.resolution(f.key, i, 'address') : SymbolTable.unresolved('address: not in any symbol', null);
-    this.write(line, p, r);
+    this.write(line, p, this.res.resolve(f, buf));
   }
 
   /** brstacksym `name+0xoff` side: by name. */

@@ -19,7 +19,7 @@ import { hex16, hex16Low } from './frame-parse.js';
 
 const MEMO_MASK = (1 << 14) - 1;
 import { FrameResolver } from './frame-resolver.js';
-import { BARE, NAMED, frameOffset, newFrame, parseFrame, type Frame } from './frame-parse.js';
+import { BARE, NAMED, newFrame, parseFrame, type Frame } from './frame-parse.js';
 import { annotateHeaderLine } from './header-line.js';
 import { RefSink } from './refs.js';
 
@@ -124,17 +124,17 @@ export class Scanner {
 
   /** Annotate (or record) one parsed kernel frame. */
   frameAt(f: Frame, buf: Buffer, line: number, lineEnd: number): void {
-    const res = this.res;
+    const table = this.table;
+    if (this.refs) return this.refs.frame(f, this.res.resolve(f, buf), buf, line, lineEnd);
     if (f.kind === NAMED) {
-      // an inlined frame's name is not a symbol: the address gives the function it sits in
-      const i = f.inlined ? this.table.lookupKey(f.key) : res.index(f.key, buf, f.nameStart, f.nameEnd);
-      if (this.refs) return this.refs.frame(f, i, buf, line, lineEnd);
-      if (i >= 0) return this.insert(f.nameEnd, this.annotation(i));
-      const r = res.byPrintedName(buf.toString('latin1', f.nameStart, f.nameEnd), frameOffsetOrNull(buf, f));
-      return this.insert(f.nameEnd, this.table.annotationOf(r, this.opts.objname));
+      const i = f.inlined ? -1 : table.lookupKey(f.key);
+      // the fast path's test (the printed name at the printed address); anything else: the policy
+      if (i >= 0 && this.res.nameIs(i, buf, f.nameStart, f.nameEnd)) { table.noteCheck(true); return this.insert(f.nameEnd, this.annotation(i)); }
+      return this.insert(f.nameEnd, table.annotationOf(this.res.resolve(f, buf), this.opts.objname));
     }
-    const i = this.table.lookupKey(f.key);
-    if (this.refs) return this.refs.frame(f, i, buf, line, lineEnd);
+    // no name printed: the policy's answer is the symbol the address lies in, looked up here
+    // without a Resolution (`-F ip` text is all such frames)
+    const i = table.lookupKey(f.key);
     if (i >= 0) this.insert(f.kind === BARE ? f.addrStart + 16 : f.nameEnd, this.unnamedText(i));
   }
 
@@ -151,11 +151,6 @@ export class Scanner {
     if (c === undefined) { c = s.replace(/ /g, ''); this.compact.set(s, c); }
     return c;
   }
-}
-
-function frameOffsetOrNull(buf: Uint8Array, f: Frame): number | null {
-  const o = frameOffset(buf, f);
-  return o < 0 ? null : o;
 }
 
 /**

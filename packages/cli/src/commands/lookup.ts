@@ -30,7 +30,7 @@ export function resolveQuery(table: SymbolTable, q: string): Resolution {
   if (/^0x[0-9a-f]+$/i.test(s) || /^[0-9a-f]{8,16}$/i.test(s)) {
     const key = keyFromHex(s);
     if (!Number.isNaN(key)) return table.resolveKey(key);
-    return SymbolTable.unresolved(`address: ${whyNoKey(s) ?? 'not a kernel address'}`);
+    return table.unresolvedBy([`address-unusable:${whyNoKey(s) ?? 'not a kernel address'}`], null);
   }
   const m = NAME_Q.exec(s);
   if (!m) return SymbolTable.unresolved('query: not an address or name[+off[/size]]');
@@ -64,14 +64,16 @@ export async function run(argv: string[]): Promise<number> {
   const one = (q: string) => {
     const r = resolveQuery(table, q);
     if (!r.name) misses++;
-    if (table.addressesHidden && r.resolvedBy.startsWith('address:')) refused++;
+    if (table.addressesHidden && r.reason.some((x) => x.startsWith('address-unusable:'))) refused++;
     const mm = r.mismatch ?? [];
     if (mm.length) {
       flush(); // the note next to its answer on a terminal
       process.stderr.write(`kallmod lookup: note: '${q.trim()}': no ${r.name ?? 'symbol'} has the printed ${mm.join(', the printed ')}; ` +
         `answered by name (${r.ambiguous ? 'ambiguous' : 'the only candidate'})\n`);
     }
-    out.push(json ? JSON.stringify({ query: q, ...r }) : text(q, r, table));
+    // reason is spelled by resolvedBy; the JSON keeps its fields
+    const { reason: _reason, ...fields } = r;
+    out.push(json ? JSON.stringify({ query: q, ...fields }) : text(q, r, table));
     if (out.length >= 4096) flush();
   };
   if (positionals.length) positionals.forEach(one);

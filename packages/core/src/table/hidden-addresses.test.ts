@@ -49,7 +49,7 @@ describe('a table whose addresses are hidden', () => {
     expect(resolveQueryText(hidden, 'vfs_read', { bpftrace: true }).errorKind).toBeUndefined();
   });
   it('does not count printed addresses as disagreeing with it (it has none to hold them against)', () => {
-    hidden.resolvePrinted({ text: 'x', name: 'vfs_read', offset: 5, size: 0x370, address: '0xffffffffb30da8e5' });
+    hidden.resolve({ text: 'x', name: 'vfs_read', offset: 5, size: 0x370, address: '0xffffffffb30da8e5' });
     expect(hidden.consistency.disagreed).toBe(0);
   });
 });
@@ -57,7 +57,7 @@ describe('a table whose addresses are hidden', () => {
 describe('a zero address printed in the input (/proc/PID/stack as non-root, %pK)', () => {
   it('is never looked up: the name decides, and it is no disagreement with the sources', () => {
     const t = buildTable({ kallsyms: parseNmList(real, 'kallsyms') }).table;
-    const r = t.resolvePrinted({ text: '[<0>] vfs_read+0x5/0x370', name: 'vfs_read', offset: 5, size: 0x370, address: '0x0' });
+    const r = t.resolve({ text: '[<0>] vfs_read+0x5/0x370', name: 'vfs_read', offset: 5, size: 0x370, address: '0x0' });
     expect(r.name).toBe('vfs_read');
     expect(r.resolvedBy).toMatch(/^name/);
     expect(t.consistency.disagreed).toBe(0);

@@ -1,5 +1,6 @@
 import { keyToHex, keyFromHex, KERNEL_BASE } from '../address.js';
-import type { ObjnameMode, PrintedRef, RefJson, Resolution, SymbolJson } from '../types.js';
+import type { ObjnameMode, PrintedRef, Reason, RefJson, Resolution, SymbolJson } from '../types.js';
+import { describe, resolveReference, type Hints, type Printed } from './resolve-policy.js';
 import { NameIndex, type NameStore } from './name-store.js';
 import { SymbolCache } from './symbol-cache.js';
 import { formatAmbiguous, formatModules, formatTriplet } from '../notation.js';
@@ -236,8 +237,10 @@ export class SymbolTable {
   kallsymsSize(i: number): number { return this.d.ksizes[i]!; }
 
   private loadableKnown: boolean | null = null;
+  isLoadable(i: number): boolean { return (this.d.flags[i]! & F_LOADABLE) !== 0; }
+
   /** Do the sources list loadable modules (kallsyms `[mod]`, /proc/modules)? */
-  private knowsLoadable(): boolean {
+  knowsLoadable(): boolean {
     return (this.loadableKnown ??= this.d.flags.some((f) => (f & F_LOADABLE) !== 0));
   }
 
@@ -336,14 +339,14 @@ export class SymbolTable {
     return this.hexCache.get(i) ?? this.hexCache.set(i, keyToHex(this.d.keys[i]!));
   }
 
-  /** Resolution of symbol i (offset from its start given). */
-  resolutionOf(i: number, offset: number | null, resolvedBy: string): Resolution {
+  /** Resolution of symbol i (offset from its start given), decided by `reason` (resolve-policy.ts). */
+  resolutionBy(i: number, offset: number | null, reason: Reason[]): Resolution {
     const s = this.symbolJson(i);
     const r: Resolution = {
       address: s.address, name: s.name, offset, size: s.size, sizeInferred: s.sizeInferred,
       kallsymsSize: s.kallsymsSize, type: s.type, modules: s.modules, builtin: s.builtin,
       objname: s.objname, objnameShort: s.objnameShort, ambiguous: false, candidates: NO_CANDIDATES,
-      resolvedBy: this.provenanceOf(i, resolvedBy),
+      resolvedBy: this.provenanceOf(i, describe(reason)), reason,
     };
     if (s.paddingOf !== undefined) r.paddingOf = s.paddingOf;
     (r as IndexedResolution)[SYMBOL_INDEX] = i;
@@ -355,20 +358,28 @@ export class SymbolTable {
     return `${how}; module:${d.provenance[d.modSrc[i]!]}; objname:${d.provenance[d.objSrc[i]!]}`;
   }
 
-  static unresolved(resolvedBy: string, offset: number | null = null): Resolution {
+  /** Nothing resolved, for a reason the policy gives. */
+  unresolvedBy(reason: Reason[], offset: number | null): Resolution {
+    return SymbolTable.unresolved(describe(reason), offset, reason);
+  }
+
+  static unresolved(resolvedBy: string, offset: number | null = null, reason: Reason[] = []): Resolution {
     return {
       address: null, name: null, offset, size: null, sizeInferred: null, kallsymsSize: null, type: null,
-      modules: [], builtin: false, objname: null, objnameShort: null, ambiguous: false, candidates: NO_CANDIDATES, resolvedBy,
+      modules: [], builtin: false, objname: null, objnameShort: null, ambiguous: false, candidates: NO_CANDIDATES,
+      resolvedBy, reason,
     };
   }
 
+  /**
+   * THE answer to "which symbol does this printed reference mean" (table/resolve-policy.ts):
+   * every transformer and `lookup` ask here, with what the text printed and what kind of text it is.
+   */
+  resolve(p: Printed, hints?: Hints): Resolution { return resolveReference(this, p, hints); }
+
   /** Address → symbol. Never ambiguous: an address lies inside one symbol. */
   resolveKey(key: number): Resolution {
-    const why = this.whyNoAddress(key);
-    if (why) return SymbolTable.unresolved(`address: ${why}`);
-    const i = this.lookupKey(key);
-    if (i < 0) return SymbolTable.unresolved('address: not in any symbol');
-    return this.resolutionOf(i, key - this.d.keys[i]!, 'address');
+    return resolveReference(this, { name: null, offset: null, size: null, address: null }, { key });
   }
 
   /** Why an address key cannot name a symbol of this table (null: it may). */
@@ -380,89 +391,29 @@ export class SymbolTable {
     return null;
   }
 
-  /** Candidate indices for a printed name, narrowed by module, size and offset as printed. */
-  candidates(q: NameQuery): { indices: number[]; how: string; mismatch: string[] } {
-    let c = this.indicesByName(q.name).slice();
-    let how = 'name';
-    // what was printed that no candidate has: the answer is by name all the same, and says so
-    const mismatch: string[] = [];
-    if (c.length > 1) {
-      const text = c.filter((i) => this.isText(i));
-      if (text.length) c = text;
-    }
-    if (q.module && c.length) {
-      const m = q.module;
-      const f = c.filter((i) => this.modules(i).includes(m));
-      // a printed module that no symbol of that name is in: a check against the sources (only
-      // when they list loadable modules at all: System.map alone knows none)
-      if (this.knowsLoadable()) {
-        this.noteCheck(f.length > 0, `${q.name} [${m}]: no symbol of that name in that module`);
-        // said in resolvedBy even with one candidate: the answer is not in the printed module
-        if (!f.length) { how += `+module(no match: ${m})`; mismatch.push(`module ${m}`); }
-      }
-      if (f.length && c.length > 1) { c = f; how += '+module'; }
-    }
-    // kallsyms sizes are address differences: unknown when the addresses are hidden
-    if (q.size != null && c.length && !this.addressesHidden) {
-      const s = q.size;
-      const f = c.filter((i) => this.d.ksizes[i] === s);
-      this.noteCheck(f.length > 0, `${q.name}+?/0x${s.toString(16)}: no symbol of that name has that size`);
-      if (!f.length) { how += `+size(no match: 0x${s.toString(16)})`; mismatch.push(`size 0x${s.toString(16)}`); }
-      else if (c.length > 1) { c = f; how += '+size'; }
-    }
-    if (q.offset != null && c.length > 1) {
-      const o = q.offset;
-      const f = c.filter((i) => { const k = this.d.ksizes[i]!; return k === 0 || o < k; });
-      if (f.length && f.length < c.length) { c = f; how += '+offset'; }
-    }
-    return { indices: c, how, mismatch };
-  }
-
   /** Name (+offset, /size, [module]) → symbol, or ambiguous with every candidate. */
   resolveName(q: NameQuery): Resolution {
-    const { indices, how, mismatch } = this.candidates(q);
-    const r = this.resolveAmong(indices, q.offset ?? null, how);
-    if (mismatch.length) r.mismatch = mismatch;
-    return r;
+    return resolveReference(this, { name: q.name, offset: q.offset ?? null, size: q.size ?? null, address: null, module: q.module ?? null });
   }
 
   /** One candidate → resolved; several → ambiguous with candidates; none → unresolved. */
-  resolveAmong(indices: readonly number[], offset: number | null, how: string): Resolution {
-    if (indices.length === 0) return SymbolTable.unresolved(`${how}: no such symbol`, offset);
-    if (indices.length === 1) return this.resolutionOf(indices[0]!, offset, how);
-    const r = SymbolTable.unresolved(`${how}: ${indices.length} candidates`, offset);
+  resolveAmongBy(indices: readonly number[], offset: number | null, reason: Reason[]): Resolution {
+    if (indices.length === 1) return this.resolutionBy(indices[0]!, offset, reason);
+    const how = describe(reason);
+    if (indices.length === 0) return SymbolTable.unresolved(`${how}: no such symbol`, offset, reason);
+    const r = SymbolTable.unresolved(`${how}: ${indices.length} candidates`, offset, reason);
     r.name = this.name(indices[0]!);
     r.ambiguous = true;
     r.candidates = indices.map((i) => this.symbolJson(i));
     return r;
   }
 
-  /** What a transformer saw → resolution: the printed address decides when present. */
-  resolvePrinted(p: PrintedRef): Resolution {
-    // a zero address was hidden where it was printed (/proc/PID/stack, %pK): the name decides;
-    // the same when these sources hide every address
-    const key = p.address ? keyFromHex(p.address) : NaN;
-    if (p.address && key !== 0 && !this.addressesHidden) {
-      const i = Number.isNaN(key) ? -1 : this.lookupKey(key);
-      if (i >= 0) {
-        const r = this.resolutionOf(i, key - this.d.keys[i]!, 'address');
-        if (p.name) {
-          const agree = r.name === p.name || this.aliasHasName(i, p.name);
-          this.noteCheck(agree, `${p.address} is ${r.name} here, printed as ${p.name}`);
-          if (!agree) r.resolvedBy += `; printed name ${p.name} differs`;
-        }
-        return r;
-      }
-      if (p.name) this.noteCheck(false, `${p.address} (${p.name}) is in no symbol here`);
-    }
-    if (p.name) return this.resolveName({ name: p.name, offset: p.offset, size: p.size, module: p.module ?? null });
-    return SymbolTable.unresolved('nothing to resolve');
-  }
-
-  private aliasHasName(i: number, name: string): boolean {
+  /** Symbol i or an alias at its address with this name (i itself first), or -1. */
+  aliasNamed(i: number, name: string): number {
     const k = this.d.keys[i]!;
-    for (let j = i; j < this.length && this.d.keys[j] === k; j++) if (this.d.names.equals(j, name)) return true;
-    return false;
+    if (this.name(i) === name) return i;
+    for (let j = i + 1; j < this.length && this.d.keys[j] === k; j++) if (this.d.names.equals(j, name)) return j;
+    return -1;
   }
 
   /**
