@@ -6,11 +6,12 @@
  * to the first annotated line next to node's. bench/run.mjs adds these rows to BENCHMARKS.md;
  * alone: `node bench/distro-kernel.mjs [--runs N]`.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firstLine } from './first-line.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KM = join(root, 'packages/cli/bin/kallmod');
@@ -25,18 +26,6 @@ function timeV(args) {
   const [s, kb] = last.split(' ').map(Number);
   if (r.status !== 0 || !Number.isFinite(s)) throw new Error(`kallmod ${args.join(' ')}: ${last}`);
   return { s, mb: kb / 1024 };
-}
-
-function firstLine(cmd, args, line) {
-  return new Promise((res, rej) => {
-    const t = process.hrtime.bigint();
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let done = false, err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    child.stdout.once('data', () => { done = true; res(Number(process.hrtime.bigint() - t) / 1e9); child.stdout.resume(); });
-    child.on('close', (code) => { if (!done) rej(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err.trim().split('\n').pop()}`)); });
-    child.stdin.end(line + '\n');
-  });
 }
 
 /** Rows [what, figure, baseline, note] for BENCHMARKS.md, or one row saying why not measured. */

@@ -20,6 +20,7 @@ import { cpus, totalmem, tmpdir, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { rawKallsymsFiles, rawStartupRows } from './startup-raw.mjs';
+import { firstLine } from './first-line.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KM = join(root, 'packages/cli/bin/kallmod');
@@ -116,19 +117,6 @@ async function liveLatency(cmd, args, lines, n) {
   child.stdin.end();
   await new Promise((r) => child.on('close', r));
   return lat;
-}
-
-/** Seconds from spawn to the first byte of output, for one line on stdin. */
-function firstLine(cmd, args, line) {
-  return new Promise((res, rej) => {
-    const t = process.hrtime.bigint();
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let done = false, err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    child.stdout.once('data', () => { done = true; res(Number(process.hrtime.bigint() - t) / 1e9); child.stdout.resume(); });
-    child.on('close', (code) => { if (!done) rej(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err.trim().split('\n').pop()}`)); });
-    child.stdin.end(line + '\n');
-  });
 }
 
 async function medianOf(n, f) { const a = []; for (let i = 0; i < n; i++) a.push(await f()); return median(a); }
