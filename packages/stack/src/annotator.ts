@@ -1,0 +1,37 @@
+/**
+ * `kallmod stack`: annotate the kernel frames of bpftrace, bcc, /proc/PID/stack, crash, drgn and
+ * perf report text with their module(s) and, when the name needs it, their object file.
+ * Insert-only: every input byte passes through. The notation goes right after the function name,
+ * before `+off` (as `kallmod perf` puts it), so tools that strip offsets to fold frames
+ * (stackcollapse-bpftrace.pl, flamegraph.pl on folded stacks) group by (name, module, objname);
+ * in a folded stack that is before bcc's `_[k]`, which flamegraph.pl colours by.
+ */
+import type { SymbolTable } from '@kallmod/core/table/symbol-table';
+import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
+import { findStackRefs, type LineState, type StackRef } from './forms.js';
+
+/** A blank line ends every stack these tools print: no state crosses it. */
+export function cutPoint(buf: Buffer, limit: number): number {
+  const i = buf.lastIndexOf('\n\n', limit - 2);
+  return i < 0 ? -1 : i + 2;
+}
+
+export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Annotator {
+  const st: LineState = { user: false };
+  const refs: StackRef[] = [];
+  return perLineAnnotator(table, opts, (v, w) => {
+    refs.length = 0;
+    findStackRefs(v.buf.toString('latin1', v.start, v.end), st, refs);
+    if (refs.length === 0) return null;
+    let ins: [number, string][] | null = null;
+    for (const f of refs) {
+      // which symbol the frame means: core's one decision (the printed address when there is a
+      // non-zero one, else the name narrowed by what was printed)
+      const r = table.resolvePrinted(f.printed);
+      if (opts.refs) { w.ref(v.line, f.printed, r); continue; }
+      const a = table.annotationAfterPrinted(r, f.printed.module, opts.objname);
+      if (a) (ins ??= []).push([f.at, a]);
+    }
+    return ins;
+  });
+}

@@ -1,0 +1,1 @@
+export { createAnnotator, cutPoint } from './annotator.js';
