@@ -241,7 +241,7 @@ export function findStackRefs(s: string, st: LineState, out: StackRef[]): void {
   while (i < end && isSpace(s.charCodeAt(i))) i++;
   if (i === end) { st.user = false; return; }
   const c = s.charCodeAt(i);
-  if (i === 0 && c !== 91 /* [ */) {
+  if (i === 0 && c !== 91 /* [ */ && c !== 35 /* # */) {
     if (!foldedFrames(s, end, out)) perfReportFrames(s, 0, end, out);
     return;
   }
