@@ -66,8 +66,8 @@ describe('forms (hand-written)', () => {
     expect(one('     5.47%  lzma.node              [.] lzma_rs::decode')).toEqual([]);
     expect(one('     0.01%  [kernel.kallsyms]  [k] 0xffffffff81000000')).toEqual([]);
   });
-  it('near misses: prose, counts, [unknown], bare words outside indentation, names followed by more text', () => {
-    for (const l of ['This is a CPU profiler.', '        1', '    [unknown]', 'vfs_read', '    vfs_read is a function', '    vfs_read+', '    -', '  Lsun/nio/ch/SelectorImpl;::select', '# ./profile -f']) {
+  it('near misses: prose (an indented word of bcc trace_example.txt\'s help), counts, [unknown], bare words not at bcc\'s 2 or 4 space indent, names followed by more text', () => {
+    for (const l of ['This is a CPU profiler.', '                        resolution', '\tvfs_read', '   vfs_read', '    ffffffffb4019501', '        1', '    [unknown]', 'vfs_read', '    vfs_read is a function', '    vfs_read+', '    -', '  Lsun/nio/ch/SelectorImpl;::select', '# ./profile -f']) {
       expect(one(l), l).toEqual([]);
     }
   });

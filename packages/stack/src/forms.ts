@@ -90,10 +90,16 @@ function ref(s: string, from: number, to: number, name: [number, number], offset
 
 function addressOf(hex: string): string { return '0x' + hex.toLowerCase(); }
 
+/** bcc's indents of bare-name frames: stackcount's 2 spaces, profile's / offcputime's 4. */
+function bccIndent(s: string, i: number): boolean {
+  return (i === 2 || i === 4) && s.charCodeAt(0) === 32 && s.charCodeAt(i - 1) === 32 && s.charCodeAt(1) === 32 && s.charCodeAt(i - 2) === 32;
+}
+
 /**
  * A frame that is the whole rest of the line from i: `[ADDR ]name[+off[/0xsize]][ [mod]]`
- * (bpftrace, bcc, /proc/PID/stack after its `[<addr>] `). A bare name counts only outside a
- * bcc stack's user part.
+ * (bpftrace, bcc, /proc/PID/stack after its `[<addr>] `). A bare name counts only at bcc's
+ * indents (an indented word of prose is not a frame: `resolution` in bcc's own help text) and
+ * outside a bcc stack's user part.
  */
 function wholeLineFrame(s: string, i: number, end: number, st: LineState, address: string | null, out: StackRef[]): boolean {
   const from = i;
@@ -112,7 +118,8 @@ function wholeLineFrame(s: string, i: number, end: number, st: LineState, addres
   let printedModule = false;
   if (m) { module = m[0] === 'kernel' ? null : m[0]; k = m[1]; printedModule = true; }
   if (k !== end) return false;
-  if (!o && !printedModule && address === null && st.user) return false;
+  // a bare name: at bcc's indents, outside the user part, and not a raw address (kstack(raw))
+  if (!o && !printedModule && address === null && (st.user || !bccIndent(s, from) || (n - i >= 8 && hexEnd(s, i, n) === n))) return false;
   out.push(ref(s, from, end, [i, n], offset, size, address, module));
   return true;
 }
