@@ -7,7 +7,8 @@
  * digits, a `tracing_mark_write: ` payload of letters, binary junk without a final newline;
  * and per transformer the form its scanner reads token by token, repeated along one line:
  * %pS fields (trace), one word of frames (dmesg), a header of kernel addresses and brstack
- * tokens (perf), a callchain of entries (json), a folded stack and perf report `[k]` symbols (stack). Each of these took quadratic time before:
+ * tokens (perf), a callchain of entries (json), a folded stack and perf report `[k]` symbols
+ * (stack). Each of these took quadratic time before:
  * trace 2.8 s for 40 kB of 'a' (a 10 MB line never ended), dmesg 9 s for 200 kB of frames,
  * perf --refs 1.4 s for 68 kB of addresses (each ref's text ran to the line's end), perf
  * --fold 16 s for 100 kB of 'a', trace 33 ms for each 4 kB function_graph line below.
@@ -82,7 +83,10 @@ const OWN: Record<string, { lines: string[]; refs: number; name: string; changed
   // a folded stack of a million kernel frames, then perf report's `[k] sym` and a crash frame
   // whose `(via` and ` at` never come, each 10 MB
   stack: {
-    lines: ['comm' + FOLDED.repeat(n(FOLDED, MB)) + ' 1', REPORT.repeat(n(REPORT, 10 * MB)), ' #0 [ffff88003fc03e78] ' + 'a'.repeat(10 * MB), '    [exception RIP: ' + 'b'.repeat(10 * MB)],
+    lines: [
+      'comm' + FOLDED.repeat(n(FOLDED, MB)) + ' 1', REPORT.repeat(n(REPORT, 10 * MB)),
+      ' #0 [ffff88003fc03e78] ' + 'a'.repeat(10 * MB), '    [exception RIP: ' + 'b'.repeat(10 * MB),
+    ],
     refs: n(FOLDED, MB), name: 'ext4_fill_super', changed: [1, 2],
   },
 };

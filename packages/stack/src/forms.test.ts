@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { findStackRefs, type LineState, type StackRef } from './forms.js';
 
 function refs(lines: string[], st: LineState = { user: false }) {
-  const all: { line: number; name: string | null; offset: number | null; size: number | null; address: string | null; module: string | null; at: number; text: string }[] = [];
+  type Found = { line: number; name: string | null; offset: number | null; size: number | null; address: string | null; module: string | null };
+  const all: (Found & { at: number; text: string })[] = [];
   lines.forEach((l, i) => {
     const out: StackRef[] = [];
     findStackRefs(l, st, out);
@@ -19,9 +20,9 @@ const one = (l: string) => refs([l]);
 
 describe('forms (hand-written)', () => {
   it('bpftrace kstack: decimal offset, CRLF kept out of the frame', () => {
-    expect(one('        tcp_transmit_skb+1308\r')).toEqual([
-      { line: 1, text: 'tcp_transmit_skb+1308', name: 'tcp_transmit_skb', offset: 1308, size: null, address: null, module: null, at: 24 },
-    ]);
+    expect(one('        tcp_transmit_skb+1308\r')).toEqual([{
+      line: 1, text: 'tcp_transmit_skb+1308', name: 'tcp_transmit_skb', offset: 1308, size: null, address: null, module: null, at: 24,
+    }]);
   });
   it('bpftrace kstack(perf): the address is the printed one', () => {
     const [r] = one('\tffffffff8160babb find_vma+59');
@@ -32,7 +33,10 @@ describe('forms (hand-written)', () => {
     expect(one('        start_sw_timer+0x173 [kvm]')[0]).toMatchObject({ name: 'start_sw_timer', offset: 0x173, module: 'kvm' });
   });
   it('bcc multi-line: frames after "--" are user space until the "-  comm (pid)" line; a blank line resets', () => {
-    const r = refs(['    finish_task_switch', '    --', '    main', '    -                dd (25036)', '        4', '', '    schedule', '    --', '    read', '', '    vfs_read']);
+    const r = refs([
+      '    finish_task_switch', '    --', '    main', '    -                dd (25036)', '        4', '',
+      '    schedule', '    --', '    read', '', '    vfs_read',
+    ]);
     expect(r.map((x) => [x.line, x.name])).toEqual([[1, 'finish_task_switch'], [7, 'schedule'], [11, 'vfs_read']]);
   });
   it('folded: frames after "-" and frames marked _[k] are kernel frames; the notation goes before _[k]', () => {
@@ -47,7 +51,8 @@ describe('forms (hand-written)', () => {
     expect(one('[<0>] proc_pid_stack+0xb1/0x150')[0]).toMatchObject({ name: 'proc_pid_stack', offset: 0xb1, size: 0x150, address: '0x0', at: 20 });
   });
   it('crash bt: frame, +offset, (via x), [mod], bt -t stack words, START:, exception RIP (decimal or hex)', () => {
-    expect(one('    #3 [c74dff1c] crash_init at cb297076 [crash]')[0]).toMatchObject({ name: 'crash_init', address: '0xcb297076', module: 'crash', text: 'crash_init at cb297076 [crash]' });
+    expect(one('    #3 [c74dff1c] crash_init at cb297076 [crash]')[0])
+      .toMatchObject({ name: 'crash_init', address: '0xcb297076', module: 'crash', text: 'crash_init at cb297076 [crash]' });
     expect(one(' #0 [ffff8800664a1c90] machine_kexec+0x167 at ffffffff810327b7')[0]).toMatchObject({ name: 'machine_kexec', offset: 0x167 });
     expect(one('     #3 [f2815e24] stext_lock (via drain_cpu_caches) at c025fa55')[0]).toMatchObject({ name: 'stext_lock', address: '0xc025fa55' });
     expect(one('      [c1aa1f78] svc_recv at cb22c4d8 [sunrpc]')[0]).toMatchObject({ name: 'svc_recv', module: 'sunrpc' });
@@ -66,8 +71,12 @@ describe('forms (hand-written)', () => {
     expect(one('     5.47%  lzma.node              [.] lzma_rs::decode')).toEqual([]);
     expect(one('     0.01%  [kernel.kallsyms]  [k] 0xffffffff81000000')).toEqual([]);
   });
-  it('near misses: prose (an indented word of bcc trace_example.txt\'s help), counts, [unknown], bare words not at bcc\'s 2 or 4 space indent, names followed by more text', () => {
-    for (const l of ['This is a CPU profiler.', '                        resolution', '\tvfs_read', '   vfs_read', '    ffffffffb4019501', '        1', '    [unknown]', 'vfs_read', '    vfs_read is a function', '    vfs_read+', '    -', '  Lsun/nio/ch/SelectorImpl;::select', '# ./profile -f']) {
+  it('near misses: prose (a word of bcc trace_example.txt\'s help), counts, [unknown], bare words off bcc\'s indents, more text', () => {
+    const lines = [
+      'This is a CPU profiler.', '                        resolution', '\tvfs_read', '   vfs_read', '    ffffffffb4019501', '        1',
+      '    [unknown]', 'vfs_read', '    vfs_read is a function', '    vfs_read+', '    -', '  Lsun/nio/ch/SelectorImpl;::select', '# ./profile -f',
+    ];
+    for (const l of lines) {
       expect(one(l), l).toEqual([]);
     }
   });

@@ -12,11 +12,11 @@
  * machine's /proc/kallsyms (root, same kernel release; addresses only in the same boot).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, sourceFlags } from '../../../test/kernel-fixture.js';
+import { tempDir } from '../../../test/temp-dir.js';
 
 const F = join(ROOT, 'fixtures/stack');
 const NAME = '[A-Za-z_][\\w.$]*';
@@ -64,9 +64,12 @@ const FILES: Record<string, number> = {
   'this-machine/perf-report-stdio.txt': 21,
 };
 
-interface Ref { line: number; text: string; name: string; address: string | null; symbolAddress: string | null; ambiguous: boolean; candidates: unknown[]; resolvedBy: string }
+interface Ref {
+  line: number; text: string; name: string; address: string | null;
+  symbolAddress: string | null; ambiguous: boolean; candidates: unknown[]; resolvedBy: string;
+}
 
-let dir = '', snapshot = '';
+let snapshot = '';
 function km(args: string[], file: string): { out: Buffer; err: string } {
   const r = spawnSync(process.execPath, [CLI, 'stack', ...args, file], { maxBuffer: 1 << 28 });
   expect(r.status, r.stderr.toString()).toBe(0);
@@ -82,13 +85,12 @@ function lines(b: Buffer): Buffer[] {
 const parse = (b: Buffer): Ref[] => b.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ref);
 
 describe('real stack text (fixtures/stack)', () => {
+  const dir = tempDir('stack-test');
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'kallmod-stack-test-'));
-    snapshot = join(dir, 'k.snap');
+    snapshot = join(dir(), 'k.snap');
     const r = spawnSync(process.execPath, [CLI, 'capture', '-o', snapshot, ...sourceFlags('nokaslr', { modules: false })], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
   });
-  afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
   for (const [rel, floor] of Object.entries(FILES)) {
     it(`${rel}: insert-only, every kernel frame recognised (floor ${floor})`, () => {
