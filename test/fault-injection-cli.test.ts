@@ -90,6 +90,7 @@ describe('a pipe closed after the first output: every command ends quietly (exit
     ['perf --fold FILE', ['perf', '--fold', ...PERF_KALLSYMS, bigPerf]],
     ['trace FILE', ['trace', ...PERF_KALLSYMS, bigPerf]],
     ['dmesg FILE', ['dmesg', ...PERF_KALLSYMS, bigPerf]],
+    ['stack FILE', ['stack', ...PERF_KALLSYMS, bigPerf]],
   ];
   for (const [name, args, stdin, pipe] of cases) {
     it(name, () => {
@@ -124,7 +125,7 @@ describe('a pipe closed after the first output: every command ends quietly (exit
 describe('a directory, a missing or an unwritable file: one line naming it, exit 1, no stack', () => {
   const missing = join(tmp, 'no-such-file');
   const fileCases: [string, string[], string][] = [
-    ...['perf', 'trace', 'dmesg', 'json'].map((c): [string, string[], string] => [`${c} DIR`, [c, ...KALLSYMS, DIR], DIR]),
+    ...['perf', 'trace', 'dmesg', 'stack', 'json'].map((c): [string, string[], string] => [`${c} DIR`, [c, ...KALLSYMS, DIR], DIR]),
     ['perf --fold DIR', ['perf', '--fold', ...KALLSYMS, DIR], DIR],
     ['perf --refs DIR', ['perf', '--refs', ...KALLSYMS, DIR], DIR],
     ['perf -j 2 DIR', ['perf', '-j', '2', ...KALLSYMS, DIR], DIR],
@@ -156,7 +157,7 @@ describe('a directory, a missing or an unwritable file: one line naming it, exit
   // a read that fails after the open: /proc/self/mem opens as a regular file, its first read is EIO
   const eio = (() => { try { const fd = openSync('/proc/self/mem', 'r'); try { readSync(fd, Buffer.alloc(1), 0, 1, 0); } finally { closeSync(fd); } return false; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EIO'; } })();
   if (!eio) console.warn('skipped: no /proc/self/mem whose first read fails with EIO');
-  for (const args of [['perf'], ['perf', '--fold'], ['json'], ['dmesg'], ['trace']]) {
+  for (const args of [['perf'], ['perf', '--fold'], ['json'], ['dmesg'], ['stack'], ['trace']]) {
     it.skipIf(!eio)(`${args.join(' ')} FILE whose read fails (EIO)`, () => {
       const r = run([...args, ...KALLSYMS, '/proc/self/mem']);
       expectOneLine(r.err, '/proc/self/mem');
@@ -165,7 +166,7 @@ describe('a directory, a missing or an unwritable file: one line naming it, exit
     });
   }
 
-  for (const c of ['perf', 'trace', 'dmesg', 'json', 'lookup', 'resolve']) {
+  for (const c of ['perf', 'trace', 'dmesg', 'stack', 'json', 'lookup', 'resolve']) {
     it(`${c} < DIR (stdin a directory): an error, not an empty run`, () => {
       const fd = openSync(DIR, 'r');
       try {
@@ -233,7 +234,7 @@ describe('-j N: a usage error when not a positive integer; clamped to the cores 
 });
 
 describe('kallmod help COMMAND', () => {
-  for (const c of ['perf', 'json', 'trace', 'dmesg', 'lookup', 'resolve', 'sources', 'dups', 'capture']) {
+  for (const c of ['perf', 'json', 'trace', 'dmesg', 'stack', 'lookup', 'resolve', 'sources', 'dups', 'capture']) {
     it(`help ${c} prints \`${c} --help\``, () => {
       const a = run(['help', c]), b = run([c, '--help']);
       expect(a.code).toBe(0);
@@ -251,7 +252,7 @@ describe('kallmod help COMMAND', () => {
 describe('sources that add nothing: said once with --verbose (or on a terminal), never to a script', () => {
   const oops = readFileSync(k('boot-nokaslr/dmesg.txt'));
   const bare = ['--kallsyms', k('boot-nokaslr/kallsyms.xz'), '--proc-modules', k('boot-nokaslr/proc-modules')];
-  for (const c of ['perf', 'dmesg', 'trace', 'json']) {
+  for (const c of ['perf', 'dmesg', 'stack', 'trace', 'json']) {
     it(`${c} --verbose on kallsyms alone: one note naming what is missing and the flags that add it`, () => {
       const r = run([c, '--verbose', ...bare], { stdin: oops });
       expect(r.code).toBe(0);
