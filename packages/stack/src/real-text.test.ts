@@ -162,4 +162,25 @@ describe.skipIf(!!why)("this machine's captures against /proc/kallsyms", () => {
       console.log(`[stack] ${rel} on this kernel: ${refs.length} frames, ${refs.length - ambiguous} resolved to one symbol, ${ambiguous} ambiguous`);
     });
   }
+
+  // truth from bpftrace itself: kstack(perf) printed each frame's address beside its name+offset;
+  // the same name+offset of plain kstack, resolved by name alone, must land on that address
+  it.skipIf(!sameBoot)('kstack frames resolved by name land on the address kstack(perf) printed for the same name+offset', () => {
+    const perf = new Map<string, string>();
+    for (const l of readFileSync(join(F, 'this-machine/bpftrace-kstack-perf.txt'), 'latin1').split('\n')) {
+      const m = /^\t([0-9a-f]{16}) (\S+)$/.exec(l);
+      if (m) perf.set(m[2]!, m[1]!);
+    }
+    const refs = parse(km(['--kallsyms', '/proc/kallsyms', '--refs'], join(F, 'this-machine/bpftrace-kstack.txt')).out);
+    let checked = 0;
+    for (const r of refs) {
+      const want = perf.get(r.text);
+      if (!want || r.ambiguous) continue;
+      checked++;
+      const off = Number(r.text.slice(r.text.lastIndexOf('+') + 1));
+      expect(BigInt(r.symbolAddress!) + BigInt(off), r.text).toBe(BigInt('0x' + want));
+    }
+    console.log(`[stack] ${checked} kstack frames checked against kstack(perf) addresses`);
+    expect(checked).toBeGreaterThan(1000);
+  });
 });
