@@ -36,8 +36,11 @@ describe('forms (hand-written)', () => {
     const r = refs([
       '    finish_task_switch', '    --', '    main', '    -                dd (25036)', '        4', '',
       '    schedule', '    --', '    read', '', '    vfs_read',
+      // stackcount -d -v -P: user frames with offsets and addresses, then `    comm [pid]`
+      '  vfs_read', '    --', '  00007f1c2a3b4c5d read+0x10', '  __libc_start_main+0xf5', '    bash [1234]', '    3', '',
     ]);
-    expect(r.map((x) => [x.line, x.name])).toEqual([[1, 'finish_task_switch'], [7, 'schedule'], [11, 'vfs_read']]);
+    expect(r.map((x) => [x.line, x.name])).toEqual([[1, 'finish_task_switch'], [7, 'schedule'], [11, 'vfs_read'], [12, 'vfs_read']]);
+    expect(one('    bash [1234]')).toEqual([]);
   });
   it('folded: frames after "-" and frames marked _[k] are kernel frames; the notation goes before _[k]', () => {
     expect(refs(['dd;read;-;entry_SYSCALL_64;vfs_read 1']).map((x) => [x.name, x.at])).toEqual([['entry_SYSCALL_64', 26], ['vfs_read', 35]]);

@@ -72,12 +72,12 @@ function sizeAt(s: string, i: number, end: number): [number, number] | null {
   return e > i + 3 && e - i - 3 <= 13 ? [parseInt(s.slice(i + 3, e), 16), e] : null;
 }
 
-/** ` [mod]` at i: [module, end], or null. */
+/** ` [mod]` at i: [module, end], or null. Digits alone are no module: stackcount's `    comm [pid]`. */
 function moduleAt(s: string, i: number, end: number): [string, number] | null {
   if (s.charCodeAt(i) !== 32 || s.charCodeAt(i + 1) !== 91) return null;
-  let k = i + 2;
-  while (k < end && isModuleChar(s.charCodeAt(k))) k++;
-  return k > i + 2 && s.charCodeAt(k) === 93 ? [s.slice(i + 2, k), k + 1] : null;
+  let k = i + 2, digits = true;
+  for (; k < end && isModuleChar(s.charCodeAt(k)); k++) if (!isDigit(s.charCodeAt(k))) digits = false;
+  return k > i + 2 && !digits && s.charCodeAt(k) === 93 ? [s.slice(i + 2, k), k + 1] : null;
 }
 
 function ref(s: string, from: number, to: number, name: [number, number], offset: number | null, size: number | null,
@@ -97,11 +97,13 @@ function bccIndent(s: string, i: number): boolean {
 
 /**
  * A frame that is the whole rest of the line from i: `[ADDR ]name[+off[/0xsize]][ [mod]]`
- * (bpftrace, bcc, /proc/PID/stack after its `[<addr>] `). A bare name counts only at bcc's
- * indents (an indented word of prose is not a frame: `resolution` in bcc's own help text) and
- * outside a bcc stack's user part.
+ * (bpftrace, bcc, /proc/PID/stack after its `[<addr>] `), outside a bcc stack's user part. A
+ * bare name counts only at bcc's indents (an indented word of prose is not a frame: `resolution`
+ * in bcc's own help text).
  */
 function wholeLineFrame(s: string, i: number, end: number, st: LineState, address: string | null, out: StackRef[]): boolean {
+  // after bcc's `--` every frame is user space, with offsets or addresses (`-v`) or not
+  if (st.user) return false;
   const from = i;
   const h = hexEnd(s, i, end);
   if (address === null && h - i >= 8 && h - i <= 16 && s.charCodeAt(h) === 32) { address = addressOf(s.slice(i, h)); i = h + 1; }
@@ -119,7 +121,7 @@ function wholeLineFrame(s: string, i: number, end: number, st: LineState, addres
   if (m) { module = m[0] === 'kernel' ? null : m[0]; k = m[1]; printedModule = true; }
   if (k !== end) return false;
   // a bare name: at bcc's indents, outside the user part, and not a raw address (kstack(raw))
-  if (!o && !printedModule && address === null && (st.user || !bccIndent(s, from) || (n - i >= 8 && hexEnd(s, i, n) === n))) return false;
+  if (!o && !printedModule && address === null && (!bccIndent(s, from) || (n - i >= 8 && hexEnd(s, i, n) === n))) return false;
   out.push(ref(s, from, end, [i, n], offset, size, address, module));
   return true;
 }
