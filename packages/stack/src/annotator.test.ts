@@ -23,7 +23,8 @@ describe('annotation (hand-written lines, 6.12 symbols)', () => {
     expect(annotate('[<0>] e1000_probe+0x10/0xe50\r\n')).toBe('[<0>] e1000_probe [e1000]+0x10/0xe50\r\n');
   });
   it('folded: the notation inside the frame, before _[k]; frames and count kept', () => {
-    expect(annotate('swapper;-;ext4_fill_super;e1000_probe 3\n')).toBe('swapper;-;ext4_fill_super [ext4];e1000_probe {?[e1000]e1000_main.o|[e1000e]netdev.o} 3\n');
+    expect(annotate('swapper;-;ext4_fill_super;e1000_probe 3\n'))
+      .toBe('swapper;-;ext4_fill_super [ext4];e1000_probe {?[e1000]e1000_main.o|[e1000e]netdev.o} 3\n');
     expect(annotate('mount;[unknown];ext4_fill_super_[k] 1\n', 'always')).toBe('mount;[unknown];ext4_fill_super [ext4] {ext4/super.o}_[k] 1\n');
   });
   it('a printed loadable [mod] is not repeated; the crash address decides', () => {
