@@ -1,7 +1,7 @@
 /**
  * HAND-WRITTEN lines in the real forms, naming real symbols of the 6.12 fixture kernel (the real
  * bcc texts name no built-in-module symbol behind a `[kernel]`): where the notation goes, that
- * `[kernel]` gains the built-in module, that a printed `[mod]` is not repeated, that a folded
+ * `[kernel]` gains the built-in module (and rules out loadable copies), that a printed `[mod]` is not repeated, that a folded
  * line keeps its frames, and that a duplicated name is marked with its candidates.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,11 @@ describe('annotation (hand-written lines, 6.12 symbols)', () => {
     expect(annotate('swapper;-;ext4_fill_super;e1000_probe 3\n'))
       .toBe('swapper;-;ext4_fill_super [ext4];e1000_probe {?[e1000]e1000_main.o|[e1000e]netdev.o} 3\n');
     expect(annotate('mount;[unknown];ext4_fill_super_[k] 1\n', 'always')).toBe('mount;[unknown];ext4_fill_super [ext4] {ext4/super.o}_[k] 1\n');
+  });
+  it('bcc prints [mod] for every loadable-module frame: [kernel] leaves out loadable copies; bpftrace prints none', () => {
+    // cpumask_show: two built-in copies and one in the loadable thunderx2_pmu
+    expect(annotate('        cpumask_show+0x10 [kernel]\n')).toBe('        cpumask_show {?workqueue.o|kernel/events/core.o}+0x10 [kernel]\n');
+    expect(annotate('        cpumask_show+16\n')).toBe('        cpumask_show {?workqueue.o|kernel/events/core.o|[thunderx2_pmu]thunderx2_pmu.o}+16\n');
   });
   it('a printed loadable [mod] is not repeated; the crash address decides', () => {
     expect(annotate('        efivarfs_fileattr_get+0x10 [efivarfs]\n')).toBe('        efivarfs_fileattr_get+0x10 [efivarfs]\n');

@@ -8,7 +8,11 @@
  */
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
+import type { Hints } from '@kallmod/core/table/resolve-policy';
 import { findStackRefs, type LineState, type StackRef } from './forms.js';
+
+const MODULES_PRINTED: Hints = { modulePrintedWhenLoadable: true };
+const NO_HINTS: Hints = {};
 
 /** A blank line ends every stack these tools print: no state crosses it. */
 export function cutPoint(buf: Buffer, limit: number): number {
@@ -25,9 +29,9 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
     if (refs.length === 0) return null;
     let ins: [number, string][] | null = null;
     for (const f of refs) {
-      // which symbol the frame means: core's one decision (the printed address when there is a
-      // non-zero one, else the name narrowed by what was printed)
-      const r = table.resolvePrinted(f.printed);
+      // which symbol the frame means: core's one policy (the printed address when there is a
+      // non-zero one that names the printed symbol, else the name narrowed by what was printed)
+      const r = table.resolve(f.printed, f.modulesPrinted ? MODULES_PRINTED : NO_HINTS);
       if (opts.refs) { w.ref(v.line, f.printed, r); continue; }
       const a = table.annotationAfterPrinted(r, f.printed.module, opts.objname);
       if (a) (ins ??= []).push([f.at, a]);

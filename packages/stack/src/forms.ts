@@ -24,6 +24,11 @@ export interface StackRef {
   printed: PrintedRef;
   /** Right after the printed name: where the notation goes (before `+off`, `_[k]`, ` at`, ...). */
   at: number;
+  /**
+   * The form prints `[mod]` after every loadable-module frame (bcc's `[kernel]`/`[mod]` frames,
+   * /proc/PID/stack, crash bt): a frame without one is not in a loadable module.
+   */
+  modulesPrinted: boolean;
 }
 
 /** What one line tells about the next ones: a bcc stack's frames after its `--` are user space. */
@@ -81,10 +86,11 @@ function moduleAt(s: string, i: number, end: number): [string, number] | null {
 }
 
 function ref(s: string, from: number, to: number, name: [number, number], offset: number | null, size: number | null,
-  address: string | null, module: string | null): StackRef {
+  address: string | null, module: string | null, modulesPrinted = false): StackRef {
   return {
     printed: { text: s.slice(from, to), name: s.slice(name[0], name[1]), offset, size, address, module },
     at: name[1],
+    modulesPrinted,
   };
 }
 
@@ -101,7 +107,7 @@ function bccIndent(s: string, i: number): boolean {
  * bare name counts only at bcc's indents (an indented word of prose is not a frame: `resolution`
  * in bcc's own help text).
  */
-function wholeLineFrame(s: string, i: number, end: number, st: LineState, address: string | null, out: StackRef[]): boolean {
+function wholeLineFrame(s: string, i: number, end: number, st: LineState, address: string | null, out: StackRef[], procStack = false): boolean {
   // after bcc's `--` every frame is user space, with offsets or addresses (`-v`) or not
   if (st.user) return false;
   const from = i;
@@ -122,7 +128,7 @@ function wholeLineFrame(s: string, i: number, end: number, st: LineState, addres
   if (k !== end) return false;
   // a bare name: at bcc's indents, outside the user part, and not a raw address (kstack(raw))
   if (!o && !printedModule && address === null && (!bccIndent(s, from) || (n - i >= 8 && hexEnd(s, i, n) === n))) return false;
-  out.push(ref(s, from, end, [i, n], offset, size, address, module));
+  out.push(ref(s, from, end, [i, n], offset, size, address, module, procStack || printedModule));
   return true;
 }
 
@@ -133,7 +139,7 @@ function bracketFrame(s: string, i: number, end: number, st: LineState, out: Sta
     if (h === i + 2 || h - i - 2 > 16 || s.charCodeAt(h) !== 62 || s.charCodeAt(h + 1) !== 93 || s.charCodeAt(h + 2) !== 32) return;
     let k = h + 3;
     if (s.charCodeAt(k) === 63 /* ? */ && s.charCodeAt(k + 1) === 32) k += 2;
-    wholeLineFrame(s, k, end, st, addressOf(s.slice(i + 2, h)), out);
+    wholeLineFrame(s, k, end, st, addressOf(s.slice(i + 2, h)), out, true);
     return;
   }
   if (crashFrame(s, i, end, out)) return;
@@ -161,7 +167,7 @@ function crashTail(s: string, a: number, end: number, out: StackRef[]): boolean 
   const ha = hexEnd(s, t + 4, end);
   if (ha === t + 4 || ha - t - 4 > 16) return false;
   const m = moduleAt(s, ha, end);
-  out.push(ref(s, a, m ? m[1] : ha, [a, n], o ? o[0] : null, null, addressOf(s.slice(t + 4, ha)), m ? m[0] : null));
+  out.push(ref(s, a, m ? m[1] : ha, [a, n], o ? o[0] : null, null, addressOf(s.slice(t + 4, ha)), m ? m[0] : null, true));
   return true;
 }
 
