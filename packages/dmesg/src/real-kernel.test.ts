@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CLI as KM, k, sourceFlags } from '../../../test/kernel-fixture.js';
 import { tempDir } from '../../../test/temp-dir.js';
+import { byteLines } from '../../../test/byte-lines.js';
 
 const D = tempDir('dmesg');
 
@@ -19,13 +20,7 @@ function km(args: string[], input: Buffer): Buffer {
   if (r.status !== 0) throw new Error(`kallmod dmesg ${args.join(' ')}: ${r.stderr.toString()}`);
   return r.stdout;
 }
-function lines(b: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let p = 0;
-  for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, p)) { out.push(b.subarray(p, nl)); p = nl + 1; }
-  out.push(b.subarray(p));
-  return out;
-}
+const lines = byteLines;
 /** Insert-only: same lines, each original line a subsequence of its annotated line. */
 function insertOnly(orig: Buffer, ann: Buffer): { annotated: number } {
   const a = lines(orig), b = lines(ann);

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, sourceFlags } from '../../../test/kernel-fixture.js';
 import { tempDir } from '../../../test/temp-dir.js';
+import { byteLines } from '../../../test/byte-lines.js';
 
 const F = join(ROOT, 'fixtures/stack');
 const NAME = '[A-Za-z_][\\w.$]*';
@@ -76,13 +77,7 @@ function km(args: string[], file: string): { out: Buffer; err: string } {
   expect(r.status, r.stderr.toString()).toBe(0);
   return { out: r.stdout, err: r.stderr.toString() };
 }
-function lines(b: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let p = 0;
-  for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, p)) { out.push(b.subarray(p, nl)); p = nl + 1; }
-  out.push(b.subarray(p));
-  return out;
-}
+const lines = byteLines;
 const parse = (b: Buffer): Ref[] => b.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ref);
 
 describe('real stack text (fixtures/stack)', () => {
