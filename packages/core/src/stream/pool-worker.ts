@@ -9,7 +9,7 @@ const wd = workerData as { table: SharedArrayBuffer; annotatorModule: string; op
 // this thread's checks of printed text against the table, summed into the main thread's
 const counters = new Int32Array(wd.counters);
 let sentChecked = 0, sentDisagreed = 0;
-const table = new SymbolTable(decodeTable(new Uint8Array(wd.table)).data);
+const table = new SymbolTable(decodeTable(new Uint8Array(wd.table), '(worker copy)', { trusted: true }).data);
 const mod = (await import(wd.annotatorModule)) as AnnotatorModule;
 const ann = mod.createAnnotator(table, wd.opts);
 
