@@ -44,5 +44,6 @@ export function missingSources(c: Coverage): string | null {
     missing.push('no object file names for loadable modules: unstripped .ko files would add them (a debug package under '
       + '/usr/lib/debug/lib/modules/RELEASE, or --modules-dir D)');
   }
-  return missing.length ? missing.join('; ') : null;
+  // which package installs them on this distribution is known to `kallmod sources` (capabilities.ts)
+  return missing.length ? `${missing.join('; ')} (\`kallmod sources\` says what to install)` : null;
 }
