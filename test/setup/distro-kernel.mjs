@@ -54,9 +54,19 @@ function debPair() {
     const u = have.find((f) => f.startsWith(`linux-image-${m[1]}-unsigned_${m[2]}_`));
     if (u) return { rel: m[1], dbg: join(DEBS, m[0]), unsigned: join(DEBS, u) };
   }
-  const search = spawnSync('apt-cache', ['search', '--names-only', '^linux-image-6\\.12\\.[0-9]+\\+deb12-cloud-amd64-dbg$'], { encoding: 'utf8' });
-  if (search.status !== 0) return { why: `apt-cache not usable: ${search.error?.message ?? search.stderr.trim()}` };
-  const rels = [...search.stdout.matchAll(/^linux-image-(6\.12\.\d+\+deb12-cloud-amd64)-dbg /gm)].map((m) => m[1]).sort(cmpVer).reverse();
+  const search = () => spawnSync('apt-cache', ['search', '--names-only', '^linux-image-6\\.12\\.[0-9]+\\+deb12-cloud-amd64-dbg$'], { encoding: 'utf8' });
+  const releases = (r) => [...r.stdout.matchAll(/^linux-image-(6\.12\.\d+\+deb12-cloud-amd64)-dbg /gm)].map((m) => m[1]).sort(cmpVer).reverse();
+  let found = search();
+  if (found.status !== 0) return { why: `apt-cache not usable: ${found.error?.message ?? found.stderr.trim()}` };
+  let rels = releases(found);
+  // a fresh machine's package lists predate bookworm-security's 6.12 kernels: refresh them once
+  if (!rels.length && process.getuid?.() === 0) {
+    const t = Date.now();
+    const up = spawnSync('apt-get', ['update', '-qq'], { encoding: 'utf8' });
+    log(`apt-get update: ${up.status === 0 ? `done in ${secs(t)} s` : `failed (${(up.stderr || '').trim().split('\n').pop()})`}`);
+    found = search();
+    if (found.status === 0) rels = releases(found);
+  }
   if (!rels.length) return { why: 'apt-cache knows no linux-image-6.12.*+deb12-cloud-amd64-dbg (no Debian bookworm-security source?)' };
   mkdirSync(DEBS, { recursive: true });
   for (const rel of rels.slice(0, 2)) {
