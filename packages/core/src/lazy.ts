@@ -15,12 +15,17 @@ import { fileURLToPath } from 'node:url';
 const SCOPE = '@kallmod/';
 const req = createRequire(import.meta.url);
 let bundleDir: URL | null = null;
+let bundleExt = '.js';
 
 export function lazyModule(specifier: `@kallmod/${string}`): unknown {
-  return req(bundleDir ? fileURLToPath(new URL(`${specifier.slice(SCOPE.length)}.js`, bundleDir)) : specifier);
+  return req(bundleDir ? fileURLToPath(new URL(`${specifier.slice(SCOPE.length)}${bundleExt}`, bundleDir)) : specifier);
 }
 
-/** Called by the CLI bundle's entry (its URL): lazily loaded modules come from beside it. */
+/**
+ * Called by the CLI bundle's entry (its URL): lazily loaded modules come from beside it, with
+ * the entry's extension (the bundle is CommonJS, `.cjs`: see packages/cli/scripts/bundle.mjs).
+ */
 export function useBundledModules(entryUrl: string): void {
   bundleDir = new URL('.', entryUrl);
+  bundleExt = /\.c?js$/.exec(entryUrl)?.[0] ?? '.js';
 }
