@@ -32,7 +32,6 @@ const time = async (fn) => { const t = performance.now(); await fn(); return (pe
 const { parser } = await import('stream-json/jsonc/parser.js');
 const { stringer } = await import('stream-json/jsonc/stringer.js');
 const sink = () => new Writable({ write(_c, _e, cb) { cb(); } });
-const rows = [];
 const runs = { cat: [], kallmod: [], streamjson: [] };
 for (let i = 0; i < 3; i++) {
   runs.cat.push(await time(() => spawnSync('sh', ['-c', `cat ${file} | wc -l > /dev/null`])));

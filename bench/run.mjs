@@ -90,7 +90,7 @@ function snapshot(name, sources) {
 /** Median seconds of each named command, interleaved round by round. */
 function race(cmds) {
   const times = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
-  for (const [k, c] of Object.entries(cmds)) timed(c.cmd, c.env); // warm-up (page cache, JIT caches)
+  for (const c of Object.values(cmds)) timed(c.cmd, c.env); // warm-up (page cache, JIT caches)
   for (let r = 0; r < runs; r++) for (const [k, c] of Object.entries(cmds)) times[k].push(timed(c.cmd, c.env));
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
@@ -118,8 +118,6 @@ async function liveLatency(cmd, args, lines, n) {
   await new Promise((r) => child.on('close', r));
   return lat;
 }
-
-async function medianOf(n, f) { const a = []; for (let i = 0; i < n; i++) a.push(await f()); return median(a); }
 
 function maxRssMB(cmd, env = {}) {
   const out = join(W, 'rss.txt');

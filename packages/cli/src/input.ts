@@ -15,7 +15,7 @@ export function openInputFile(path: string): { fd: number; path: string } {
 
 /** `kallmod perf < DIR` reads nothing and would end as if the input were empty. */
 export function checkStdin(): void {
-  let dir = false;
+  let dir: boolean;
   try { dir = fstatSync(0).isDirectory(); } catch { return; /* closed stdin reads as empty */ }
   if (!dir) return;
   let name = 'stdin';

@@ -13,6 +13,7 @@
  *   caller ids                  `[  T123]`, `[    C1]` (printed right after the timestamp, with or without a space)
  */
 
+// eslint-disable-next-line no-control-regex -- ESC is what a terminal escape sequence starts with
 const ESCAPES = /^(?:\r|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][\x20-\x7e]|\x1b[@-Z\\-_c])+/;
 const KMSG = /^\d{1,3},\d+,\d+,[^;\s]*;/;
 const SYSLOG = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?|\[\s*\d+\.\d+\]) \S+ kernel: /;

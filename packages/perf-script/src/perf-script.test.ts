@@ -258,7 +258,7 @@ describe('hand-written edge cases (bytes that must pass untouched)', () => {
 
 describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real symbols)', () => {
   let src: string[] = [];
-  let syms: { addr: string; name: string; mod: string | null }[] = [];
+  const syms: { addr: string; name: string; mod: string | null }[] = [];
   beforeAll(() => {
     // decompressed once: each CLI run below would otherwise unpack them again
     const xz = (f: string) => {

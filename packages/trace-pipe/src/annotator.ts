@@ -49,7 +49,7 @@ function resolveAll(table: SymbolTable, hits: Hit[], evidenceFor: (h: Hit, i: nu
     let r = out[i];
     if (r) return r;
     const h = hits[i]!;
-    let ev: Evidence | null = null;
+    let ev: Evidence | null;
     if (h.evidenceFrom !== undefined && h.evidenceFrom !== i) ev = { resolution: get(h.evidenceFrom), label: h.evidenceLabel ?? 'neighbour-module' };
     else ev = evidenceFor(h, i);
     r = resolveHit(table, h, ev);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { loadTable, type SourceOptions, type SymbolTable } from '@kallmod/core';
+import { loadTable, type SymbolTable } from '@kallmod/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, '../../..');

@@ -22,7 +22,7 @@ answer names without one and refuse addresses (exit 2).
 ${SOURCE_FLAGS_HELP}
 `;
 
-const NAME_Q = /^([^\s+\/\[]+)(?:\+(0x[0-9a-fA-F]+|\d+))?(?:\/(0x[0-9a-fA-F]+|\d+))?(?:\s+\[([^\]\s]+)\])?$/;
+const NAME_Q = /^([^\s+/[]+)(?:\+(0x[0-9a-fA-F]+|\d+))?(?:\/(0x[0-9a-fA-F]+|\d+))?(?:\s+\[([^\]\s]+)\])?$/;
 
 /** An address when it says 0x, or is all hex and at least 8 digits long; else a name. */
 export function resolveQuery(table: SymbolTable, q: string): Resolution {

@@ -22,7 +22,7 @@ const moduleObjects = () => lazyModule('@kallmod/core/sources/module-objects') a
 import type { ParsedSources } from '../table/build.js';
 
 export * from './options.js';
-import { hasExplicitSources, type SourceOptions } from './options.js';
+import type { SourceOptions } from './options.js';
 
 /** nm's type letter for an ELF symbol (what System.map would say), for vmlinux-only tables. */
 function nmLetter(type: string, bind: string, section: string): number {

@@ -13,7 +13,7 @@
  */
 import { KERNEL_BASE, KERNEL_SYMBOL_BASE, keyFromHexBytes, whyNotSymbolAddress } from '../address.js';
 import { KallmodError, type WarnFn } from '../errors.js';
-import { isBlank, tokenize } from './tokens.js';
+import { tokenize } from './tokens.js';
 
 export interface KallmodsymsData {
   keys: Float64Array;

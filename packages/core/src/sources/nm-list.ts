@@ -32,7 +32,7 @@ export interface NmList {
 /** Pseudo-modules of kallsyms: dynamic code, not modules. */
 export const PSEUDO_MODULES = new Set(['__builtin__ftrace', 'bpf', '__builtin__kprobes']);
 
-const LF = 10, CR = 13, TAB = 9, SP = 32, LBRACKET = 91, RBRACKET = 93, UNDERSCORE = 95;
+const CR = 13, TAB = 9, SP = 32, LBRACKET = 91, RBRACKET = 93, UNDERSCORE = 95;
 
 /** F_PADDING when text[a, e) is a `__pfx_`/`__cfi_` padding name, else 0. */
 function paddingFlag(text: string, a: number, e: number): number {
@@ -104,13 +104,13 @@ class Columns {
   }
 
   add(key: number, type: number, nameStart: number, nameEnd: number, mod: number, flags: number): void {
-    let n = this.n;
+    const n = this.n;
     if (n === this.keys.length) this.grow();
     if (n > 0 && this.sortedPrefix < 0 && key < this.keys[n - 1]!) this.sortedPrefix = n;
     if (mod >= 0 && this.firstWithModule < 0) this.firstWithModule = n;
     if (key !== 0) this.nonzero = true;
     this.keys[n] = key; this.types[n] = type; this.starts[n] = nameStart; this.ends[n] = nameEnd; this.modIds[n] = mod; this.flags[n] = flags;
-    this.n = ++n;
+    this.n = n + 1;
   }
 }
 

@@ -7,7 +7,7 @@
  *   piscina pool (or inline with --jobs 1) and written in input order.
  * Bytes are never decoded: lines are split on "\n" only, so CR, invalid UTF-8 and NULs pass.
  */
-import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, readSync, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { createRequire } from 'node:module';

@@ -187,7 +187,7 @@ export function openElfAny(path: string): ElfObject {
     throw new KallmodError(`cannot read: ${why}`, { file: path, cause: e });
   }
   const head = Buffer.alloc(6);
-  let n = 0;
+  let n: number;
   try {
     n = readSync(fd, head, 0, 6, 0);
   } catch (e) {
