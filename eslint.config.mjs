@@ -13,9 +13,9 @@ export default tseslint.config(
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { ...globals.node } },
     plugins: { '@stylistic': stylistic },
     rules: {
-      // comments and code wrap at 160; a URL, or a line that only holds a string or a regex
-      // literal (real kernel text, a format) is left whole: splitting it would hide what it is
-      '@stylistic/max-len': ['error', { code: 160, ignoreUrls: true, ignoreRegExpLiterals: true }],
+      // code and comments wrap at 160; a URL, or a line that only defines one regex (a kernel
+      // format), stays whole: a regex literal cannot be split without becoming a string
+      '@stylistic/max-len': ['error', { code: 160, ignoreUrls: true, ignorePattern: String.raw`^\s*(?:export )?const \w+ = /.*/[a-z]*;$` }],
       // `_name` marks a parameter or a destructured-away field kept for its position or to drop it
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },

@@ -36,7 +36,8 @@ const runs = { cat: [], kallmod: [], streamjson: [] };
 for (let i = 0; i < 3; i++) {
   runs.cat.push(await time(() => spawnSync('sh', ['-c', `cat ${file} | wc -l > /dev/null`])));
   runs.kallmod.push(await time(() => spawnSync(km, ['json', '--kallsyms', ks, file], { stdio: ['ignore', 'ignore', 'inherit'] })));
-  runs.streamjson.push(await time(() => pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), parser.asStream({ streamValues: false, streamCommas: true }), stringer.asStream({ useCommas: true }), sink())));
+  runs.streamjson.push(await time(() => pipeline(createReadStream(file, { highWaterMark: 1 << 20 }),
+    parser.asStream({ streamValues: false, streamCommas: true }), stringer.asStream({ useCommas: true }), sink())));
 }
 const mbs = (t) => (size / t / 1e6).toFixed(0);
 console.log(`input ${file} (${(size / 1e6).toFixed(0)} MB), median of 3`);

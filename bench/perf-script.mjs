@@ -45,7 +45,8 @@ function bench(file, rows) {
   console.log(`\n${file}: ${(size / 1e6).toFixed(0)} MB, median of ${runs}`);
   console.log(`${'what'.padEnd(34)} ${'MB/s'.padStart(7)} ${'× cat|wc'.padStart(9)} ${'× sed'.padStart(7)}`);
   for (const k of Object.keys(all)) {
-    console.log(`${k.padEnd(34)} ${(size / m[k] / 1e6).toFixed(0).padStart(7)} ${(m['cat | wc -l'] / m[k]).toFixed(3).padStart(9)} ${(m["sed 's/x/y/'"] / m[k]).toFixed(2).padStart(7)}`);
+    console.log(`${k.padEnd(34)} ${(size / m[k] / 1e6).toFixed(0).padStart(7)} ${(m['cat | wc -l'] / m[k]).toFixed(3).padStart(9)} ` +
+      `${(m["sed 's/x/y/'"] / m[k]).toFixed(2).padStart(7)}`);
   }
 }
 

@@ -63,7 +63,8 @@ function perfCapture() {
   if (existsSync(p) && statSync(p).size > 0) return p;
   log('recording a profile: perf record -a -g -- sleep 1');
   const data = join(W, 'p.data');
-  execFileSync('bash', ['-c', `( dd if=/dev/zero of=/dev/null bs=64k count=200000 2>/dev/null & find / -xdev -maxdepth 4 >/dev/null 2>&1 & wait ) & perf record -q -a -g -o ${data} -- sleep 1 >/dev/null 2>&1; wait; perf script -i ${data} > ${p} 2>/dev/null`]);
+  execFileSync('bash', ['-c', `( dd if=/dev/zero of=/dev/null bs=64k count=200000 2>/dev/null & find / -xdev -maxdepth 4 >/dev/null 2>&1 & wait ) & ` +
+    `perf record -q -a -g -o ${data} -- sleep 1 >/dev/null 2>&1; wait; perf script -i ${data} > ${p} 2>/dev/null`]);
   return p;
 }
 
@@ -137,7 +138,11 @@ async function lookups() {
   let seed = 1;
   for (let i = 0; i < N; i++) { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; keys[i] = a + Math.floor((seed / 2 ** 32) * span); }
   const out = new Int32Array(N);
-  const ts = () => { const t = process.hrtime.bigint(); for (let i = 0; i < N; i++) out[i] = table.lookupKey(keys[i]); return N / (Number(process.hrtime.bigint() - t) / 1e9); };
+  const ts = () => {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) out[i] = table.lookupKey(keys[i]);
+    return N / (Number(process.hrtime.bigint() - t) / 1e9);
+  };
   const nt = nat.nativeStatus().path === 'native' ? nat.nativeTable(table) : null;
   const native = nt ? () => { const t = process.hrtime.bigint(); nt.lookupBatch(keys, out); return N / (Number(process.hrtime.bigint() - t) / 1e9); } : null;
   ts(); native?.();
@@ -152,7 +157,8 @@ const row = (what, value, baseline, note = '') => { rows.push([what, value, base
 const f0 = (x) => x.toFixed(0), f1 = (x) => x.toFixed(1), f2 = (x) => x.toFixed(2), f3 = (x) => x.toFixed(3);
 
 if (!existsSync(join(root, 'packages/cli/dist/main.js'))) { log('build first: npm run build'); process.exit(2); }
-const status = spawnSync(KM, ['sources', '--kallsyms', '/proc/kallsyms'], { encoding: 'utf8' }).stdout.split('\n').find((l) => l.startsWith('lookup path')) ?? 'lookup path: ?';
+const status = spawnSync(KM, ['sources', '--kallsyms', '/proc/kallsyms'], { encoding: 'utf8' })
+  .stdout.split('\n').find((l) => l.startsWith('lookup path')) ?? 'lookup path: ?';
 const haveNative = status.includes('native (');
 log(`kallmod bench: ${runs} runs per figure; ${status}; inputs in ${W}`);
 
@@ -163,7 +169,10 @@ const bigSize = statSync(big).size;
 // perf script text
 log(`perf script text: ${(bigSize / MB).toFixed(0)} MB`);
 // native: true = KALLMOD_NATIVE=1, false = 0, null = unset (the default: the addon after 8 MiB)
-const perfCmd = (native, jobs) => ({ cmd: `${KM} perf -j ${jobs} --kallsyms /proc/kallsyms < ${big} > /dev/null`, env: native === null ? {} : { KALLMOD_NATIVE: native ? '1' : '0' } });
+const perfCmd = (native, jobs) => ({
+  cmd: `${KM} perf -j ${jobs} --kallsyms /proc/kallsyms < ${big} > /dev/null`,
+  env: native === null ? {} : { KALLMOD_NATIVE: native ? '1' : '0' },
+});
 const perfRace = {
   cat: { cmd: `cat ${big} | wc -l > /dev/null` },
   sed: { cmd: `sed 's/x/y/' ${big} > /dev/null` },
@@ -174,16 +183,22 @@ const pr = race(perfRace);
 const rate = (s) => bigSize / s / MB;
 row('`cat FILE | wc -l` (baseline)', `${f0(rate(pr.cat))} MB/s`, '1.00×');
 row("`sed 's/x/y/'`", `${f0(rate(pr.sed))} MB/s`, `${f3(pr.cat / pr.sed)}× cat|wc`);
-for (const [k, label, goal] of [['ts1', 'TS, 1 worker (inline)', 0.15], ['ts2', 'TS, 2 workers', 0.15], ['nat1', 'native, 1 worker (inline)', 0.3], ['nat2', 'native, 2 workers', 0.3], ['def1', 'default (KALLMOD_NATIVE unset), 1 worker', 0.3]]) {
+const perfRows = [
+  ['ts1', 'TS, 1 worker (inline)', 0.15], ['ts2', 'TS, 2 workers', 0.15], ['nat1', 'native, 1 worker (inline)', 0.3], ['nat2', 'native, 2 workers', 0.3],
+  ['def1', 'default (KALLMOD_NATIVE unset), 1 worker', 0.3],
+];
+for (const [k, label, goal] of perfRows) {
   if (pr[k] === undefined) { row(`perf script text, ${label}`, 'n/a', '', 'addon not built'); continue; }
   const ratio = pr.cat / pr[k];
   row(`perf script text, ${label}`, `${f0(rate(pr[k]))} MB/s`, `${f3(ratio)}× cat|wc`, `goal ≥ ${goal}: ${ratio >= goal ? 'met' : 'NOT met'}`);
 }
 // the fixed cost in every run above: node, the CLI, reading and indexing /proc/kallsyms
 const floor = race({ empty: { cmd: `${KM} perf --kallsyms /proc/kallsyms < /dev/null > /dev/null` } }).empty;
-row('perf, empty input (start-up floor of the runs above)', `${f0(floor * 1000)} ms`, `cat|wc of the file: ${f0(pr.cat * 1000)} ms`, `ratio ceiling at this size: ${f2(pr.cat / floor)}`);
+row('perf, empty input (start-up floor of the runs above)', `${f0(floor * 1000)} ms`, `cat|wc of the file: ${f0(pr.cat * 1000)} ms`,
+  `ratio ceiling at this size: ${f2(pr.cat / floor)}`);
 if (haveNative) {
-  timed(`KALLMOD_NATIVE=1 ${KM} perf --kallsyms /proc/kallsyms < ${p} > ${W}/n.txt && KALLMOD_NATIVE=0 ${KM} perf --kallsyms /proc/kallsyms < ${p} > ${W}/t.txt`);
+  timed(`KALLMOD_NATIVE=1 ${KM} perf --kallsyms /proc/kallsyms < ${p} > ${W}/n.txt && ` +
+    `KALLMOD_NATIVE=0 ${KM} perf --kallsyms /proc/kallsyms < ${p} > ${W}/t.txt`);
   const same = spawnSync('cmp', ['-s', `${W}/n.txt`, `${W}/t.txt`]).status === 0;
   row('native output = TS output (p.txt)', same ? 'byte-identical' : 'DIFFERENT', '', same ? '' : 'bug');
 }
@@ -191,7 +206,8 @@ if (haveNative) {
 // trace and dmesg
 const snapBoot = snapshot('boot-nokaslr', bootSources('nokaslr'));
 const bootDir = join(K, 'boot-nokaslr');
-const traceSrc = Buffer.concat(readdirSync(bootDir).filter((f) => f.startsWith('trace') && f.endsWith('.txt')).sort().map((f) => readFileSync(join(bootDir, f))));
+const traceSrc = Buffer.concat(readdirSync(bootDir).filter((f) => f.startsWith('trace') && f.endsWith('.txt')).sort()
+  .map((f) => readFileSync(join(bootDir, f))));
 const traceIn = repeatTo(traceSrc, join(W, 'trace-30M.txt'), 30 * MB);
 const dmesgIn = repeatTo(join(bootDir, 'dmesg.txt'), join(W, 'dmesg-30M.txt'), 30 * MB);
 log('trace, dmesg');
@@ -220,7 +236,9 @@ for (let r = 0; r < 3; r++) {
 }
 const lp = (k, q) => median(lat[k].map((l) => pct(l, q)));
 const added50 = lp('km', 50) - lp('cat', 50), added99 = lp('km', 99) - lp('cat', 99);
-row('live trace, per-line round trip p50 / p99', `${f2(lp('km', 50))} / ${f2(lp('km', 99))} ms`, `cat: ${f2(lp('cat', 50))} / ${f2(lp('cat', 99))} ms; node echo: ${f2(lp('node', 50))} / ${f2(lp('node', 99))} ms`, `added to cat ${f2(added50)} / ${f2(added99)} ms; goal p99 ≤ 1 ms: ${added99 <= 1 ? 'met' : 'NOT met'}`);
+row('live trace, per-line round trip p50 / p99', `${f2(lp('km', 50))} / ${f2(lp('km', 99))} ms`,
+  `cat: ${f2(lp('cat', 50))} / ${f2(lp('cat', 99))} ms; node echo: ${f2(lp('node', 50))} / ${f2(lp('node', 99))} ms`,
+  `added to cat ${f2(added50)} / ${f2(added99)} ms; goal p99 ≤ 1 ms: ${added99 <= 1 ? 'met' : 'NOT met'}`);
 
 // start-up
 log('start-up');
@@ -244,10 +262,13 @@ const st = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 for (let r = 0; r < Math.max(15, 3 * runs); r++) for (const [k, [c, a, l]] of Object.entries(variants)) st[k].push(await firstLine(c, a, l));
 const n0 = median(st.node);
 const goal = (t) => `+${f0((t - n0) * 1000)} ms; goal ≤ node + 30 ms: ${t - n0 <= 0.03 ? 'met' : 'NOT met'}`;
-row('start-up to first annotated line, raw sources (running kernel, perf)', `${f0(median(st.raw) * 1000)} ms`, `node: ${f0(n0 * 1000)} ms`, `+${f0((median(st.raw) - n0) * 1000)} ms`);
-row('start-up to first annotated line, snapshot of this machine (perf)', `${f0(median(st.snap) * 1000)} ms`, `node: ${f0(n0 * 1000)} ms`, goal(median(st.snap)));
+row('start-up to first annotated line, raw sources (running kernel, perf)', `${f0(median(st.raw) * 1000)} ms`, `node: ${f0(n0 * 1000)} ms`,
+  `+${f0((median(st.raw) - n0) * 1000)} ms`);
+row('start-up to first annotated line, snapshot of this machine (perf)', `${f0(median(st.snap) * 1000)} ms`, `node: ${f0(n0 * 1000)} ms`,
+  goal(median(st.snap)));
 for (const [k, what] of [['bootPerf', 'perf'], ['bootTrace', 'trace'], ['bootDmesg', 'dmesg']]) {
-  row(`start-up to first annotated line, snapshot of the 6.12 boot (${what})`, `${f0(median(st[k]) * 1000)} ms`, `node: ${f0(n0 * 1000)} ms`, goal(median(st[k])));
+  row(`start-up to first annotated line, snapshot of the 6.12 boot (${what})`, `${f0(median(st[k]) * 1000)} ms`, `node: ${f0(n0 * 1000)} ms`,
+    goal(median(st[k])));
 }
 
 // start-up from a raw kallsyms, against node -e 0 in the same rounds (bench/startup-raw.mjs)
@@ -257,7 +278,8 @@ for (const r of rawStartupRows(rawKallsymsFiles(W), Math.max(11, 2 * runs))) row
 log('lookups');
 const lk = await lookups();
 row(`lookups/s, TS bucket index (${lk.symbols} symbols, uniform random)`, `${f1(lk.ts / 1e6)} M/s`, '');
-row('lookups/s, native lookupBatch (same table, same keys)', lk.native ? `${f1(lk.native / 1e6)} M/s` : 'n/a', lk.native ? `${f2(lk.native / lk.ts)}× TS` : 'addon not built');
+row('lookups/s, native lookupBatch (same table, same keys)', lk.native ? `${f1(lk.native / 1e6)} M/s` : 'n/a',
+  lk.native ? `${f2(lk.native / lk.ts)}× TS` : 'addon not built');
 
 // RSS
 log('RSS on ~1 GB');
@@ -265,7 +287,8 @@ const gig = repeatTo(p, join(W, 'perf-1G.txt'), quick ? 200 * MB : 1000 * MB);
 for (const jobs of [1, 2]) {
   const rssTs = maxRssMB(`${KM} perf -j ${jobs} --kallsyms /proc/kallsyms < ${gig} > /dev/null`, { KALLMOD_NATIVE: '0' });
   const rssNat = haveNative ? maxRssMB(`${KM} perf -j ${jobs} --kallsyms /proc/kallsyms < ${gig} > /dev/null`, { KALLMOD_NATIVE: '1' }) : null;
-  row(`max RSS, perf text ${f0(statSync(gig).size / MB)} MB, -j ${jobs}, TS / native`, `${f0(rssTs)} / ${rssNat === null ? 'n/a' : f0(rssNat)} MB`, '', `goal ≤ 150 MB: ${Math.max(rssTs, rssNat ?? 0) <= 150 ? 'met' : 'NOT met'}`);
+  row(`max RSS, perf text ${f0(statSync(gig).size / MB)} MB, -j ${jobs}, TS / native`, `${f0(rssTs)} / ${rssNat === null ? 'n/a' : f0(rssNat)} MB`, '',
+    `goal ≤ 150 MB: ${Math.max(rssTs, rssNat ?? 0) <= 150 ? 'met' : 'NOT met'}`);
 }
 
 // the running-kernel defaults on a real distro kernel (bench/distro-kernel.mjs)
@@ -275,7 +298,8 @@ for (const r of distro.rows) row(...r);
 
 // ---- report --------------------------------------------------------------------------------
 const rustc = spawnSync('rustc', ['-V'], { encoding: 'utf8' }).stdout?.trim() || 'no rustc';
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}, ${rustc}`;
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, ` +
+  `Node ${process.version}, ${rustc}`;
 const cell = (c) => String(c).replace(/\|/g, '\\|');
 const table = ['| what | figure | baseline (same run) | note |', '|---|---:|---:|---|', ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 process.stdout.write(`\n${table}\n\nmachine: ${machine}\n${status}\n`);

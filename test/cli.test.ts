@@ -16,7 +16,10 @@ function run(args: string[], input?: string) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const FIELDS = ['query', 'address', 'name', 'offset', 'size', 'sizeInferred', 'kallsymsSize', 'type', 'modules', 'builtin', 'objname', 'objnameShort', 'ambiguous', 'candidates', 'resolvedBy'];
+const FIELDS = [
+  'query', 'address', 'name', 'offset', 'size', 'sizeInferred', 'kallsymsSize', 'type', 'modules', 'builtin', 'objname', 'objnameShort',
+  'ambiguous', 'candidates', 'resolvedBy',
+];
 
 describe('kallmod lookup', () => {
   it('answers one JSON object per query, in order, with the documented fields', () => {
@@ -32,7 +35,8 @@ describe('kallmod lookup', () => {
     expect(a[2].candidates.length).toBeGreaterThan(10);
     expect(a[3]).toMatchObject({ ambiguous: false, address: '0xffffffff81302020', kallsymsSize: 0x110 });
     expect(a[4]).toMatchObject({ name: null, ambiguous: false });
-    expect(a[5]).toMatchObject({ name: 'ext4_fill_super', offset: 16, modules: ['ext4'], builtin: true, objname: 'fs/ext4/super.o', objnameShort: 'ext4/super.o' });
+    expect(a[5])
+      .toMatchObject({ name: 'ext4_fill_super', offset: 16, modules: ['ext4'], builtin: true, objname: 'fs/ext4/super.o', objnameShort: 'ext4/super.o' });
     expect(a[6]).toMatchObject({ modules: ['null_blk'], builtin: false, objname: 'drivers/block/null_blk/main.o' });
     expect(typeof a[5].size).toBe('number');
   });
@@ -79,7 +83,9 @@ describe('kallmod capture / --snapshot', () => {
     const info = JSON.parse(run(['sources', '--json', '--snapshot', snap]).out);
     expect(info.sources[0].role).toBe('snapshot');
   });
-  const root = process.getuid?.() === 0 && (() => { try { return /^ffff/.test(readFileSync('/proc/kallsyms', 'latin1').slice(0, 4)); } catch { return false; } })();
+  const root = process.getuid?.() === 0 && (() => {
+    try { return /^ffff/.test(readFileSync('/proc/kallsyms', 'latin1').slice(0, 4)); } catch { return false; }
+  })();
   it.skipIf(!root)('captures the running kernel as root', () => {
     const snap = join(mkdtempSync(join(tmp(), 'snap-')), 'here.snap');
     const c = run(['capture', '-o', snap]);

@@ -143,7 +143,9 @@ describe('sources that disagree', () => {
     const tmp = join(dir(), 'other-build.map');
     writeFileSync(tmp, sm);
     const warnings: Warning[] = [];
-    const l = loadTable({ kallsyms: k('boot-kaslr/kallsyms.xz'), systemMap: tmp, ranges: k('modules.builtin.ranges.xz'), linkerMap: [k('vmlinux.map.xz'), k('vmlinux.o.map.xz')] }, (w) => warnings.push(w));
+    const l = loadTable({
+      kallsyms: k('boot-kaslr/kallsyms.xz'), systemMap: tmp, ranges: k('modules.builtin.ranges.xz'), linkerMap: [k('vmlinux.map.xz'), k('vmlinux.o.map.xz')],
+    }, (w) => warnings.push(w));
     expect(l.report.slide?.consistent).toBe(false);
     expect(warnings.some((w) => w.source === tmp && /does not match/.test(w.message))).toBe(true);
     expect(warnings.some((w) => /not used/.test(w.message))).toBe(true);

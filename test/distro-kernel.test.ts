@@ -5,7 +5,9 @@
  * once into the per-kernel cache, and serve later runs from it.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync, statSync } from 'node:fs';
+import {
+  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync, statSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,7 +86,8 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(first.err.match(/reading the DWARF of/g)).toHaveLength(1);
     expect(first.err).toContain(`reading the DWARF of ${VMLINUX}`);
     expect(first.err).toContain(`cached in ${cache}/`);
-    const out = first.out.trim().split('\n').map((l) => JSON.parse(l) as { objname: string | null; modules: string[]; builtin: boolean; name: string | null; size: number; sizeInferred: boolean });
+    type Answer = { objname: string | null; modules: string[]; builtin: boolean; name: string | null; size: number; sizeInferred: boolean };
+    const out = first.out.trim().split('\n').map((l) => JSON.parse(l) as Answer);
     expect(out).toHaveLength(core.length + mods.length);
     let known = 0, right = 0;
     const wrong: string[] = [];
@@ -94,7 +97,8 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
       if (out[i]!.objname === objectOf(cu!)) right++;
       else if (wrong.length < 5) wrong.push(`${addr} ${name}: ${out[i]!.objname} (truth ${cu})`);
     });
-    console.log(`distro ${REL}: first run ${first.ms.toFixed(0)} ms; objnames ${right}/${known} (${(100 * right / known).toFixed(3)}%) of ${core.length} text symbols with a CU; wrong e.g. ${wrong.join('; ')}`);
+    console.log(`distro ${REL}: first run ${first.ms.toFixed(0)} ms; objnames ${right}/${known} (${(100 * right / known).toFixed(3)}%) ` +
+      `of ${core.length} text symbols with a CU; wrong e.g. ${wrong.join('; ')}`);
     expect(known).toBeGreaterThan(90_000);
     // exact sizes from the vmlinux symtab (readelf's st_size), where the answer is that very symbol
     let sized = 0, sizeRight = 0;
@@ -124,7 +128,8 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     const t = run(['lookup', '--root', R, '--cache-dir', cache, 'vfs_read']);
     const node = spawnSync(process.execPath, ['-e', '0']);
     expect(node.status).toBe(0);
-    console.log(`distro ${REL}: cached lookup ${t.ms.toFixed(0)} ms (second run of ${queries.length >> 10} KiB of queries: ${again.ms.toFixed(0)} ms, first ${first.ms.toFixed(0)} ms)`);
+    console.log(`distro ${REL}: cached lookup ${t.ms.toFixed(0)} ms ` +
+      `(second run of ${queries.length >> 10} KiB of queries: ${again.ms.toFixed(0)} ms, first ${first.ms.toFixed(0)} ms)`);
     expect(t.out).toMatch(/^vfs_read\t0x[0-9a-f]+ T vfs_read\/0x[0-9a-f]+ \{read_write\.o\}  \(fs\/read_write\.o\)\n$/);
   });
 
@@ -197,7 +202,8 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     const r = run(['lookup', '--json', '--root', wrong, '--cache-dir', c, 'vfs_read', 'udf_fill_super']);
     expect(r.code).toBe(0);
     const lines = r.err.trim().split('\n');
-    expect(lines.filter((l) => l.includes(VMLINUX.replace(R, wrong)) && /build-id [0-9a-f]{40}, the running kernel's is [0-9a-f]{40}: another build, not used/.test(l))).toHaveLength(1);
+    const anotherBuild = /build-id [0-9a-f]{40}, the running kernel's is [0-9a-f]{40}: another build, not used/;
+    expect(lines.filter((l) => l.includes(VMLINUX.replace(R, wrong)) && anotherBuild.test(l))).toHaveLength(1);
     expect(lines.filter((l) => /udf\.ko: not used: build-id [0-9a-f]{40}, the loaded udf has [0-9a-f]{40}/.test(l))).toHaveLength(1);
     expect(r.err).not.toContain('reading the DWARF');
     const [vfs, udf] = r.out.trim().split('\n').map((l) => JSON.parse(l));
@@ -255,7 +261,9 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
       mkdirSync(d, { recursive: true });
       const cp = spawnSync('objcopy', [`--compress-debug-sections=${how}`, udf, join(d, file!)], { encoding: 'utf8' });
       expect(cp.status, cp.stderr).toBe(0);
-      if (how !== 'none') expect(spawnSync('readelf', ['-SW', join(d, file!)], { encoding: 'utf8' }).stdout).toMatch(/\.debug_info\s+PROGBITS\s+\S+\s+\S+\s+\S+\s+\S+\s+C /);
+      if (how !== 'none') {
+        expect(spawnSync('readelf', ['-SW', join(d, file!)], { encoding: 'utf8' }).stdout).toMatch(/\.debug_info\s+PROGBITS\s+\S+\s+\S+\s+\S+\s+\S+\s+C /);
+      }
       const r = run(['lookup', '--json', '--kallsyms', join(R, 'proc/kallsyms'), '--proc-modules', join(R, 'proc/modules'), '--modules-dir', d], qs);
       expect(r.code, r.err).toBe(0);
       return r.out;
@@ -280,7 +288,9 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     delete env['CI'];
     const haveScript = spawnSync('script', ['--version']).status === 0;
     const cmd = `${CLI} lookup --json --root ${R} --cache-dir ${c} < ${q} > ${out}`;
-    const r = haveScript ? spawnSync('script', ['-qec', cmd, tty], { encoding: 'utf8', env, timeout: 120_000 }) : spawnSync('sh', ['-c', `${cmd} 2> ${tty}`], { env });
+    const r = haveScript
+      ? spawnSync('script', ['-qec', cmd, tty], { encoding: 'utf8', env, timeout: 120_000 })
+      : spawnSync('sh', ['-c', `${cmd} 2> ${tty}`], { env });
     expect(r.status).toBe(0);
     const err = readFileSync(tty, 'latin1');
     if (!haveScript) console.warn('no script(1): the progress bar on a terminal is not checked');

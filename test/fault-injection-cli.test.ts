@@ -141,7 +141,9 @@ describe('a directory, a missing or an unwritable file: one line naming it, exit
     ['capture -o /nonexistent/x', ['capture', '-o', '/nonexistent/x', ...KALLSYMS], '/nonexistent/x'],
   ];
   // every source flag that takes a file, given a directory (--modules-dir takes one)
-  for (const flag of ['kallsyms', 'kallmodsyms', 'system-map', 'ranges', 'builtin', 'modinfo', 'modules-order', 'linker-map', 'vmlinux', 'proc-modules', 'module-sections']) {
+  const flags = ['kallsyms', 'kallmodsyms', 'system-map', 'ranges', 'builtin', 'modinfo', 'modules-order', 'linker-map', 'vmlinux', 'proc-modules',
+    'module-sections'];
+  for (const flag of flags) {
     fileCases.push([`--${flag} DIR`, ['lookup', ...(flag === 'kallsyms' ? [] : KALLSYMS), `--${flag}`, DIR, 'vfs_read'], DIR]);
   }
   for (const [name, args, file] of fileCases) {
@@ -155,7 +157,15 @@ describe('a directory, a missing or an unwritable file: one line naming it, exit
   }
 
   // a read that fails after the open: /proc/self/mem opens as a regular file, its first read is EIO
-  const eio = (() => { try { const fd = openSync('/proc/self/mem', 'r'); try { readSync(fd, Buffer.alloc(1), 0, 1, 0); } finally { closeSync(fd); } return false; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EIO'; } })();
+  const eio = (() => {
+    try {
+      const fd = openSync('/proc/self/mem', 'r');
+      try { readSync(fd, Buffer.alloc(1), 0, 1, 0); } finally { closeSync(fd); }
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EIO';
+    }
+  })();
   if (!eio) console.warn('skipped: no /proc/self/mem whose first read fails with EIO');
   for (const args of [['perf'], ['perf', '--fold'], ['json'], ['dmesg'], ['stack'], ['trace']]) {
     it.skipIf(!eio)(`${args.join(' ')} FILE whose read fails (EIO)`, () => {
@@ -257,7 +267,8 @@ describe('sources that add nothing: said once with --verbose (or on a terminal),
       const r = run([c, '--verbose', ...bare], { stdin: oops });
       expect(r.code).toBe(0);
       expect(r.err.split('\n').filter(Boolean)).toHaveLength(1);
-      expect(r.err).toMatch(new RegExp(`^kallmod ${c}: note: no built-in module names.*--ranges F.*no object file names for the kernel image.*--linker-map.*\n$`));
+      expect(r.err)
+        .toMatch(new RegExp(`^kallmod ${c}: note: no built-in module names.*--ranges F.*no object file names for the kernel image.*--linker-map.*\n$`));
       // loadable modules are in this kallsyms; nothing gives their object names either
       expect(r.err).toMatch(/no object file names for loadable modules.*--modules-dir D/);
     });

@@ -127,7 +127,8 @@ describe('addresses that are not canonical kernel addresses', () => {
     const line = readFileSync(f('garbage-line'), 'utf8');
     const r = run(['lookup', '--json', '--kallsyms', f('garbage'), 'vfs_read', 'ksys_read']);
     const w = r.err.split('\n').filter(Boolean);
-    expect(w).toEqual([expect.stringMatching(new RegExp(`^kallmod: warning: ${f('garbage')}: line ${line}: address 1234ffff812da8e0: not a canonical address.*; 3 line\\(s\\)`))]);
+    expect(w).toEqual([expect.stringMatching(
+      new RegExp(`^kallmod: warning: ${f('garbage')}: line ${line}: address 1234ffff812da8e0: not a canonical address.*; 3 line\\(s\\)`))]);
     for (const a of r.out.trim().split('\n').map((l) => JSON.parse(l))) {
       if (a.address !== null) expect(a.address).toMatch(/^0x[0-9a-f]{1,16}$/);
       for (const c of a.candidates) expect(c.address).toMatch(/^0x[0-9a-f]{1,16}$/);
@@ -156,7 +157,8 @@ describe('damaged snapshots', () => {
     expect(run(['lookup', '--snapshot', snap, 'ffffffff812da8e5']).out).toMatch(/vfs_read\+0x5/);
   });
   it('cut 10 bytes short', () => refused(damagedCopy('cut.snap', (b) => b.subarray(0, b.length - 10)), /truncated snapshot \(\d+ of \d+ bytes\)/));
-  it('one byte flipped mid-file', () => refused(damagedCopy('flip1.snap', (b) => { b[b.length >> 1]! ^= 1; return b; }), /damaged snapshot: checksum mismatch in bytes \d+-\d+; /));
+  it('one byte flipped mid-file', () =>
+    refused(damagedCopy('flip1.snap', (b) => { b[b.length >> 1]! ^= 1; return b; }), /damaged snapshot: checksum mismatch in bytes \d+-\d+; /));
   it('200 bytes flipped across the table', () => refused(damagedCopy('flip200.snap', (b) => {
     for (let i = 0; i < 200; i++) b[4096 + Math.floor(i * (b.length * 0.8) / 200)]! ^= 0x5a;
     return b;
@@ -176,7 +178,8 @@ describe('answers that were confusing', () => {
     expect(withMod).toMatchObject({ name: 'vfs_read', mismatch: ['module ext4'] });
     expect(withMod.resolvedBy).toMatch(/\+module\(no match: ext4\)/);
     expect(plain.mismatch).toBeUndefined();
-    expect(r.err.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^kallmod lookup: note: 'vfs_read \[ext4\]': no vfs_read has the printed module ext4/)]);
+    expect(r.err.split('\n').filter(Boolean))
+      .toEqual([expect.stringMatching(/^kallmod lookup: note: 'vfs_read \[ext4\]': no vfs_read has the printed module ext4/)]);
   });
   it('resolve takes name+0xOFF/0xSIZE: the size picks the copy', () => {
     const t = run(['resolve', '--json', '--kallsyms', f('kallsyms'), 'load_elf_binary']);

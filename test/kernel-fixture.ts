@@ -63,7 +63,10 @@ export function vmlinuxTruth(keyFromHex: (s: string) => number): TruthRow[] {
   for (const l of readSourceFile(k('objname-truth.tsv.xz')).toString('latin1').split('\n')) {
     if (!l || l.startsWith('#')) continue;
     const f = l.split('\t');
-    rows.push({ address: keyFromHex(f[0]!), size: Number(f[1]), type: f[2]!, name: f[3]!, object: f[6] === '-' ? null : f[6]!, modules: f[7] === '-' ? [] : f[7]!.split(',').sort() });
+    rows.push({
+      address: keyFromHex(f[0]!), size: Number(f[1]), type: f[2]!, name: f[3]!, object: f[6] === '-' ? null : f[6]!,
+      modules: f[7] === '-' ? [] : f[7]!.split(',').sort(),
+    });
   }
   return rows;
 }

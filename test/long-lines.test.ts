@@ -170,7 +170,8 @@ describe('10 MB lines: every transformer linear in the line length', () => {
       const input = join(dir, `${cmd}.in`);
       const { out, ms } = run([cmd, '--refs'], input, cmd === 'perf' || cmd === 'trace' ? 'pipe' : 'file');
       const inBuf = readFileSync(input), starts = lineStarts(inBuf);
-      const refs = out.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { line: number; text: string; symbolName?: string | null; name: string | null });
+      const refs = out.toString('utf8').split('\n').filter(Boolean)
+        .map((l) => JSON.parse(l) as { line: number; text: string; symbolName?: string | null; name: string | null });
       console.log(`[long lines] kallmod ${cmd} --refs: ${refs.length} refs in ${ms} ms`);
       const own = OWN[cmd]!;
       const first = refs.filter((r) => r.line === 1);
@@ -248,8 +249,10 @@ describe('the linear scanners match the regexes they replace', () => {
   });
 
   it('trace: function_graph frames', () => {
-    const FUNC = new RegExp(String.raw`\|( +)(?:(${NAME})(?: \[[\w.-]+\])?\(([^;{]*?)\)(?: \{|;)|(\})(?: \/\* (${NAME})(?: \[[\w.-]+\])?(?:\(\))?[^*]*\*\/)?|(\/\*))`);
-    const chars = ['|', '| ', '|  ', ' ', '} /* ', '}', 'func', 'b.c', 'a$', '1', ' */', '*/', '*', '/', '/*', ' [m]', ' [m-1.x]', ' [', ']', '()', '(', ')', ') {', ');', '{', ';', '\r'];
+    const FUNC = new RegExp(String.raw`\|( +)(?:(${NAME})(?: \[[\w.-]+\])?\(([^;{]*?)\)(?: \{|;)` +
+      String.raw`|(\})(?: \/\* (${NAME})(?: \[[\w.-]+\])?(?:\(\))?[^*]*\*\/)?|(\/\*))`);
+    const chars = ['|', '| ', '|  ', ' ', '} /* ', '}', 'func', 'b.c', 'a$', '1', ' */', '*/', '*', '/', '/*', ' [m]', ' [m-1.x]', ' [', ']',
+      '()', '(', ')', ') {', ');', '{', ';', '\r'];
     fc.assert(fc.property(line(chars), (l) => {
       const m = FUNC.exec(l);
       const kind = !m ? null : m[2] !== undefined ? (m[0].endsWith('{') ? 'open' : 'leaf') : m[4] !== undefined ? 'close' : 'comment';
@@ -263,7 +266,9 @@ describe('the linear scanners match the regexes they replace', () => {
     fc.assert(fc.property(line(chars), fc.nat(6), (l, from) => {
       const want: [number, number][] = [];
       TOKEN.lastIndex = from;
-      for (let m = TOKEN.exec(l); m; m = TOKEN.exec(l)) if (!(m.index > 0 && isNameChar(l.charCodeAt(m.index - 1)))) want.push([m.index, m.index + m[0].length]);
+      for (let m = TOKEN.exec(l); m; m = TOKEN.exec(l)) {
+        if (!(m.index > 0 && isNameChar(l.charCodeAt(m.index - 1)))) want.push([m.index, m.index + m[0].length]);
+      }
       const got: [number, number][] = [];
       for (let t = nextOffsetToken(l, from, l.length); t; t = nextOffsetToken(l, t.end, l.length)) got.push([t.start, t.end]);
       expect(got).toEqual(want);

@@ -82,7 +82,8 @@ describe.skipIf(why !== null)('native addon lifetime', () => {
   it('worker threads load and use the addon at the same time', () => {
     const r = node([], `
       const { Worker } = require('node:worker_threads');
-      const code = ${JSON.stringify(TABLE)} + "for (let k = 0; k < 50; k++) { const { t, keys } = make(5000); check(t, keys); } require('node:worker_threads').parentPort.postMessage('done');";
+      const code = ${JSON.stringify(TABLE)} + "for (let k = 0; k < 50; k++) { const { t, keys } = make(5000); check(t, keys); } " +
+        "require('node:worker_threads').parentPort.postMessage('done');";
       let n = 0;
       for (let w = 0; w < 4; w++) {
         const wk = new Worker(code, { eval: true });

@@ -68,7 +68,8 @@ function perfText(table: SymbolTable, seed: number, lines: number): Buffer {
   const size = (i: number) => Math.max(1, d.ksizes[i]! || 1);
   const addrIn = (i: number) => d.keys[i]! + rnd(size(i));
   const off = (a: number, i: number) => `+0x${(a - d.keys[i]!).toString(16)}`;
-  const dso = () => pick(['([kernel.kallsyms])', '([guest.kernel.kallsyms])', '(/usr/lib/debug/boot/vmlinux-6.12)', '([ext4])', '(/lib/modules/6.12/kernel/fs/ext4/ext4.ko)', '([unknown])', '(inlined)', '([vsyscall])']);
+  const dso = () => pick(['([kernel.kallsyms])', '([guest.kernel.kallsyms])', '(/usr/lib/debug/boot/vmlinux-6.12)', '([ext4])',
+    '(/lib/modules/6.12/kernel/fs/ext4/ext4.ko)', '([unknown])', '(inlined)', '([vsyscall])']);
   const ind = () => pick(['\t', '\t', '\t', '        ', '\t  ', ' ']);
   const out: string[] = [];
   while (out.length < lines) {
@@ -79,9 +80,11 @@ function perfText(table: SymbolTable, seed: number, lines: number): Buffer {
     const shape = rnd(36);
     let l: string;
     switch (shape) {
-      case 0: l = `${pick(['dd', 'swapper', 'kworker/1:1-vir', 'perf-exec'])} ${rnd(30000)} [00${rnd(2)}]  ${rnd(2000)}.${100000 + rnd(899999)}:     250000 cpu-clock:ppp: `; break;
+      case 0: l = `${pick(['dd', 'swapper', 'kworker/1:1-vir', 'perf-exec'])} ${rnd(30000)} [00${rnd(2)}]  ` +
+        `${rnd(2000)}.${100000 + rnd(899999)}:     250000 cpu-clock:ppp: `; break;
       case 1: l = ''; break;
-      case 2: l = `${ind()}${(0x7f0000000000 + rnd(2 ** 30)).toString(16).padStart(16, ' ')} ${other}+0x${rnd(999).toString(16)} (/usr/lib/x86_64-linux-gnu/libc.so.6)`; break;
+      case 2: l = `${ind()}${(0x7f0000000000 + rnd(2 ** 30)).toString(16).padStart(16, ' ')} ` +
+        `${other}+0x${rnd(999).toString(16)} (/usr/lib/x86_64-linux-gnu/libc.so.6)`; break;
       case 3: l = `${ind()}${hex(a)} [unknown] ([unknown])`; break;
       case 4: l = `${ind()}${pick(['386c616e6f697461', 'ffffffffffffffff', 'ffff000000000000', '0000000000000000', hex(a)])} [unknown] ([unknown])`; break;
       case 5: l = `${ind()}${hex(a)}`; break;
@@ -103,15 +106,18 @@ function perfText(table: SymbolTable, seed: number, lines: number): Buffer {
       case 21: l = `${ind()}${hex(a)} ${name}+0x1+0x2 ([kernel.kallsyms])`; break;
       case 22: l = `comm 1 [000] 2.0: ffff in a header ${'/'.repeat(rnd(6))}`; break;
       case 23: l = `${ind()}${hex(a)} ${name}${off(a, i)} (inlined)`; break;
-      case 24: l = `${pick(['   ', '\t', ' '])}perf-exec  9317/9317  [001]   749.01: 250000 cpu-clock:ppp:  ${hex(a)} ${name}${off(a, i)} ([kernel.kallsyms])`; break;
+      case 24: l = `${pick(['   ', '\t', ' '])}perf-exec  9317/9317  [001]   749.01: 250000 cpu-clock:ppp:  ` +
+        `${hex(a)} ${name}${off(a, i)} ([kernel.kallsyms])`; break;
       case 25: l = `${pick(['   ', '\t'])}readelf 7466/7466 [000] 749.0: 250000 cpu-clock:ppp:      55d4f0af7fc7 [unknown] (/usr/bin/readelf)`; break;
       case 26: l = `${ind()}${pick(['ffff', 'fff', 'abc', 'Ffff'])}${hex(a).slice(4, 12)} x`; break;
       // right-aligned headers whose comm reads as hex, " 0x" brstack lines, user frames with "ffff"
-      case 27: l = `${pick(['             cat', '      dd', '  bash', ' 0'])}  1234 [000]   1.5:  250000 cycles:  ${hex(a)} ${name}${off(a, i)} ([kernel.kallsyms])`; break;
+      case 27: l = `${pick(['             cat', '      dd', '  bash', ' 0'])}  1234 [000]   1.5:  250000 cycles:  ` +
+        `${hex(a)} ${name}${off(a, i)} ([kernel.kallsyms])`; break;
       case 28: l = ` 0x${hex(a)}/0x${hex(addrIn(sym()))}/P/-/-/0  ${name}${off(a, i)}/${other}+0x5/P/-/-/0`; break;
       case 29: l = `${ind()}    7fffffffe${rnd(4096).toString(16).padStart(3, '0')} user_fn+0x5 (/lib/x.so)`; break;
       case 31: l = `${ind()}${hex(a)} ${dso()}`; break; // -F ip,dso
-      case 30: l = `${ind()}${pick(['ABC', 'dd', 'Dd', '7f00', 'cafe'])} ${pick(['123', '1/2', '12/', 'x', ''])} ${pick(['[000] 1.0: 1 cycles: ', ''])}${hex(a)} ${pick([name + off(a, i), '[unknown]'])} ([kernel.kallsyms]) ${pick(['', '0x' + hex(a) + '/0x' + hex(a) + '/P/-/-/0'])}`; break;
+      case 30: l = `${ind()}${pick(['ABC', 'dd', 'Dd', '7f00', 'cafe'])} ${pick(['123', '1/2', '12/', 'x', ''])} ${pick(['[000] 1.0: 1 cycles: ', ''])}` +
+        `${hex(a)} ${pick([name + off(a, i), '[unknown]'])} ([kernel.kallsyms]) ${pick(['', '0x' + hex(a) + '/0x' + hex(a) + '/P/-/-/0'])}`; break;
       default: l = `${ind()}${hex(a)} ${name}${off(a, i)} ([kernel.kallsyms])`;
     }
     if (rnd(40) === 0) l += '\r';
@@ -181,7 +187,8 @@ describe.skipIf(why !== null)('the addon is taken only once it pays (KALLMOD_NAT
     delete process.env['KALLMOD_NATIVE'];
     let rw;
     try {
-      rw = createPerfRewriterWhenWorthIt(table, { objname: 'ambiguous', inputSize: NATIVE_AFTER_BYTES }, (b, l) => { handed += b.length; return ts.chunk(b, l); })!;
+      rw = createPerfRewriterWhenWorthIt(table, { objname: 'ambiguous', inputSize: NATIVE_AFTER_BYTES },
+        (b, l) => { handed += b.length; return ts.chunk(b, l); })!;
     } finally {
       if (saved !== undefined) process.env['KALLMOD_NATIVE'] = saved;
     }

@@ -35,7 +35,10 @@ const SLIDE = 0x2b400000n;
 const MODULE_AREA = 0xffffffffc0a00000n;
 /** The loadable modules "loaded" in that boot: their debug .ko files are extracted. */
 const LOADED = ['fat', 'vfat', 'isofs', 'udf', 'virtio_net'];
-const KO_PATHS = { fat: 'kernel/fs/fat/fat.ko', vfat: 'kernel/fs/fat/vfat.ko', isofs: 'kernel/fs/isofs/isofs.ko', udf: 'kernel/fs/udf/udf.ko', virtio_net: 'kernel/drivers/net/virtio_net.ko' };
+const KO_PATHS = {
+  fat: 'kernel/fs/fat/fat.ko', vfat: 'kernel/fs/fat/vfat.ko', isofs: 'kernel/fs/isofs/isofs.ko', udf: 'kernel/fs/udf/udf.ko',
+  virtio_net: 'kernel/drivers/net/virtio_net.ko',
+};
 
 const log = (m) => process.stderr.write(`distro-kernel: ${m}\n`);
 const t0 = Date.now();
@@ -94,7 +97,8 @@ function cmpVer(a, b) {
 
 /** dpkg-deb --fsys-tarfile | tar -x of the given paths (globs) only. */
 function extract(deb, dir, paths) {
-  const r = spawnSync('sh', ['-c', `dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards ${paths.map((p) => `'${p}'`).join(' ')}`, 'sh', deb, dir], { encoding: 'utf8' });
+  const r = spawnSync('sh', ['-c', `dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards ${paths.map((p) => `'${p}'`).join(' ')}`, 'sh', deb, dir],
+    { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`extracting ${deb}: ${r.stderr.trim()}`);
 }
 
@@ -106,7 +110,11 @@ function sections(file) {
   const out = new Map();
   for (const l of readelf('-SW', file).split('\n')) {
     const m = l.match(/^\s*\[\s*(\d+)\]\s+(\S+)\s+(\S+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+[0-9a-f]+\s+([A-Za-z]*)\s+\d+\s+\d+\s+(\d+)/);
-    if (m) out.set(Number(m[1]), { name: m[2], type: m[3], addr: BigInt('0x' + m[4]), off: parseInt(m[5], 16), size: parseInt(m[6], 16), flags: m[7], align: BigInt(m[8]) });
+    if (m) {
+      out.set(Number(m[1]), {
+        name: m[2], type: m[3], addr: BigInt('0x' + m[4]), off: parseInt(m[5], 16), size: parseInt(m[6], 16), flags: m[7], align: BigInt(m[8]),
+      });
+    }
   }
   return out;
 }
@@ -145,7 +153,8 @@ function buildRoot(pair, dest) {
   const notes = [...vsecs.values()].find((s) => s.name === '.notes');
   w('sys/kernel/notes', sectionBytes(vmlinux, notes));
   w('proc/sys/kernel/osrelease', `${rel}\n`);
-  w('etc/os-release', 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n');
+  w('etc/os-release', 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\n' +
+    'VERSION_CODENAME=bookworm\nID=debian\n');
 
   // kallsyms of a boot at SLIDE: percpu offsets are printed as they are (type A), the rest moved
   t = Date.now();
@@ -164,7 +173,11 @@ function buildRoot(pair, dest) {
     const ko = join(root, `usr/lib/debug/lib/modules/${rel}/${KO_PATHS[mod]}`);
     const ss = sections(ko);
     const alloc = [...ss.entries()].filter(([, s]) => s.flags.includes('A') && !s.name.startsWith('.init') && s.size > 0);
-    const kinds = [alloc.filter(([, s]) => s.flags.includes('X')), alloc.filter(([, s]) => !s.flags.includes('X') && !s.flags.includes('W')), alloc.filter(([, s]) => !s.flags.includes('X') && s.flags.includes('W'))];
+    const kinds = [
+      alloc.filter(([, s]) => s.flags.includes('X')),
+      alloc.filter(([, s]) => !s.flags.includes('X') && !s.flags.includes('W')),
+      alloc.filter(([, s]) => !s.flags.includes('X') && s.flags.includes('W')),
+    ];
     const base = new Map();
     const textBase = cursor;
     for (const group of kinds) {
@@ -232,7 +245,8 @@ function buildRoot(pair, dest) {
     truth.push(`${hex(s.value + SLIDE)}\t${s.name}\t${name}\t${s.size}`);
   }
   mkdirSync(join(dest, 'truth'), { recursive: true });
-  writeFileSync(join(dest, 'truth', 'vmlinux-text.tsv'), '# runtime address\tname\tDWARF compile unit (DW_AT_name, from .debug_aranges; - none)\tst_size\n' + truth.join('\n') + '\n');
+  writeFileSync(join(dest, 'truth', 'vmlinux-text.tsv'),
+    '# runtime address\tname\tDWARF compile unit (DW_AT_name, from .debug_aranges; - none)\tst_size\n' + truth.join('\n') + '\n');
   writeFileSync(join(dest, 'truth', 'module-text.tsv'), '# runtime address\tname\tmodule\n' + moduleTruth.join('\n') + '\n');
   log(`truth from readelf in ${secs(t)} s (${truth.length} vmlinux text symbols, ${moduleTruth.length} module text symbols)`);
   return { extractSecs };
@@ -256,14 +270,18 @@ function main() {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const { extractSecs } = buildRoot(pair, tmp);
-  const info = { version: SETUP_VERSION, release: pair.rel, slide: `0x${SLIDE.toString(16)}`, modules: LOADED, extractSeconds: Number(extractSecs), totalSeconds: Number(secs(t0)) };
+  const info = {
+    version: SETUP_VERSION, release: pair.rel, slide: `0x${SLIDE.toString(16)}`, modules: LOADED,
+    extractSeconds: Number(extractSecs), totalSeconds: Number(secs(t0)),
+  };
   writeFileSync(join(tmp, 'ready.json'), JSON.stringify(info) + '\n');
   rmSync(dest, { recursive: true, force: true });
   renameSync(tmp, dest);
   rmSync(CURRENT, { force: true });
   symlinkSync(pair.rel, CURRENT);
   linkIntoClone();
-  log(`ready in ${secs(t0)} s: ${JSON.stringify(info)} (${Math.round(statSync(join(dest, 'root', `usr/lib/debug/boot/vmlinux-${pair.rel}`)).size / 1e6)} MB vmlinux)`);
+  const vmlinuxMB = Math.round(statSync(join(dest, 'root', `usr/lib/debug/boot/vmlinux-${pair.rel}`)).size / 1e6);
+  log(`ready in ${secs(t0)} s: ${JSON.stringify(info)} (${vmlinuxMB} MB vmlinux)`);
 }
 
 try { main(); } catch (e) { log(`not set up: ${e.message.split('\n')[0]}`); }

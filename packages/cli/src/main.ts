@@ -8,7 +8,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   json: { summary: 'annotate `perf data convert --to-json` output', load: () => transformer(import('@kallmod/perf-json/command')) },
   trace: { summary: 'annotate ftrace trace / trace_pipe text, live', load: () => transformer(import('@kallmod/trace-pipe/command')) },
   dmesg: { summary: 'annotate dmesg, journalctl -k, serial logs and oopses, live', load: () => transformer(import('@kallmod/dmesg/command')) },
-  stack: { summary: 'annotate kernel stacks: bpftrace, bcc, /proc/PID/stack, crash bt, drgn, perf report', load: () => transformer(import('@kallmod/stack/command')) },
+  stack: {
+    summary: 'annotate kernel stacks: bpftrace, bcc, /proc/PID/stack, crash bt, drgn, perf report',
+    load: () => transformer(import('@kallmod/stack/command')),
+  },
   lookup: { summary: 'address or name[+off[/size]] → (name, module, objname)', load: () => import('./commands/lookup.js') },
   resolve: { summary: 'triplet → address, kprobe, ftrace filter index (trace one duplicate)', load: () => import('./commands/resolve.js') },
   sources: { summary: 'what was found and merged, coverage and consistency warnings', load: () => import('./commands/sources.js') },

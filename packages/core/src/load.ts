@@ -127,7 +127,9 @@ function runningKernel(opts: SourceOptions, { kernel, cache, fingerprint }: Star
     root: kernel.root, ...(link ? { vmlinux: link } : {}),
     progress: (p) => progress().dwarfProgress(p, cache ? `once: the result is cached in ${cache.dir}` : 'not cached (--no-cache)', willWrite),
   });
-  if (link) loaded.push({ role: 'vmlinux', path: link.path, origin: 'running-kernel', detail: `DWARF from the cache ${cache!.link} (made ${linkMeta!.created})` });
+  if (link) {
+    loaded.push({ role: 'vmlinux', path: link.path, origin: 'running-kernel', detail: `DWARF from the cache ${cache!.link} (made ${linkMeta!.created})` });
+  }
   const { table, report } = builder().buildTable(parsed);
   for (const w of report.warnings) sayAndKeep(w);
   report.warnings.unshift(...notes);

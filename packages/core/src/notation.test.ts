@@ -9,7 +9,8 @@ describe('notation (follows /proc/kallmodsyms)', () => {
     expect(formatTriplet([], 'lib/sort.o')).toBe(' {lib/sort.o}');
   });
   it('marks ambiguity with every candidate, capped', () => {
-    expect(formatAmbiguous([{ modules: [], objnameShort: 'a.o' }, { modules: ['udf'], objnameShort: 'super.o' }, { modules: [], objnameShort: null }])).toBe(' {?a.o|[udf]super.o|+1 unknown}');
+    expect(formatAmbiguous([{ modules: [], objnameShort: 'a.o' }, { modules: ['udf'], objnameShort: 'super.o' }, { modules: [], objnameShort: null }]))
+      .toBe(' {?a.o|[udf]super.o|+1 unknown}');
   });
   it('counts candidates it cannot spell instead of printing {??|?}', () => {
     const none = { modules: [], objnameShort: null };

@@ -36,12 +36,15 @@ function setup(): { fake: string; vmlinux: string; mods: string; src: (boot: str
   writeFileSync(vmlinux, 'stand-in: nm answers from System.map\n');
   const tool = (name: string, body: string) => { writeFileSync(join(fake, name), `#!/bin/sh\n${body}\n`); chmodSync(join(fake, name), 0o755); };
   tool('nm', `case "$1" in *.ko) exec nm "$1";; *) exec cat '${sysmap}';; esac`);
-  tool('addr2line', 'obj=""; addr=""; while [ $# -gt 0 ]; do case "$1" in -e) obj=$2; shift;; -*) ;; *) addr=$1;; esac; shift; done; echo "$(basename "$obj"):0x$addr"');
+  tool('addr2line', 'obj=""; addr=""; while [ $# -gt 0 ]; do case "$1" in -e) obj=$2; shift;; -*) ;; *) addr=$1;; esac; shift; done; ' +
+    'echo "$(basename "$obj"):0x$addr"');
   tool('readelf', 'echo "  [33] .debug_line PROGBITS"');
   for (const m of ['null_blk.ko']) unxz(join(K, 'modules', m + '.xz'), join(mods, m));
   const allMods = join(D(), 'modules');
   mkdirSync(allMods, { recursive: true });
-  for (const f of execFileSync('ls', [join(K, 'modules')]).toString().split('\n').filter(Boolean)) unxz(join(K, 'modules', f), join(allMods, f.replace(/\.xz$/, '')));
+  for (const f of execFileSync('ls', [join(K, 'modules')]).toString().split('\n').filter(Boolean)) {
+    unxz(join(K, 'modules', f), join(allMods, f.replace(/\.xz$/, '')));
+  }
   const src = (boot: string) => ['--kallsyms', unxz(join(K, `boot-${boot}/kallsyms.xz`), join(D(), `boot-${boot}_kallsyms`)), '--system-map', sysmap,
     '--ranges', join(K, 'modules.builtin.ranges.xz'), '--builtin', join(K, 'modules.builtin'), '--modinfo', join(K, 'modules.builtin.modinfo'),
     '--linker-map', unxz(join(K, 'vmlinux.map.xz'), join(D(), 'vmlinux.map')), '--linker-map', unxz(join(K, 'vmlinux.o.map.xz'), join(D(), 'vmlinux.o.map')),

@@ -36,15 +36,18 @@ describe('prefixes (hand-written)', () => {
 });
 
 describe('recognition (hand-written)', () => {
-  const refs = (l: string) => findRefs(l).map((f) => ({ name: f.printed.name, module: f.printed.module ?? null, address: f.printed.address, text: f.printed.text }));
+  const refs = (l: string) => findRefs(l)
+    .map((f) => ({ name: f.printed.name, module: f.printed.module ?? null, address: f.printed.address, text: f.printed.text }));
   it('x86 frames, unreliable, module, build id', () => {
     expect(refs(' ? vfs_write+0xf8/0x450')).toEqual([{ name: 'vfs_write', module: null, address: null, text: 'vfs_write+0xf8/0x450' }]);
-    expect(refs(' null_queue_rq+0x5/0x320 [null_blk]')[0]).toMatchObject({ name: 'null_queue_rq', module: 'null_blk', text: 'null_queue_rq+0x5/0x320 [null_blk]' });
+    expect(refs(' null_queue_rq+0x5/0x320 [null_blk]')[0])
+      .toMatchObject({ name: 'null_queue_rq', module: 'null_blk', text: 'null_queue_rq+0x5/0x320 [null_blk]' });
     expect(refs(' null_queue_rq+0x5/0x320 [null_blk 0123456789abcdef0123456789abcdef01234567]')[0]).toMatchObject({ module: 'null_blk' });
   });
   it('old forms: [<addr>], :mod:', () => {
     expect(refs(' [<ffffffff81234567>] ? vfs_write+0xf8/0x450')[0]).toMatchObject({ address: '0xffffffff81234567', name: 'vfs_write' });
-    expect(refs(' [<f8a1b2c3>] :jbd:journal_commit_transaction+0xa3/0xf5')[0]).toMatchObject({ module: 'jbd', name: 'journal_commit_transaction', text: ':jbd:journal_commit_transaction+0xa3/0xf5' });
+    expect(refs(' [<f8a1b2c3>] :jbd:journal_commit_transaction+0xa3/0xf5')[0])
+      .toMatchObject({ module: 'jbd', name: 'journal_commit_transaction', text: ':jbd:journal_commit_transaction+0xa3/0xf5' });
     expect(refs('RIP: 0010:[<ffffffff81234567>]  [<ffffffff81234567>] vfs_write+0xf8/0x450')[0]).toMatchObject({ address: '0xffffffff81234567' });
   });
   it('RIP: 0010 yes, RIP: 0033 never; Code:, Modules linked in:, registers untouched', () => {
@@ -77,7 +80,8 @@ describe('recognition (hand-written)', () => {
     expect(refs(' dump_stack_lvl+0x53/0x70 lib/dump_stack.c:120')[0]).toMatchObject({ name: 'dump_stack_lvl', module: null });
   });
   it('markers and info lines are not references', () => {
-    for (const l of [' <IRQ>', ' </IRQ>', ' <TASK>', ' <NMI>', '** 12 printk messages dropped **', 'INFO: task kworker/0:1:12 blocked for more than 120 seconds.']) expect(refs(l)).toHaveLength(0);
+    const none = [' <IRQ>', ' </IRQ>', ' <TASK>', ' <NMI>', '** 12 printk messages dropped **', 'INFO: task kworker/0:1:12 blocked for more than 120 seconds.'];
+    for (const l of none) expect(refs(l)).toHaveLength(0);
   });
 });
 
@@ -151,7 +155,8 @@ describe('resolution and placement (hand-written lines, real table of fixtures/k
       .toBe('[<c0123456>] [lkdtm] (lkdtm_do_action) from [<c0654321>] [lkdtm] (direct_entry+0x8d/0xe0)\n');
   });
   it('--refs: one object per reference, in order, with resolvedBy', () => {
-    const out = createAnnotator(table, { objname: 'ambiguous', refs: true }).chunk(Buffer.from('x\n ? lkdtm_do_action+0x18/0x30\nRIP: 0033:0x47b7a0\n nosuchsym+0x1/0x2\n'), 1).toString();
+    const out = createAnnotator(table, { objname: 'ambiguous', refs: true })
+      .chunk(Buffer.from('x\n ? lkdtm_do_action+0x18/0x30\nRIP: 0033:0x47b7a0\n nosuchsym+0x1/0x2\n'), 1).toString();
     const j = out.trim().split('\n').map((l) => JSON.parse(l));
     expect(j.map((r: { line: number; name: string }) => [r.line, r.name])).toEqual([[2, 'lkdtm_do_action'], [4, 'nosuchsym']]);
     expect(j[0]).toMatchObject({ offset: 0x18, size: 0x30, address: null, modules: ['lkdtm'], builtin: true, ambiguous: false });

@@ -24,25 +24,36 @@ export function findNamed(s: string, from: number, to: number, out: FoundRef[]):
   let m = WORKQUEUE.exec(msg);
   if (m) {
     const at = from + m.index + m[0].length - m[1]!.length - (m[2]?.length ?? 0);
-    out.push({ printed: { text: m[1]! + (m[2] ?? ''), name: m[1]!, offset: null, size: null, address: null, module: m[3] ?? null }, wordStart: at, end: at + m[1]!.length + (m[2]?.length ?? 0) });
+    out.push({
+      printed: { text: m[1]! + (m[2] ?? ''), name: m[1]!, offset: null, size: null, address: null, module: m[3] ?? null },
+      wordStart: at, end: at + m[1]!.length + (m[2]?.length ?? 0),
+    });
     return;
   }
   m = INLINE.exec(msg);
   if (m) {
     const at = from + msg.indexOf(m[1]!, m[0].length - m[0].trimStart().length);
-    out.push({ printed: { text: m[1]!, name: m[1]!, offset: null, size: null, address: null, module: null }, wordStart: at, end: at + m[1]!.length, inline: true });
+    out.push({
+      printed: { text: m[1]!, name: m[1]!, offset: null, size: null, address: null, module: null }, wordStart: at, end: at + m[1]!.length, inline: true,
+    });
     return;
   }
   ARM_OLD.lastIndex = 0;
   for (let a = ARM_OLD.exec(msg); a; a = ARM_OLD.exec(msg)) {
     const at = from + a.index + a[0].indexOf('(');
     const end = at + 1 + a[2]!.length + (a[3] ? a[3].length + 3 : 0);
-    out.push({ printed: { text: s.slice(at + 1, end), name: a[2]!, offset: null, size: null, address: '0x' + a[1]!.toLowerCase(), module: a[3] ?? null }, wordStart: at, end });
+    out.push({
+      printed: { text: s.slice(at + 1, end), name: a[2]!, offset: null, size: null, address: '0x' + a[1]!.toLowerCase(), module: a[3] ?? null },
+      wordStart: at, end,
+    });
   }
   m = ARM_NEW.exec(msg);
   if (m) {
     const at = from + m.index + m[0].indexOf(m[1]!, m[0].length - m[0].trimStart().length);
     const end = at + m[1]!.length + (m[2] ? m[2].length + 3 : 0);
-    out.push({ printed: { text: s.slice(at, end), name: m[1]!, offset: null, size: null, address: null, module: m[2] ?? null }, wordStart: wordStartAt(s, at, from), end });
+    out.push({
+      printed: { text: s.slice(at, end), name: m[1]!, offset: null, size: null, address: null, module: m[2] ?? null },
+      wordStart: wordStartAt(s, at, from), end,
+    });
   }
 }

@@ -149,7 +149,10 @@ describe('live', () => {
     const p = spawn(KM, ['dmesg', ...ksources('nokaslr')], { stdio: ['pipe', 'pipe', 'ignore'] });
     let got = '';
     p.stdout.on('data', (c: Buffer) => { got += c.toString('latin1'); });
-    const waitFor = async (s: string) => { for (let i = 0; i < 600 && !got.includes(s); i++) await new Promise((r) => setTimeout(r, 50)); return got.includes(s); };
+    const waitFor = async (s: string) => {
+      for (let i = 0; i < 600 && !got.includes(s); i++) await new Promise((r) => setTimeout(r, 50));
+      return got.includes(s);
+    };
     p.stdin.write('[   18.315897]  lkdtm_do_action+0x18/0x30\n');
     expect(await waitFor('[   18.315897]  [lkdtm] lkdtm_do_action+0x18/0x30\n')).toBe(true);
     p.stdin.write('[   18.315962]  direct_entry+0x8d/0xe0\n');

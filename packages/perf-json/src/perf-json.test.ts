@@ -84,14 +84,17 @@ describe('hand-written shapes', () => {
 
   it('compact JSON, escapes, invalid UTF-8, numbers as written, split anywhere: kept', () => {
     const doc = Buffer.concat([
-      Buffer.from('{"samples":[{"comm":"a\\"b\\u00e9\\/","x":1.50e+3,"callchain":[{"ip":"0xffffffff81b954cc","symbol":"iowrite16","dso":"[kernel.kallsyms]"},{"ip":"0x1","dso":"/bin/\xff"}]}]}', 'latin1'),
+      Buffer.from('{"samples":[{"comm":"a\\"b\\u00e9\\/","x":1.50e+3,"callchain":' +
+        '[{"ip":"0xffffffff81b954cc","symbol":"iowrite16","dso":"[kernel.kallsyms]"},{"ip":"0x1","dso":"/bin/\xff"}]}]}', 'latin1'),
     ]);
     const out = km(['json', '--kallsyms', KALLSYMS], doc).toString('latin1');
-    expect(out).toBe(doc.toString('latin1').replace('"dso":"[kernel.kallsyms]"}', '"dso":"[kernel.kallsyms]","modules":[],"builtin":false,"objname":null,"ambiguous":false}'));
+    expect(out).toBe(doc.toString('latin1')
+      .replace('"dso":"[kernel.kallsyms]"}', '"dso":"[kernel.kallsyms]","modules":[],"builtin":false,"objname":null,"ambiguous":false}'));
   });
 
   it('an entry with only a kernel ip is resolved by it; one that resolves to nothing is left as it is', () => {
-    const doc = '{"samples":[{"callchain":[{"ip":"0xffffffff81b954cc"},{"ip":"0xffffffff90000000","symbol":"no_such_fn","dso":"[kernel.kallsyms]"},{"ip":"0x7f0000001000"}]}]}';
+    const doc = '{"samples":[{"callchain":[{"ip":"0xffffffff81b954cc"},{"ip":"0xffffffff90000000","symbol":"no_such_fn","dso":"[kernel.kallsyms]"},' +
+      '{"ip":"0x7f0000001000"}]}]}';
     const out = km(['json', '--kallsyms', KALLSYMS], doc).toString();
     expect(out).toBe(doc.replace('{"ip":"0xffffffff81b954cc"}', '{"ip":"0xffffffff81b954cc","modules":[],"builtin":false,"objname":null,"ambiguous":false}'));
     const refs = km(['json', '--refs', '--kallsyms', KALLSYMS], doc).toString().trim().split('\n').map((l) => JSON.parse(l));

@@ -170,7 +170,8 @@ describe('real perf script output of this machine, against its own kallsyms', ()
     const one = fixture('system-g.script.xz');
     writeFileSync(big, Buffer.concat(Array.from({ length: 8 }, () => one)));
     // file input (batch) and pipe input (live); PIPESTATUS[1] is kallmod's own status
-    const r = spawnSync('bash', ['-c', `"${CLI}" perf --kallsyms "${KALLSYMS}" < "${big}" | head -1 > /dev/null; echo "rc=\${PIPESTATUS[0]}"; cat "${big}" | "${CLI}" perf --kallsyms "${KALLSYMS}" | head -1 >/dev/null; echo "rc=\${PIPESTATUS[1]}"`]);
+    const r = spawnSync('bash', ['-c', `"${CLI}" perf --kallsyms "${KALLSYMS}" < "${big}" | head -1 > /dev/null; echo "rc=\${PIPESTATUS[0]}"; ` +
+      `cat "${big}" | "${CLI}" perf --kallsyms "${KALLSYMS}" | head -1 >/dev/null; echo "rc=\${PIPESTATUS[1]}"`]);
     expect(r.stdout.toString()).toBe('rc=0\nrc=0\n');
     expect(r.stderr.toString()).toBe('');
   });
@@ -202,7 +203,8 @@ describe('hand-written edge cases (bytes that must pass untouched)', () => {
     // the TypeScript path always; the addon's too where it is built (KALLMOD_NATIVE=1 refuses to start without it)
     for (const native of noNative ? ['0'] : ['0', '1']) {
       const out = lines(km(['perf', '--kallsyms', KALLSYMS], input, { KALLMOD_NATIVE: native }));
-      expect(out[0]).toBe(`             cat  1234 [000]   1.5:  250000 cycles:  ${K1} iowrite16+0xc ([kernel.kallsyms])`); // nothing to add: core kernel, name printed
+      // nothing to add: core kernel, name printed
+      expect(out[0]).toBe(`             cat  1234 [000]   1.5:  250000 cycles:  ${K1} iowrite16+0xc ([kernel.kallsyms])`);
       expect(out[1]).toContain(`${K2} [unknown] <vp_notify> ([kernel.kallsyms])`);
       expect(out[2]).toBe(` 0x${K1}<iowrite16>/0x${K2}<vp_notify>/P/-/-/0 `);
     }
@@ -211,7 +213,8 @@ describe('hand-written edge cases (bytes that must pass untouched)', () => {
   it('branch records with (dso) paths: split at the right "/", user sides left alone, [mod] narrows', () => {
     // hand-written table: init_once in the core kernel, [udf] and [isofs]; udf_fn in [udf]
     const ks = join(tmp(), 'br-kallsyms');
-    writeFileSync(ks, ['ffffffff81000300 t init_once', 'ffffffff81000900 T _etext', 'ffffffffc0000000 t init_once\t[udf]', 'ffffffffc0000100 t udf_fn\t[udf]', 'ffffffffc0000200 t init_once\t[isofs]', ''].join('\n'));
+    writeFileSync(ks, ['ffffffff81000300 t init_once', 'ffffffff81000900 T _etext', 'ffffffffc0000000 t init_once\t[udf]', 'ffffffffc0000100 t udf_fn\t[udf]',
+      'ffffffffc0000200 t init_once\t[isofs]', ''].join('\n'));
     const input = [
       'perf 1 [000] 1.0: 1 cycles:  udf_fn+0x10(/usr/lib/libfoo.so)/main+0x5(/usr/bin/prog)/P/-/-/0 ',
       'perf 1 [000] 1.0: 1 cycles:  memcpy+0x10(/usr/lib/x86_64-linux-gnu/libc.so.6)/init_once+0x5([udf])/P/-/-/0 ',
@@ -291,17 +294,24 @@ describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real sym
     const { openSync } = await import('node:fs');
     const { table } = loadTable(sourceOptions('nokaslr'), () => {});
     const picked = syms.filter((_, i) => i % 97 === 0);
-    const input = Array.from({ length: 2400 }, (_, k) => sample(`c${k}`, Array.from({ length: 8 }, (_, j) => picked[(k * 13 + j * 7) % picked.length]!))).join('');
+    const input = Array.from({ length: 2400 }, (_, k) => sample(`c${k}`, Array.from({ length: 8 }, (_, j) => picked[(k * 13 + j * 7) % picked.length]!)))
+      .join('');
     const file = join(tmp(), 'pool-in');
     writeFileSync(file, input);
     const run = async (jobs: number, native: string) => {
       const parts: Buffer[] = [];
       // a slow reader now and then: results wait while their buffers are still out
-      const output = new Writable({ highWaterMark: 1 << 14, write(c: Buffer, _e, cb) { parts.push(Buffer.from(c)); if (parts.length % 7 === 0) setTimeout(cb, 1); else cb(); } });
+      const output = new Writable({
+        highWaterMark: 1 << 14,
+        write(c: Buffer, _e, cb) { parts.push(Buffer.from(c)); if (parts.length % 7 === 0) setTimeout(cb, 1); else cb(); },
+      });
       const saved = process.env['KALLMOD_NATIVE'];
       process.env['KALLMOD_NATIVE'] = native;
       try {
-        await runTransform({ table, annotator, annotatorModule: '@kallmod/perf-script/annotator', opts: { objname: 'ambiguous', refs: false }, input: { fd: openSync(file, 'r'), path: file }, output, jobs, chunkSize: 1 << 14 });
+        await runTransform({
+          table, annotator, annotatorModule: '@kallmod/perf-script/annotator', opts: { objname: 'ambiguous', refs: false },
+          input: { fd: openSync(file, 'r'), path: file }, output, jobs, chunkSize: 1 << 14,
+        });
       } finally {
         if (saved === undefined) delete process.env['KALLMOD_NATIVE']; else process.env['KALLMOD_NATIVE'] = saved;
       }
@@ -354,7 +364,8 @@ describe('modules and objnames (6.12 kernel; lines SYNTHESISED from its real sym
     const ext4 = syms.find((s) => s.name === 'ext4_file_read_iter')!;
     const vfs = syms.find((s) => s.name === 'vfs_read')!;
     // the same function at two offsets must merge; two same-named functions must not
-    const input = sample('cat', [ext4, vfs]) + sample('cat', [ext4, vfs]).replace(/ext4_file_read_iter\+0x4/, 'ext4_file_read_iter+0x8').replace(/^(\t[0-9a-f]+)4 ext4/m, '$18 ext4') +
+    const input = sample('cat', [ext4, vfs]) +
+      sample('cat', [ext4, vfs]).replace(/ext4_file_read_iter\+0x4/, 'ext4_file_read_iter+0x8').replace(/^(\t[0-9a-f]+)4 ext4/m, '$18 ext4') +
       sample('bash', [cmask[0]!, vfs]) + sample('bash', [cmask[1]!, vfs]);
     const annotated = km(['perf', ...src], input).toString('latin1');
     const folded = stackcollapse(annotated);

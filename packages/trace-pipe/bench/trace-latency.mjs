@@ -19,7 +19,8 @@ const src = existsSync(`${K}/boot-kaslr/kallsyms.xz`) ? [
   '--module-sections', `${K}/boot-kaslr/module-sections.txt`, '--modules-dir', `${K}/modules`,
 ] : [];
 const fx = resolve(root, 'fixtures/kernel-6.12/boot-kaslr');
-const lines = readdirSync(fx).filter((f) => f.startsWith('trace')).flatMap((f) => readFileSync(`${fx}/${f}`, 'latin1').split('\n')).filter((l) => l && !l.startsWith('#'));
+const lines = readdirSync(fx).filter((f) => f.startsWith('trace')).flatMap((f) => readFileSync(`${fx}/${f}`, 'latin1').split('\n'))
+  .filter((l) => l && !l.startsWith('#'));
 
 async function measure(cmd, args) {
   const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'ignore'] });

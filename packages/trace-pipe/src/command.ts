@@ -11,7 +11,10 @@ export function findTracefs(candidates = ['/sys/kernel/tracing', '/sys/kernel/de
 /** The trace_pipe path for --follow [--instance NAME] [--tracefs DIR]. */
 export function tracePipePath(values: FlagValues): string {
   const dir = typeof values['tracefs'] === 'string' ? values['tracefs'] : findTracefs();
-  if (!dir) throw new KallmodError('no tracefs with a trace_pipe at /sys/kernel/tracing or /sys/kernel/debug/tracing (mount -t tracefs nodev /sys/kernel/tracing)', { exitCode: 2 });
+  if (!dir) {
+    throw new KallmodError('no tracefs with a trace_pipe at /sys/kernel/tracing or /sys/kernel/debug/tracing (mount -t tracefs nodev /sys/kernel/tracing)',
+      { exitCode: 2 });
+  }
   const inst = values['instance'];
   if (typeof inst === 'string') {
     if (!inst || inst.includes('/') || inst === '.' || inst === '..') throw new KallmodError(`bad instance name: ${inst}`, { exitCode: 2 });
@@ -50,14 +53,19 @@ Input:
   annotatorModule: '@kallmod/trace-pipe/annotator',
   async openInput(values: FlagValues): Promise<TransformInput | null> {
     if (!values['follow']) {
-      if (values['instance'] !== undefined || values['tracefs'] !== undefined) throw new KallmodError('--instance and --tracefs need --follow', { exitCode: 2 });
+      if (values['instance'] !== undefined || values['tracefs'] !== undefined) {
+        throw new KallmodError('--instance and --tracefs need --follow', { exitCode: 2 });
+      }
       return null;
     }
     const path = tracePipePath(values);
     // a stream, not an fd: trace_pipe stats as a regular file but blocks like a pipe, so the
     // driver must run live (each read's complete lines written at once)
     const stream = createReadStream(path, { highWaterMark: 1 << 16 });
-    await new Promise<void>((res, rej) => { stream.once('open', () => res()); stream.once('error', (e: NodeJS.ErrnoException) => rej(new KallmodError(`cannot open: ${e.code ?? e}`, { file: path }))); });
+    await new Promise<void>((res, rej) => {
+      stream.once('open', () => res());
+      stream.once('error', (e: NodeJS.ErrnoException) => rej(new KallmodError(`cannot open: ${e.code ?? e}`, { file: path })));
+    });
     // Ctrl-C: stop quietly (the blocked read on trace_pipe must not keep us alive)
     const quit = () => process.exit(130);
     process.once('SIGINT', quit);

@@ -23,21 +23,25 @@ function ann(b: Buffer, objname: 'always' | 'ambiguous' = 'always'): Buffer {
 async function dupTable(): Promise<SymbolTable> {
   const { parseNmList, buildTable } = await import('@kallmod/core');
   const ks = ['ffffffff81000100 T vfs_read', 'ffffffff81000200 T ksys_read', 'ffffffff81000300 t init_once', 'ffffffff81000900 T _etext',
-    'ffffffffc0000000 t init_once\t[udf]', 'ffffffffc0000100 t udf_fn\t[udf]', 'ffffffffc0000200 t init_once\t[isofs]', 'ffffffffc0000300 t iso_fn\t[isofs]', ''].join('\n');
+    'ffffffffc0000000 t init_once\t[udf]', 'ffffffffc0000100 t udf_fn\t[udf]', 'ffffffffc0000200 t init_once\t[isofs]', 'ffffffffc0000300 t iso_fn\t[isofs]',
+    ''].join('\n');
   return buildTable({ kallsyms: parseNmList(Buffer.from(ks), 'ks') }).table;
 }
 
 describe('byte-exact passthrough (hand-written edge cases)', () => {
   it('CRLF: the CR stays where it was, the note goes before it', () => {
     const l = Buffer.from('              dd-896     [001] .....     9.454482: null_queue_rq <-null_queue_rqs\r\n => null_queue_rq+0x5/0x320 [null_blk]\r\n');
-    expect(ann(l).toString('latin1')).toBe('              dd-896     [001] .....     9.454482: null_queue_rq [null_blk] <-null_queue_rqs [null_blk]\r\n => null_queue_rq+0x5/0x320 [null_blk]\r\n');
+    expect(ann(l).toString('latin1')).toBe('              dd-896     [001] .....     9.454482: null_queue_rq [null_blk] <-null_queue_rqs [null_blk]\r\n' +
+      ' => null_queue_rq+0x5/0x320 [null_blk]\r\n');
   });
 
   it('invalid UTF-8 and NUL bytes pass unchanged, symbols on the same line still annotated', () => {
-    const bad = Buffer.concat([Buffer.from('   \xff\xfe-1 '.replace(/./g, ''), 'latin1'), Buffer.from([0x20, 0xc3, 0x28, 0x00, 0xff]), Buffer.from('-77     [000] .....     1.000000: null_queue_rq <-null_queue_rqs\n')]);
+    const bad = Buffer.concat([Buffer.from('   \xff\xfe-1 '.replace(/./g, ''), 'latin1'), Buffer.from([0x20, 0xc3, 0x28, 0x00, 0xff]),
+      Buffer.from('-77     [000] .....     1.000000: null_queue_rq <-null_queue_rqs\n')]);
     const out = ann(bad);
     expect(out.subarray(0, 5).equals(bad.subarray(0, 5))).toBe(true);
-    expect(out.toString('latin1')).toBe(bad.toString('latin1').replace('null_queue_rq <-null_queue_rqs', 'null_queue_rq [null_blk] <-null_queue_rqs [null_blk]'));
+    expect(out.toString('latin1'))
+      .toBe(bad.toString('latin1').replace('null_queue_rq <-null_queue_rqs', 'null_queue_rq [null_blk] <-null_queue_rqs [null_blk]'));
     const nul = Buffer.from('\x00\x00 => null_queue_rq\x00\n\xff\n', 'latin1');
     expect(ann(nul).equals(nul)).toBe(true);
   });
@@ -76,7 +80,8 @@ describe('byte-exact passthrough (hand-written edge cases)', () => {
 
   it('a printed [mod] that no symbol of that name is in: annotated from the table, and counted as a disagreement', async () => {
     const t = await dupTable();
-    const out = annotator.createAnnotator(t, { objname: 'ambiguous', refs: false }).chunk(Buffer.from(' => udf_fn+0x9/0x100 [isofs]\n => udf_fn+0x9/0x100 [udf]\n'), 1).toString();
+    const out = annotator.createAnnotator(t, { objname: 'ambiguous', refs: false })
+      .chunk(Buffer.from(' => udf_fn+0x9/0x100 [isofs]\n => udf_fn+0x9/0x100 [udf]\n'), 1).toString();
     expect(out).toBe(' => udf_fn+0x9/0x100 [isofs] [udf]\n => udf_fn+0x9/0x100 [udf]\n');
     expect(t.consistency.example).toContain('udf_fn [isofs]');
     expect(t.consistency.disagreed).toBeGreaterThanOrEqual(1);
@@ -91,7 +96,10 @@ describe('byte-exact passthrough (hand-written edge cases)', () => {
     const input = new PassThrough();
     const chunks: Buffer[] = [];
     const output = new Writable({ write(c: Buffer, _e, cb) { chunks.push(Buffer.from(c)); cb(); } });
-    const done = runTransform({ table, annotator: annotator as AnnotatorModule, annotatorModule: '', opts: { objname: 'ambiguous', refs: false }, input: { stream: input }, output, mode: 'live' });
+    const done = runTransform({
+      table, annotator: annotator as AnnotatorModule, annotatorModule: '', opts: { objname: 'ambiguous', refs: false },
+      input: { stream: input }, output, mode: 'live',
+    });
     const text = 'x-1 [000] ..... 1.0: null_queue_rq <-null_queue_rqs\n => null_queue_rq+0x5/0x320 [null_blk]\n';
     const cut1 = 27, cut2 = text.indexOf('\n') + 5;
     input.write(text.slice(0, cut1));
@@ -102,7 +110,8 @@ describe('byte-exact passthrough (hand-written edge cases)', () => {
     expect(Buffer.concat(chunks).toString()).toBe('x-1 [000] ..... 1.0: null_queue_rq [null_blk] <-null_queue_rqs [null_blk]\n');
     input.end(text.slice(cut2));
     await done;
-    expect(Buffer.concat(chunks).toString()).toBe('x-1 [000] ..... 1.0: null_queue_rq [null_blk] <-null_queue_rqs [null_blk]\n => null_queue_rq+0x5/0x320 [null_blk]\n');
+    expect(Buffer.concat(chunks).toString())
+      .toBe('x-1 [000] ..... 1.0: null_queue_rq [null_blk] <-null_queue_rqs [null_blk]\n => null_queue_rq+0x5/0x320 [null_blk]\n');
   });
 
   it('function_graph across CPUs: the same bytes with --jobs 2 as inline (no pool: state crosses every cut)', async () => {

@@ -37,9 +37,14 @@ function cleanup(): void {
 }
 afterAll(cleanup);
 
-interface Ref { line: number; text: string; name: string | null; offset: number | null; size: number | null; symbolAddress: string | null; ambiguous: boolean; candidates: { address: string }[] }
+interface Ref {
+  line: number; text: string; name: string | null; offset: number | null; size: number | null; symbolAddress: string | null; ambiguous: boolean;
+  candidates: { address: string }[];
+}
 
-async function follow(args: string[], want: (out: string) => boolean, ms = 15000): Promise<{ out: string; err: string; code: number | null; signal: NodeJS.Signals | null }> {
+async function follow(
+  args: string[], want: (out: string) => boolean, ms = 15000,
+): Promise<{ out: string; err: string; code: number | null; signal: NodeJS.Signals | null }> {
   const p = spawn(process.execPath, [CLI, 'trace', '--follow', '--instance', inst, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   p.stdout.on('data', (d: Buffer) => { out += d.toString('latin1'); });

@@ -17,7 +17,13 @@ const sharedSkip = sharedSkipReason('trace real captures: fixtures = shared copy
 
 /** passthrough.py in TS: same lines, each original line a subsequence of its annotated line. */
 function passthroughViolations(orig: Buffer, ann: Buffer): string[] {
-  const split = (b: Buffer) => { const out: Buffer[] = []; let p = 0; for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, p)) { out.push(b.subarray(p, i)); p = i + 1; } out.push(b.subarray(p)); return out; };
+  const split = (b: Buffer) => {
+    const out: Buffer[] = [];
+    let p = 0;
+    for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, p)) { out.push(b.subarray(p, i)); p = i + 1; }
+    out.push(b.subarray(p));
+    return out;
+  };
   const a = split(orig), b = split(ann);
   if (a.length !== b.length) return [`line count ${b.length} != ${a.length}`];
   const bad: string[] = [];

@@ -62,20 +62,27 @@ describe('trace forms (real kernel table, boot-kaslr)', () => {
 
     it('HAND-WRITTEN: sym-addr (address decides), print-parent off, irq-info off, record-tgid', () => {
       const a = ann('              dd-896     [001] .....     9.454482: vfs_read+0x4/0x370 <ffffffffb30da8e4> <-ksys_read+0x6f/0xf0 <ffffffffb30db67f>\n');
-      expect(a).toBe('              dd-896     [001] .....     9.454482: vfs_read+0x4/0x370 {read_write.o} <ffffffffb30da8e4> <-ksys_read+0x6f/0xf0 {read_write.o} <ffffffffb30db67f>\n');
+      expect(a).toBe('              dd-896     [001] .....     9.454482: vfs_read+0x4/0x370 {read_write.o} <ffffffffb30da8e4> ' +
+        '<-ksys_read+0x6f/0xf0 {read_write.o} <ffffffffb30db67f>\n');
       const r = refs('              dd-896     [001] .....     9.454482: vfs_read <ffffffffb30da8e4> <-ksys_read <ffffffffb30db67f>\n');
       expect(r.map((x) => [x.address, x.symbolAddress, x.resolvedBy.split(';')[0]])).toEqual([
         ['0xffffffffb30da8e4', '0xffffffffb30da8e0', 'address'], ['0xffffffffb30db67f', '0xffffffffb30db610', 'address'],
       ]);
-      expect(ann('              dd-896     [001] .....     9.454482: vfs_read\n')).toBe('              dd-896     [001] .....     9.454482: vfs_read {read_write.o}\n');
-      expect(ann('              dd-896     [001]     9.454482: vfs_read <-ksys_read\n')).toBe('              dd-896     [001]     9.454482: vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
-      expect(ann('              dd-896     (    896) [001] .....     9.454482: vfs_read <-ksys_read\n')).toBe('              dd-896     (    896) [001] .....     9.454482: vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
-      expect(ann('           <...>-896     (-------) [001] .....     9.454482: vfs_read <-ksys_read\n')).toBe('           <...>-896     (-------) [001] .....     9.454482: vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
+      expect(ann('              dd-896     [001] .....     9.454482: vfs_read\n'))
+        .toBe('              dd-896     [001] .....     9.454482: vfs_read {read_write.o}\n');
+      expect(ann('              dd-896     [001]     9.454482: vfs_read <-ksys_read\n'))
+        .toBe('              dd-896     [001]     9.454482: vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
+      expect(ann('              dd-896     (    896) [001] .....     9.454482: vfs_read <-ksys_read\n'))
+        .toBe('              dd-896     (    896) [001] .....     9.454482: vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
+      expect(ann('           <...>-896     (-------) [001] .....     9.454482: vfs_read <-ksys_read\n'))
+        .toBe('           <...>-896     (-------) [001] .....     9.454482: vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
     });
 
     it('HAND-WRITTEN: latency format, verbose, trace-cmd report, context-info off', () => {
-      expect(ann('      dd-896       1d..1.    3us+: vfs_read <-ksys_read\n')).toBe('      dd-896       1d..1.    3us+: vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
-      expect(ann('      dd-896       1....    0us : vfs_read <-ksys_read\n')).toBe('      dd-896       1....    0us : vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
+      expect(ann('      dd-896       1d..1.    3us+: vfs_read <-ksys_read\n'))
+        .toBe('      dd-896       1d..1.    3us+: vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
+      expect(ann('      dd-896       1....    0us : vfs_read <-ksys_read\n'))
+        .toBe('      dd-896       1....    0us : vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
       expect(ann('      dd-896 [001] 9454.482000: function:             vfs_read <-- ksys_read\n'))
         .toBe('      dd-896 [001] 9454.482000: function:             vfs_read {read_write.o} <-- ksys_read {read_write.o}\n');
       expect(ann('vfs_read <-ksys_read\n')).toBe('vfs_read {read_write.o} <-ksys_read {read_write.o}\n');
@@ -87,7 +94,8 @@ describe('trace forms (real kernel table, boot-kaslr)', () => {
   describe('duplicated names', () => {
     it('HAND-WRITTEN: a bare duplicated name is marked ambiguous, never guessed', () => {
       const l = '          ethtool-99      [000] .....    10.000000: __e1000_shutdown <-pci_pm_suspend\n';
-      expect(ann(l, 'ambiguous')).toBe('          ethtool-99      [000] .....    10.000000: __e1000_shutdown {?[e1000]e1000_main.o|[e1000e]netdev.o} <-pci_pm_suspend\n');
+      expect(ann(l, 'ambiguous'))
+        .toBe('          ethtool-99      [000] .....    10.000000: __e1000_shutdown {?[e1000]e1000_main.o|[e1000e]netdev.o} <-pci_pm_suspend\n');
       const r = refs(l);
       expect(r[0]!.ambiguous).toBe(true);
       expect(r[0]!.candidates.map((c) => c.modules)).toEqual([['e1000'], ['e1000e']]);
@@ -165,15 +173,23 @@ describe('trace forms (real kernel table, boot-kaslr)', () => {
     });
 
     it('HAND-WRITTEN: funcgraph-tail, -retval, -retaddr, -proc, -abstime, args, comments', () => {
-      expect(ann(' 0) ! 151.348 us  |      } /* security_file_permission */\n')).toBe(' 0) ! 151.348 us  |      } /* security_file_permission {security.o} */\n');
-      expect(ann(' 0)   0.861 us    |      I_BDEV(); /* = 0xffff888003a2c000 */\n')).toBe(' 0)   0.861 us    |      I_BDEV {bdev.o}(); /* = 0xffff888003a2c000 */\n');
-      expect(ann(' 0) ! 151.348 us  |      } /* security_file_permission = 0x0 */\n')).toBe(' 0) ! 151.348 us  |      } /* security_file_permission {security.o} = 0x0 */\n');
-      expect(ann(' 0)               |  vfs_read() { /* <-ksys_read+0x6f/0xf0 */\n')).toBe(' 0)               |  vfs_read {read_write.o}() { /* <-ksys_read+0x6f/0xf0 {read_write.o} */\n');
-      expect(ann('    9.454482 |   0)    dd-896    |               |  vfs_read() {\n')).toBe('    9.454482 |   0)    dd-896    |               |  vfs_read {read_write.o}() {\n');
+      expect(ann(' 0) ! 151.348 us  |      } /* security_file_permission */\n'))
+        .toBe(' 0) ! 151.348 us  |      } /* security_file_permission {security.o} */\n');
+      expect(ann(' 0)   0.861 us    |      I_BDEV(); /* = 0xffff888003a2c000 */\n'))
+        .toBe(' 0)   0.861 us    |      I_BDEV {bdev.o}(); /* = 0xffff888003a2c000 */\n');
+      expect(ann(' 0) ! 151.348 us  |      } /* security_file_permission = 0x0 */\n'))
+        .toBe(' 0) ! 151.348 us  |      } /* security_file_permission {security.o} = 0x0 */\n');
+      expect(ann(' 0)               |  vfs_read() { /* <-ksys_read+0x6f/0xf0 */\n'))
+        .toBe(' 0)               |  vfs_read {read_write.o}() { /* <-ksys_read+0x6f/0xf0 {read_write.o} */\n');
+      expect(ann('    9.454482 |   0)    dd-896    |               |  vfs_read() {\n'))
+        .toBe('    9.454482 |   0)    dd-896    |               |  vfs_read {read_write.o}() {\n');
       expect(ann(' 0)    dd-896    |  d..1. |   0.861 us    |      I_BDEV();\n')).toBe(' 0)    dd-896    |  d..1. |   0.861 us    |      I_BDEV {bdev.o}();\n');
-      expect(ann(' 0)               |  vfs_read(file=0xffff888003a2c000, count=4096) {\n')).toBe(' 0)               |  vfs_read {read_write.o}(file=0xffff888003a2c000, count=4096) {\n');
-      expect(ann(' 0)               |  /* block_rq_issue: 251,0 RA 16384 () 0 + 32 be,0,4 [dd] */\n')).toBe(' 0)               |  /* block_rq_issue: 251,0 RA 16384 () 0 + 32 be,0,4 [dd] */\n');
-      expect(ann(' 0)               |  /* kp_vfs_read: (vfs_read+0x4/0x370) */\n')).toBe(' 0)               |  /* kp_vfs_read: (vfs_read+0x4/0x370 {read_write.o}) */\n');
+      expect(ann(' 0)               |  vfs_read(file=0xffff888003a2c000, count=4096) {\n'))
+        .toBe(' 0)               |  vfs_read {read_write.o}(file=0xffff888003a2c000, count=4096) {\n');
+      expect(ann(' 0)               |  /* block_rq_issue: 251,0 RA 16384 () 0 + 32 be,0,4 [dd] */\n'))
+        .toBe(' 0)               |  /* block_rq_issue: 251,0 RA 16384 () 0 + 32 be,0,4 [dd] */\n');
+      expect(ann(' 0)               |  /* kp_vfs_read: (vfs_read+0x4/0x370) */\n'))
+        .toBe(' 0)               |  /* kp_vfs_read: (vfs_read+0x4/0x370 {read_write.o}) */\n');
     });
   });
 
@@ -181,19 +197,23 @@ describe('trace forms (real kernel table, boot-kaslr)', () => {
     it('REAL: name only, +off/size, [mod], sym-addr', () => {
       expect(ann(' => vfs_read\n')).toBe(' => vfs_read {read_write.o}\n');
       expect(ann(' => null_queue_rq+0x5/0x320 [null_blk]\n')).toBe(' => null_queue_rq+0x5/0x320 [null_blk] {null_blk/main.o}\n');
-      expect(ann(' => null_queue_rq+0x17b/0x320 [null_blk] <ffffffffc02c2a4b>\n')).toBe(' => null_queue_rq+0x17b/0x320 [null_blk] {null_blk/main.o} <ffffffffc02c2a4b>\n');
-      expect(ann(' => do_execveat_common.isra.0+0x17f/0x1e0 <ffffffffb30e67cf>\n')).toBe(' => do_execveat_common.isra.0+0x17f/0x1e0 {exec.o} <ffffffffb30e67cf>\n');
+      expect(ann(' => null_queue_rq+0x17b/0x320 [null_blk] <ffffffffc02c2a4b>\n'))
+        .toBe(' => null_queue_rq+0x17b/0x320 [null_blk] {null_blk/main.o} <ffffffffc02c2a4b>\n');
+      expect(ann(' => do_execveat_common.isra.0+0x17f/0x1e0 <ffffffffb30e67cf>\n'))
+        .toBe(' => do_execveat_common.isra.0+0x17f/0x1e0 {exec.o} <ffffffffb30e67cf>\n');
     });
 
     it('REAL: the stack tracer table', () => {
       expect(ann('  0)     2528      48   _raw_spin_trylock+0x9/0x50\n')).toBe('  0)     2528      48   _raw_spin_trylock+0x9/0x50 {spinlock.o}\n');
-      expect(ann(' 18)      176     176   entry_SYSCALL_64_after_hwframe+0x77/0x7f\n')).toBe(' 18)      176     176   entry_SYSCALL_64_after_hwframe+0x77/0x7f {entry_64.o}\n');
+      expect(ann(' 18)      176     176   entry_SYSCALL_64_after_hwframe+0x77/0x7f\n'))
+        .toBe(' 18)      176     176   entry_SYSCALL_64_after_hwframe+0x77/0x7f {entry_64.o}\n');
     });
 
     it('HAND-WRITTEN: trace-cmd "=> func (addr)", bare addresses, user frames untouched', () => {
       expect(ann('=> vfs_read (ffffffffb30dab25)\n')).toBe('=> vfs_read {read_write.o} (ffffffffb30dab25)\n');
       const r = refs('=> ffffffffb30dab25\n => 0xffffffffb30db67f\n');
-      expect(r.map((x) => [x.name, x.address, x.symbolAddress])).toEqual([[null, '0xffffffffb30dab25', '0xffffffffb30da8e0'], [null, '0xffffffffb30db67f', '0xffffffffb30db610']]);
+      expect(r.map((x) => [x.name, x.address, x.symbolAddress]))
+        .toEqual([[null, '0xffffffffb30dab25', '0xffffffffb30da8e0'], [null, '0xffffffffb30db67f', '0xffffffffb30db610']]);
       expect(ann('=> ffffffffb30dab25\n')).toBe('=> ffffffffb30dab25 {read_write.o}\n');
       const user = ' => <00007f3c1a2b4c5d>\n => ??\n';
       expect(ann(user)).toBe(user);
@@ -210,10 +230,12 @@ describe('trace forms (real kernel table, boot-kaslr)', () => {
 
     it('HAND-WRITTEN: kretprobe, call_site=, function=, workqueue, (func+0x0/0x..), trace_printk', () => {
       const kret = '              dd-885     [000] .....     5.815028: kp_ext4_ret: (vfs_read+0x245/0x370 <- ext4_file_read_iter) arg1=0x1000\n';
-      expect(ann(kret)).toBe('              dd-885     [000] .....     5.815028: kp_ext4_ret: (vfs_read+0x245/0x370 {read_write.o} <- ext4_file_read_iter [ext4] {ext4/file.o}) arg1=0x1000\n');
+      expect(ann(kret)).toBe('              dd-885     [000] .....     5.815028: kp_ext4_ret: (vfs_read+0x245/0x370 {read_write.o} <- ' +
+        'ext4_file_read_iter [ext4] {ext4/file.o}) arg1=0x1000\n');
       expect(ann('              dd-885     [000] .....     5.815028: kfree: call_site=kmem_cache_free+0x0/0x10 ptr=00000000d1b2c3a4\n', 'ambiguous'))
         .toBe('              dd-885     [000] .....     5.815028: kfree: call_site=kmem_cache_free+0x0/0x10 ptr=00000000d1b2c3a4\n');
-      const timer = '          <idle>-0       [001] ..s1.    12.000000: timer_expire_entry: timer=00000000a1b2c3d4 function=process_timeout now=4294892345 baseclk=4294892345\n';
+      const timer = '          <idle>-0       [001] ..s1.    12.000000: timer_expire_entry: timer=00000000a1b2c3d4 function=process_timeout ' +
+        'now=4294892345 baseclk=4294892345\n';
       expect(ann(timer)).toBe(timer.replace('function=process_timeout', 'function=process_timeout {time/timer.o}'));
       const wq = '     kworker/0:1-10      [000] .....    12.000000: workqueue_execute_start: work struct 00000000a1b2c3d4: function vmstat_update\n';
       expect(ann(wq)).toBe(wq.replace('function vmstat_update', 'function vmstat_update {vmstat.o}'));
@@ -222,7 +244,8 @@ describe('trace forms (real kernel table, boot-kaslr)', () => {
       // trace_printk: the ip (sym-offset or a function name that is no tracepoint), then %pS in the text
       expect(ann('              dd-885     [000] .....     5.815028: vfs_read: called from ksys_read+0x6f/0xf0\n'))
         .toBe('              dd-885     [000] .....     5.815028: vfs_read {read_write.o}: called from ksys_read+0x6f/0xf0 {read_write.o}\n');
-      expect(ann('              dd-885     [000] .....     5.815028: vfs_read+0x2c/0x370: hello\n')).toBe('              dd-885     [000] .....     5.815028: vfs_read+0x2c/0x370 {read_write.o}: hello\n');
+      expect(ann('              dd-885     [000] .....     5.815028: vfs_read+0x2c/0x370: hello\n'))
+        .toBe('              dd-885     [000] .....     5.815028: vfs_read+0x2c/0x370 {read_write.o}: hello\n');
       // an event whose name is also a function (kfree) is an event: its tracepoint exists
       expect(refs('              dd-885     [000] .....     5.815028: kfree: call_site=0xffffffffb30a97c0 ptr=0\n').map((x) => x.name)).toEqual([null]);
     });

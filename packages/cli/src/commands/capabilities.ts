@@ -10,7 +10,8 @@ function debugPackage(distro: string[], rel: string): string {
   if (is('debian')) return `apt install linux-image-${rel}-dbg`;
   if (is('fedora') || is('rhel') || is('centos') || is('rocky') || is('almalinux') || is('amzn')) return `debuginfo-install kernel-${rel}`;
   if (is('suse') || is('opensuse') || is('sles')) return 'zypper install kernel-default-debuginfo';
-  return "your distribution's kernel debug-info package (it installs /usr/lib/debug/boot/vmlinux-REL or /usr/lib/debug/lib/modules/REL/vmlinux)".replace(/REL/g, rel);
+  return `your distribution's kernel debug-info package (it installs /usr/lib/debug/boot/vmlinux-${rel} ` +
+    `or /usr/lib/debug/lib/modules/${rel}/vmlinux)`;
 }
 
 /** What each capability needs on the running kernel (or --root), from what the defaults found. */
@@ -31,17 +32,21 @@ export function capabilities(l: LoadedTable): Capability[] {
     },
     {
       what: 'built-in modules', have: !!ranges || roles.has('kallmodsyms'),
-      how: ranges ? ranges.path : roles.has('kallmodsyms') ? 'kallmodsyms' : !d.libModulesExists ? `needs ${d.libModules}/modules.builtin.ranges, and that directory is missing (modules of ${d.release} not installed?)`
-        : d.rangesConfig === false ? 'needs modules.builtin.ranges: this kernel is built without CONFIG_BUILTIN_MODULE_RANGES (Linux >= 6.12; Ubuntu sets it), no package adds it'
+      how: ranges ? ranges.path : roles.has('kallmodsyms') ? 'kallmodsyms'
+        : !d.libModulesExists ? `needs ${d.libModules}/modules.builtin.ranges, and that directory is missing (modules of ${d.release} not installed?)`
+        : d.rangesConfig === false
+          ? 'needs modules.builtin.ranges: this kernel is built without CONFIG_BUILTIN_MODULE_RANGES (Linux >= 6.12; Ubuntu sets it), no package adds it'
         : `needs ${d.libModules}/modules.builtin.ranges (Linux >= 6.12 with CONFIG_BUILTIN_MODULE_RANGES installs it)`,
     },
     {
       what: 'objnames, core kernel', have: !!vm || roles.has('kallmodsyms'),
-      how: vm ? `DWARF of ${vm.path}${vm.detail ? ` (${vm.detail})` : ''}` : roles.has('kallmodsyms') ? 'kallmodsyms' : `needs an unstripped vmlinux with the kernel's build-id: ${install}`,
+      how: vm ? `DWARF of ${vm.path}${vm.detail ? ` (${vm.detail})` : ''}` : roles.has('kallmodsyms') ? 'kallmodsyms'
+        : `needs an unstripped vmlinux with the kernel's build-id: ${install}`,
     },
     {
       what: 'objnames, modules', have: !!d.debugModules,
-      how: d.debugModules ? `DWARF of the loaded modules' .ko under ${d.debugModules}` : `needs the debug modules under /usr/lib/debug/lib/modules/${d.release}: ${install}`,
+      how: d.debugModules ? `DWARF of the loaded modules' .ko under ${d.debugModules}`
+        : `needs the debug modules under /usr/lib/debug/lib/modules/${d.release}: ${install}`,
     },
     {
       what: 'exact sizes', have: !!vm,

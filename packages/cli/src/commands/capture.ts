@@ -40,11 +40,13 @@ export async function run(argv: string[]): Promise<number> {
   const l = await loadFromFlags(values, (w) => { warnings.push(w); process.stderr.write(`kallmod: warning: ${w.source}: ${w.message}\n`); });
   if (l.table.addressesHidden) {
     const hidden = l.parsed?.kallmodsyms?.path ?? l.parsed?.kallsyms?.path;
-    throw new KallmodError(`addresses are hidden (all zero): a snapshot without addresses is useless. Run as root, or lower kernel.kptr_restrict`, hidden ? { file: hidden } : {});
+    throw new KallmodError(`addresses are hidden (all zero): a snapshot without addresses is useless. Run as root, or lower kernel.kptr_restrict`,
+      hidden ? { file: hidden } : {});
   }
   // named, not embedded: the debug vmlinux the defaults found is hundreds of MB (the table holds
   // what it gave; an explicit --vmlinux is embedded as asked), a per-kernel cache file is that same table
-  const bulky = (s: { role: string; origin: string }) => s.role === 'modules-dir' || s.role === 'cache' || (s.role === 'vmlinux' && s.origin === 'running-kernel');
+  const bulky = (s: { role: string; origin: string }) =>
+    s.role === 'modules-dir' || s.role === 'cache' || (s.role === 'vmlinux' && s.origin === 'running-kernel');
   const named = l.loaded.flatMap((s) => s.path.split(',').map((p) => ({ role: s.role, path: p, skip: bulky(s) })));
   const files = named.filter((f) => !f.skip).map(({ role, path }) => ({ role, path }))
     .flatMap((f) => { try { return [{ ...f, data: readFileSync(f.path) }]; } catch { return []; } });

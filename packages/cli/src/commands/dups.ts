@@ -22,7 +22,8 @@ export async function run(argv: string[]): Promise<number> {
     const noObj = uniq.some((i) => t.d.objIds[i]! < 0);
     rows.push({
       name, stillAmbiguous: still,
-      reason: still ? (noObj ? 'objname unknown for some copies (give --linker-map, --vmlinux or --modules-dir)' : 'same object and module (one object defines the name twice, or an ld -r pre-linked object)') : null,
+      reason: !still ? null : noObj ? 'objname unknown for some copies (give --linker-map, --vmlinux or --modules-dir)'
+        : 'same object and module (one object defines the name twice, or an ld -r pre-linked object)',
       symbols: uniq.map((i) => t.symbolJson(i)),
     });
   }
@@ -35,7 +36,9 @@ export async function run(argv: string[]): Promise<number> {
   if (t.addressesHidden) out.push(`addresses hidden: ${HIDDEN_ADDRESSES}`);
   for (const r of rows) {
     out.push(`${r.name}${r.stillAmbiguous ? `  STILL AMBIGUOUS: ${r.reason}` : ''}`);
-    for (const s of r.symbols) out.push(`  ${s.address ?? '(hidden)'} ${s.type} ${s.name}${s.modules.map((m) => ` [${m}]`).join('')}${s.objname ? ` {${s.objname}}` : ''}`);
+    for (const s of r.symbols) {
+      out.push(`  ${s.address ?? '(hidden)'} ${s.type} ${s.name}${s.modules.map((m) => ` [${m}]`).join('')}${s.objname ? ` {${s.objname}}` : ''}`);
+    }
   }
   process.stdout.write(out.join('\n') + '\n');
   return 0;

@@ -44,11 +44,14 @@ function sizeText(table: SymbolTable, size: number | null): string {
 
 function text(q: string, r: Resolution, table: SymbolTable): string {
   if (r.ambiguous) {
-    return `${q}\tambiguous (${r.resolvedBy.split(';')[0]}):\n` + r.candidates.map((c) => `\t${c.address ?? '(address hidden)'} ${c.type} ${c.name}${sizeText(table, c.kallsymsSize)}${formatTriplet(c.modules, c.objnameShort)}${c.objname ? `  (${c.objname})` : ''}`).join('\n');
+    return `${q}\tambiguous (${r.resolvedBy.split(';')[0]}):\n` + r.candidates.map((c) =>
+      `\t${c.address ?? '(address hidden)'} ${c.type} ${c.name}${sizeText(table, c.kallsymsSize)}${formatTriplet(c.modules, c.objnameShort)}` +
+      `${c.objname ? `  (${c.objname})` : ''}`).join('\n');
   }
   if (!r.name) return `${q}\tnot found (${r.resolvedBy})`;
   const off = r.offset != null ? `+0x${r.offset.toString(16)}` : '';
-  return `${q}\t${r.address ?? '(address hidden)'} ${r.type} ${r.name}${off}${sizeText(table, r.kallsymsSize)}${table.annotationOf(r, 'always')}${r.objname ? `  (${r.objname})` : ''}`;
+  return `${q}\t${r.address ?? '(address hidden)'} ${r.type} ${r.name}${off}${sizeText(table, r.kallsymsSize)}${table.annotationOf(r, 'always')}` +
+    `${r.objname ? `  (${r.objname})` : ''}`;
 }
 
 
@@ -85,7 +88,8 @@ export async function run(argv: string[]): Promise<number> {
   flush();
   // an address asked of sources that hide addresses: refused, as resolve refuses (exit 2)
   if (refused) {
-    process.stderr.write(`kallmod lookup: ${refused} address quer${refused === 1 ? 'y' : 'ies'} refused: ${HIDDEN_ADDRESSES}; names still work (lookup NAME)\n`);
+    process.stderr.write(`kallmod lookup: ${refused} address quer${refused === 1 ? 'y' : 'ies'} refused: ${HIDDEN_ADDRESSES}; ` +
+      'names still work (lookup NAME)\n');
     return 2;
   }
   return positionals.length && misses === positionals.length ? 1 : 0;

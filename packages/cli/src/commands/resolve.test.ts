@@ -55,13 +55,18 @@ describe.skipIf(!haveBuild)('kallmod resolve on the 6.12 kernel', () => {
       'init_once [udf]\n\n*_show [rapl]\ninit_once\ninit_once {ext4/super.o}\nevent_show {intel/core.o}\nnull_queue_rq+0x5\n');
     expect(r.status).toBe(2);
     const a = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(a.map((x) => x['query'])).toEqual(['init_once [udf]', '*_show [rapl]', 'init_once', 'init_once {ext4/super.o}', 'event_show {intel/core.o}', 'null_queue_rq+0x5']);
-    expect(a[0]).toMatchObject({ name: 'init_once', modules: ['udf'], builtin: false, objname: 'fs/udf/super.o', kprobe: expect.stringMatching(/^p:kallmod\/init_once__udf_super 0xffffffffc/) });
+    expect(a.map((x) => x['query'])).toEqual(
+      ['init_once [udf]', '*_show [rapl]', 'init_once', 'init_once {ext4/super.o}', 'event_show {intel/core.o}', 'null_queue_rq+0x5']);
+    expect(a[0]).toMatchObject({
+      name: 'init_once', modules: ['udf'], builtin: false, objname: 'fs/udf/super.o',
+      kprobe: expect.stringMatching(/^p:kallmod\/init_once__udf_super 0xffffffffc/),
+    });
     expect(a[1]).toMatchObject({ name: 'event_show', address: '0xffffffffb2e0bb00' });
     expect(a[2]).toMatchObject({ error: expect.stringMatching(/ambiguous/), candidates: expect.any(Array) });
     expect((a[2]!['candidates'] as unknown[]).length).toBe(14);
     expect(a[2]!['address']).toBeUndefined();
-    expect(a[3]).toMatchObject({ address: '0xffffffffb31fbaf0', modules: ['ext4'], builtin: true, objnameShort: 'ext4/super.o', ftraceIndex: expect.any(Number) });
+    expect(a[3]).toMatchObject(
+      { address: '0xffffffffb31fbaf0', modules: ['ext4'], builtin: true, objnameShort: 'ext4/super.o', ftraceIndex: expect.any(Number) });
     expect(a[4]).toMatchObject({ address: '0xffffffffb2e13a30', ftraceIndex: 313, kprobe: 'p:kallmod/event_show__intel_core 0xffffffffb2e13a30' });
     // line 313 of the boot's list is event_show
     const lines = spawnSync('xz', ['-dc', AFF], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout.split('\n');
@@ -72,7 +77,8 @@ describe.skipIf(!haveBuild)('kallmod resolve on the 6.12 kernel', () => {
   it('output forms in text; --kprobe=GROUP/EVENT', () => {
     const r = km(['resolve', '--perf-probe', '--bpftrace', '--kretprobe', ...S, 'null_queue_rq']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('kretprobe\tr:kallmod/null_queue_rq__null_blk_main 0xffffffffc02c28d0\nperf-probe\tkallmod:null_queue_rq__null_blk_main=0xffffffffc02c28d0\nbpftrace\tkprobe:null_queue_rq\n');
+    expect(r.stdout).toBe('kretprobe\tr:kallmod/null_queue_rq__null_blk_main 0xffffffffc02c28d0\n' +
+      'perf-probe\tkallmod:null_queue_rq__null_blk_main=0xffffffffc02c28d0\nbpftrace\tkprobe:null_queue_rq\n');
     const e = km(['resolve', '--kprobe=grp/ev', ...S, 'event_show {p6.o}']);
     expect(e.stdout).toBe('p:grp/ev 0xffffffffb2e20000\n');
     expect(km(['resolve', '--kprobe=9bad', ...S, 'event_show {p6.o}']).status).toBe(2);
@@ -157,7 +163,11 @@ describe.skipIf(!haveBuild)('kallmod resolve --apply, live on this machine', () 
     try { mkdirSync(inst); } catch (e) { return skip(`cannot create ${inst}: ${(e as Error).message}`); }
     try {
       const aff = join(live.dir, 'available_filter_functions');
-      try { readFileSync(aff).subarray(0, 0); } catch (e) { return skip(`${aff} is unreadable here (${(e as NodeJS.ErrnoException).code}: sandbox or lockdown)`); }
+      try {
+        readFileSync(aff).subarray(0, 0);
+      } catch (e) {
+        return skip(`${aff} is unreadable here (${(e as NodeJS.ErrnoException).code}: sandbox or lockdown)`);
+      }
       // a duplicated name of this kernel, each copy named by its own triplet
       const dups = km(['dups', '--json']);
       expect(dups.status).toBe(0);
@@ -192,7 +202,8 @@ describe.skipIf(!haveBuild)('kallmod resolve --apply, live on this machine', () 
     // it says why, with exit 1; or, not root, the running kernel's hidden addresses come first (exit 2)
     const hidden = /the symbol sources hide every address/.test(r.stderr);
     expect(r.status, r.stderr).toBe(hidden ? 2 : 1);
-    expect(r.stderr).toMatch(/kallmod resolve: .*(no tracefs instance|cannot read the running kernel's filter functions|not mounted|not in|needs root|hide every address)/);
+    expect(r.stderr)
+      .toMatch(/kallmod resolve: .*(no tracefs instance|cannot read the running kernel's filter functions|not mounted|not in|needs root|hide every address)/);
     for (const l of r.stderr.trimEnd().split('\n')) expect(l).toMatch(/^kallmod( resolve)?: /);
   });
 });

@@ -89,7 +89,8 @@ function expandProbeArgs(argv: string[]): string[] {
 
 function candidateLines(a: ResolveAnswer): string {
   return (a.candidates ?? []).map((c) =>
-    `  ${c.address ?? '(address hidden)'} ${c.type} ${c.name}${c.modules.map((m) => ` [${m}]`).join('')} {${c.objname ?? '?'}}    → ${c.query ?? '(no triplet tells it apart: objname unknown; give --linker-map, --vmlinux or --ranges)'}`).join('\n');
+    `  ${c.address ?? '(address hidden)'} ${c.type} ${c.name}${c.modules.map((m) => ` [${m}]`).join('')} {${c.objname ?? '?'}}    → ` +
+    `${c.query ?? '(no triplet tells it apart: objname unknown; give --linker-map, --vmlinux or --ranges)'}`).join('\n');
 }
 
 function textLines(a: ResolveAnswer, forms: string[], several: boolean): string[] {
@@ -143,15 +144,20 @@ async function resolveCommand(argv: string[], seen: string[]): Promise<number> {
   if (apply && !values['ftrace-index'] && !values['kprobe'] && !values['kretprobe']) {
     throw new KallmodError('--apply needs --ftrace-index, --kprobe or --kretprobe (what to write)', { exitCode: 2 });
   }
-  if (apply && values['ftrace-index'] && instance === null) throw new KallmodError('--apply --ftrace-index needs --instance NAME (the global filter is left alone)', { exitCode: 2 });
+  if (apply && values['ftrace-index'] && instance === null) {
+    throw new KallmodError('--apply --ftrace-index needs --instance NAME (the global filter is left alone)', { exitCode: 2 });
+  }
 
   const srcOpts = sourceOptionsFromFlags(values as never);
   const ffPath = typeof values['filter-functions'] === 'string' ? values['filter-functions'] : null;
   if (values['ftrace-index'] && !ffPath && (hasExplicitSources(srcOpts) || srcOpts.root !== undefined)) {
-    throw new KallmodError(`--ftrace-index with ${srcOpts.root !== undefined ? '--root' : 'explicit sources'} needs --filter-functions F (tracefs belongs to the running kernel)`, { exitCode: 2 });
+    throw new KallmodError(`--ftrace-index with ${srcOpts.root !== undefined ? '--root' : 'explicit sources'} needs --filter-functions F ` +
+      '(tracefs belongs to the running kernel)', { exitCode: 2 });
   }
   // another tree's addresses must not go into this kernel's tracefs
-  if (apply && srcOpts.root !== undefined) throw new KallmodError('--apply writes into this machine\'s tracefs: not with --root (another tree\'s kernel)', { exitCode: 2 });
+  if (apply && srcOpts.root !== undefined) {
+    throw new KallmodError('--apply writes into this machine\'s tracefs: not with --root (another tree\'s kernel)', { exitCode: 2 });
+  }
   const { table } = await loadFromFlags(values);
   let ff: FilterFunctions | null = null;
   // --json alone gives every form (the ftrace index where a filter-function list was given)
@@ -198,7 +204,9 @@ async function resolveCommand(argv: string[], seen: string[]): Promise<number> {
     }
     const writes: PlannedWrite[] = [];
     for (const a of answers) {
-      if (a.ftraceIndex != null) writes.push({ path: join(dir, 'set_ftrace_filter'), text: String(a.ftraceIndex), why: `${a.query} (${a.name} at ${a.address})` });
+      if (a.ftraceIndex != null) {
+        writes.push({ path: join(dir, 'set_ftrace_filter'), text: String(a.ftraceIndex), why: `${a.query} (${a.name} at ${a.address})` });
+      }
       for (const line of [a.kprobe, a.kretprobe]) {
         if (!line) continue;
         writes.push({ path: join(root, 'kprobe_events'), text: line, why: a.query });

@@ -31,7 +31,12 @@ export function summarize(l: LoadedTable, warnings: Warning[]) {
   return {
     sources: l.loaded,
     base: l.report.base,
-    kaslrSlide: l.report.slide ? { slide: l.report.slide.slide, consistent: l.report.slide.consistent, anchors: l.report.slide.anchors.map((a) => a.name), matchRate: l.report.slide.matchRate } : null,
+    kaslrSlide: l.report.slide
+      ? {
+        slide: l.report.slide.slide, consistent: l.report.slide.consistent, anchors: l.report.slide.anchors.map((a) => a.name),
+        matchRate: l.report.slide.matchRate,
+      }
+      : null,
     symbols: t.length,
     textSymbols: text,
     paddingSymbols: padding,
@@ -53,13 +58,19 @@ export async function run(argv: string[]): Promise<number> {
   if (values['help']) { process.stdout.write(HELP); return 0; }
   const warnings: Warning[] = [];
   const l = await loadFromFlags(values, (w) => warnings.push(w));
-  const s = summarize(l, [...l.report.warnings.filter((w) => !warnings.includes(w)), ...warnings].filter((w, i, a) => a.findIndex((x) => x.source === w.source && x.message === w.message) === i));
+  const all = [...l.report.warnings.filter((w) => !warnings.includes(w)), ...warnings];
+  const s = summarize(l, all.filter((w, i, a) => a.findIndex((x) => x.source === w.source && x.message === w.message) === i));
   if (values['json']) { process.stdout.write(JSON.stringify(s, null, 2) + '\n'); return 0; }
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const lines = [
     'sources:',
     ...s.sources.map((x) => `  ${x.role.padEnd(16)} ${x.path}${x.origin === 'running-kernel' ? '  (running kernel)' : ''}${x.detail ? `  ${x.detail}` : ''}`),
-    `addresses from: ${s.base}${s.addressesHidden ? ' (HIDDEN: all zero, kptr_restrict or not root; names only)' : ''}` + (s.kaslrSlide && !s.kaslrSlide.anchors.length ? ` (link-time${s.kaslrSlide.slide ? ` + --kaslr-offset` : ''})` : '') + (s.kaslrSlide?.anchors.length ? `; KASLR slide ${s.kaslrSlide.slide < 0 ? '-' : ''}0x${Math.abs(s.kaslrSlide.slide).toString(16)} (${s.kaslrSlide.consistent ? 'consistent' : 'INCONSISTENT'} over ${s.kaslrSlide.anchors.join(', ')}; ${pct(s.kaslrSlide.matchRate)} of text symbols agree)` : ''),
+    `addresses from: ${s.base}${s.addressesHidden ? ' (HIDDEN: all zero, kptr_restrict or not root; names only)' : ''}` +
+      (s.kaslrSlide && !s.kaslrSlide.anchors.length ? ` (link-time${s.kaslrSlide.slide ? ` + --kaslr-offset` : ''})` : '') +
+      (s.kaslrSlide?.anchors.length ? `; KASLR slide ${s.kaslrSlide.slide < 0 ? '-' : ''}0x${Math.abs(s.kaslrSlide.slide).toString(16)} ` +
+        `(${s.kaslrSlide.consistent ? 'consistent' : 'INCONSISTENT'} over ${s.kaslrSlide.anchors.join(', ')}; ` +
+        `${pct(s.kaslrSlide.matchRate)} of text symbols agree)`
+        : ''),
     `symbols: ${s.symbols} (${s.textSymbols} text, ${s.paddingSymbols} of them __pfx_/__cfi_ padding)`,
     `text symbols with a module: ${s.withModule} (${pct(s.coverage.module)}; built-in ${s.builtinModule}, loadable ${s.loadableModule})`,
     `text symbols with an objname: ${s.withObjname} (${pct(s.coverage.objname)})`,
@@ -67,7 +78,8 @@ export async function run(argv: string[]): Promise<number> {
       `${s.duplicates.byName.symbols} symbols; not told apart by (name, module): ${s.duplicates.byNameModule.keys} / ${s.duplicates.byNameModule.symbols}; ` +
       `by (name, module, objname): ${s.duplicates.byTriplet.keys} / ${s.duplicates.byTriplet.symbols}`,
     `lookup path: ${s.native.path}${s.native.reason ? ` (${s.native.reason})` : ''}` +
-      (s.native.path === 'native' && process.env['KALLMOD_NATIVE'] !== '1' ? `; perf text takes it after ${NATIVE_AFTER_BYTES >> 20} MiB of input (KALLMOD_NATIVE=1: from the first byte)` : ''),
+      (s.native.path === 'native' && process.env['KALLMOD_NATIVE'] !== '1'
+        ? `; perf text takes it after ${NATIVE_AFTER_BYTES >> 20} MiB of input (KALLMOD_NATIVE=1: from the first byte)` : ''),
     ...(s.kernel ? runningKernelLines(s) : []),
     `warnings: ${s.warnings.length}`,
     ...s.warnings.map((w) => `  ${w.source}: ${w.message}`),
@@ -83,7 +95,8 @@ function runningKernelLines(s: ReturnType<typeof summarize>): string[] {
     `kernel: ${k.release}${k.root ? ` below ${k.root}` : ''}, build-id ${k.buildId ?? '(unknown: no readable /sys/kernel/notes)'}`,
     !c ? 'cache: off (--no-cache, or nothing identifies this kernel)'
       : c.served === 'none' && !c.written.length ? `cache: ${c.dir} (by ${c.keyedBy}): nothing to cache (no vmlinux with DWARF was parsed)`
-      : `cache: ${c.dir} (by ${c.keyedBy}): served ${served}${c.written.length ? `; wrote ${c.written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}` : ''}`,
+      : `cache: ${c.dir} (by ${c.keyedBy}): served ${served}` +
+        `${c.written.length ? `; wrote ${c.written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}` : ''}`,
     ...(c && (c.served !== 'none' || c.written.length) ? c.misses.map((m) => `  not used: ${m}`) : []),
     'capabilities:',
     ...s.capabilities!.map((x) => `  ${x.what.padEnd(22)} ${x.have ? 'yes' : 'NO '}  ${x.how}`),

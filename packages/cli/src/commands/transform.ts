@@ -64,13 +64,17 @@ ${SOURCE_FLAGS_HELP}
   let warnedAt: { checked: number; disagreed: number } | null = null;
   const mismatch = (c: SymbolTable['consistency'], soFar: boolean) => {
     warnedAt = { checked: c.checked, disagreed: c.disagreed };
-    process.stderr.write(`kallmod ${spec.name}: warning: ${c.disagreed} of ${c.checked} printed symbols checked${soFar ? ' so far' : ''} do not match the symbol sources${c.example ? ` (e.g. ${c.example})` : ''}: the input probably comes from another kernel or boot; give that machine's sources (--snapshot, --kallsyms). Those references are resolved by name alone or left unresolved.\n`);
+    process.stderr.write(`kallmod ${spec.name}: warning: ${c.disagreed} of ${c.checked} printed symbols checked${soFar ? ' so far' : ''} ` +
+      `do not match the symbol sources${c.example ? ` (e.g. ${c.example})` : ''}: the input probably comes from another kernel or boot; ` +
+      'give that machine\'s sources (--snapshot, --kallsyms). Those references are resolved by name alone or left unresolved.\n');
   };
   if (live) table.watchConsistency((c) => mismatch(c, true));
   const atEnd = () => {
     const c = table.consistency;
     if (!warnedAt) { if (c.disagreed >= 3 && c.disagreed * 20 > c.checked) mismatch(c, false); }
-    else if (c.checked !== warnedAt.checked) process.stderr.write(`kallmod ${spec.name}: in all, ${c.disagreed} of ${c.checked} printed symbols checked disagree with the symbol sources\n`);
+    else if (c.checked !== warnedAt.checked) {
+      process.stderr.write(`kallmod ${spec.name}: in all, ${c.disagreed} of ${c.checked} printed symbols checked disagree with the symbol sources\n`);
+    }
   };
   if (spec.run) {
     await spec.run({ table, opts, values, input, output: process.stdout, jobs }).catch((e) => { throw namedReadError(e, inputName); });

@@ -193,7 +193,10 @@ export function writeCacheFile(path: string, table: SymbolTable, meta: CacheMeta
 }
 
 export function cacheMeta(version: string, info: CacheInfo, warnings: Warning[] = []): CacheMeta {
-  return { format: TABLE_FORMAT, kallmodVersion: version, created: new Date().toISOString(), sources: [], warnings, cache: { ...info, format: CACHE_FORMAT, kallmod: version } };
+  return {
+    format: TABLE_FORMAT, kallmodVersion: version, created: new Date().toISOString(), sources: [], warnings,
+    cache: { ...info, format: CACHE_FORMAT, kallmod: version },
+  };
 }
 
 /**

@@ -14,7 +14,9 @@ describe('gnuBuildId', () => {
   // hand-written edge cases, laid out as /sys/kernel/notes is (Linux and Xen notes around the GNU one)
   const id = Buffer.from('ebc52e2876d4430baf9b7b6f3226b56fe99c2d5f', 'hex');
   it('finds the NT_GNU_BUILD_ID note among others', () => {
-    const notes = Buffer.concat([note('Linux', 6, Buffer.from('6.12.118\0')), note('Xen', 3, Buffer.alloc(8)), note('GNU', 3, id), note('Xen', 18, Buffer.alloc(8))]);
+    const notes = Buffer.concat([
+      note('Linux', 6, Buffer.from('6.12.118\0')), note('Xen', 3, Buffer.alloc(8)), note('GNU', 3, id), note('Xen', 18, Buffer.alloc(8)),
+    ]);
     expect(gnuBuildId(notes)).toBe(id.toString('hex'));
   });
   it('says null for no GNU note, a GNU note of another type, or a cut note', () => {

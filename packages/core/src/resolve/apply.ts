@@ -36,7 +36,9 @@ function errText(e: unknown): string {
 
 /** The running kernel's list: `_addrs` (6.5+) when readable, else the plain one. */
 export function readLiveFilterFunctions(root = findTracefs()): FilterFunctions {
-  if (!root) throw new KallmodError('tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing), and no --filter-functions file was given', { exitCode: 1 });
+  if (!root) {
+    throw new KallmodError('tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing), and no --filter-functions file was given', { exitCode: 1 });
+  }
   const why: string[] = [];
   for (const f of ['available_filter_functions_addrs', 'available_filter_functions']) {
     const p = join(root, f);
@@ -67,7 +69,8 @@ export function applyWrites(writes: PlannedWrite[]): void {
   }
   for (const w of writes) {
     if (!existsSync(w.path)) {
-      const why = w.path.endsWith('/kprobe_events') ? 'kernel built without CONFIG_KPROBE_EVENTS?' : w.path.endsWith('/enable') ? 'the event was not created?' : 'not in this tracefs';
+      const why = w.path.endsWith('/kprobe_events') ? 'kernel built without CONFIG_KPROBE_EVENTS?'
+        : w.path.endsWith('/enable') ? 'the event was not created?' : 'not in this tracefs';
       throw new KallmodError(`no such file (${why})`, { file: w.path, exitCode: 1 });
     }
     let fd: number;

@@ -129,8 +129,12 @@ export function ftraceIndex(t: SymbolTable, ff: FilterFunctions, i: number): Ftr
       const inside = fns.filter((j) => t.d.keys[j]! > lo && t.d.keys[j]! < hi);
       return inside.length === 1 && inside[0] === fns[rank];
     });
-    if (mine.length === 1) return { ok: true, index: mine[0]! + 1, by: 'neighbours', detail: `${lines.length} line(s) for ${fns.length} functions of that name; the only one between its neighbouring unique functions` };
-    return { ok: false, reason: `${lines.length} line(s) '${shown}' in ${ff.path} but ${fns.length} function(s) of that name in the symbol table: cannot tell which line is this one (give available_filter_functions_addrs)` };
+    if (mine.length === 1) {
+      return { ok: true, index: mine[0]! + 1, by: 'neighbours',
+        detail: `${lines.length} line(s) for ${fns.length} functions of that name; the only one between its neighbouring unique functions` };
+    }
+    return { ok: false, reason: `${lines.length} line(s) '${shown}' in ${ff.path} but ${fns.length} function(s) of that name in the symbol table: ` +
+      'cannot tell which line is this one (give available_filter_functions_addrs)' };
   }
   const detail = lines.length === 1 ? 'only line of that name' : `duplicate ${rank + 1} of ${lines.length} by address`;
   return { ok: true, index: lines[rank]! + 1, by: 'order', detail };

@@ -44,7 +44,10 @@ export function matchQuery(t: SymbolTable, q: ResolveQuery): MatchResult {
   let how = 'name';
   if (q.modules) {
     const res = q.modules.map((m) => (isGlob(m) ? globToRegExp(m) : m));
-    const has = (i: number) => { const mods = t.modules(i); return res.every((r) => (typeof r === 'string' ? mods.includes(r) : mods.some((m) => r.test(m)))); };
+    const has = (i: number) => {
+      const mods = t.modules(i);
+      return res.every((r) => (typeof r === 'string' ? mods.includes(r) : mods.some((m) => r.test(m))));
+    };
     c = c.filter(has);
     // the printed notation lists every module: an exact list wins over a superset
     if (c.length > 1 && !q.modules.some(isGlob)) {

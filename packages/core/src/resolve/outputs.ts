@@ -19,7 +19,8 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function checkEventIdent(what: string, s: string): void {
   if (!IDENT.test(s) || s.length > MAX_EVENT_NAME) {
-    throw new KallmodError(`${what} '${s}' is not valid: letters, digits and _, not starting with a digit, at most ${MAX_EVENT_NAME} characters`, { exitCode: 2 });
+    throw new KallmodError(`${what} '${s}' is not valid: letters, digits and _, not starting with a digit, at most ${MAX_EVENT_NAME} characters`,
+      { exitCode: 2 });
   }
 }
 
@@ -95,6 +96,7 @@ export function bpftraceSpec(t: SymbolTable, i: number, offset: number, ret = fa
   }
   return {
     spec: `${kind}:${probeAddress(t, i, offset)}`,
-    note: 'duplicated name: bpftrace can only take the address (kprobe:0xADDR, bpftrace with address kprobes, run with --unsafe); older bpftrace turns the address back into the name and the kernel refuses it as not unique',
+    note: 'duplicated name: bpftrace can only take the address (kprobe:0xADDR, bpftrace with address kprobes, run with --unsafe); ' +
+      'older bpftrace turns the address back into the name and the kernel refuses it as not unique',
   };
 }

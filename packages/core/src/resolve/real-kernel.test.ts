@@ -130,10 +130,14 @@ describe('resolve on the real 6.12 kernel', () => {
           let q = n + 1; while (q < ff.names.length && !(anchors.has(q) && ff.modules[q] === tag)) q++;
           const lo = p >= 0 ? anchors.get(p)! : -Infinity, hi = q < ff.names.length ? anchors.get(q)! : Infinity;
           if (lo < key && key < hi) checkedByNeighbours++;
-          else contradictions.push(`${name} line ${r.index}: ${keyToHex(key)} not between ${Number.isFinite(lo) ? keyToHex(lo) : '-'} and ${Number.isFinite(hi) ? keyToHex(hi) : '-'}`);
+          else {
+            contradictions.push(`${name} line ${r.index}: ${keyToHex(key)} not between ${Number.isFinite(lo) ? keyToHex(lo) : '-'} ` +
+              `and ${Number.isFinite(hi) ? keyToHex(hi) : '-'}`);
+          }
         }
       }
-      console.log(`${boot}: ftrace index for ${ok} copies of duplicated names (${checkedByNeighbours} confirmed by the addresses of the neighbouring unique lines), ${refused} refused`);
+      console.log(`${boot}: ftrace index for ${ok} copies of duplicated names ` +
+        `(${checkedByNeighbours} confirmed by the addresses of the neighbouring unique lines), ${refused} refused`);
       expect(contradictions).toEqual([]);
       expect(ok).toBeGreaterThan(600);
       expect(checkedByNeighbours).toBe(ok);

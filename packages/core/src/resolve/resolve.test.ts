@@ -58,7 +58,8 @@ const idx = (q: string) => { const m = matchQuery(t, parseResolveQuery(q)); expe
 
 describe('query syntax', () => {
   it('reads the notation kallmod prints', () => {
-    expect(parseResolveQuery('init_once+0x10 [fat] [vfat] {fs/fat/inode.o}')).toMatchObject({ name: 'init_once', offset: 16, modules: ['fat', 'vfat'], objname: 'fs/fat/inode.o', nameGlob: null });
+    expect(parseResolveQuery('init_once+0x10 [fat] [vfat] {fs/fat/inode.o}'))
+      .toMatchObject({ name: 'init_once', offset: 16, modules: ['fat', 'vfat'], objname: 'fs/fat/inode.o', nameGlob: null });
     expect(parseResolveQuery('  event_show {rapl.o} ')).toMatchObject({ name: 'event_show', offset: null, modules: null, objname: 'rapl.o' });
     expect(parseResolveQuery('*_show [rapl]').nameGlob).toBeInstanceOf(RegExp);
   });
@@ -153,7 +154,8 @@ describe('ftrace index', () => {
     expect(() => parseFilterFunctions('ffffffff81000000 a\nb\n', 'x')).toThrow(/mixed/);
   });
   it('an offset is refused for the ftrace index', () => {
-    expect(resolveQueryText(t, 'unique_fn+0x4', { ftraceIndex: true, filterFunctions: () => plain })).toMatchObject({ errorKind: 'refused', ftraceIndex: null });
+    expect(resolveQueryText(t, 'unique_fn+0x4', { ftraceIndex: true, filterFunctions: () => plain }))
+      .toMatchObject({ errorKind: 'refused', ftraceIndex: null });
   });
 });
 
@@ -207,7 +209,8 @@ describe('output forms', () => {
       if (process.getuid?.() === 0) {
         applyWrites(w);
         expect(readFileSync(f, 'utf8')).toBe('12\n34\n');
-        expect(() => applyWrites([{ path: join(d, 'kprobe_events'), text: 'p:a/b 0x1', why: '' }].map((x) => ({ ...x, path: join(d, 'no/kprobe_events') })))).toThrow(/CONFIG_KPROBE_EVENTS/);
+        const writes = [{ path: join(d, 'kprobe_events'), text: 'p:a/b 0x1', why: '' }].map((x) => ({ ...x, path: join(d, 'no/kprobe_events') }));
+        expect(() => applyWrites(writes)).toThrow(/CONFIG_KPROBE_EVENTS/);
       } else {
         expect(() => applyWrites(w)).toThrow(/needs root/);
       }

@@ -30,13 +30,17 @@ describe('modules.builtin.ranges', () => {
     const w: Warning[] = [];
     const slid = KS.replace(/^ffffffff8/gm, 'ffffffffb'); // the same kernel 0x30000000 higher
     for (const ks of [KS, slid]) {
-      const { table } = buildTable({ kallsyms: parseNmList(Buffer.from(ks), 'k'), ranges: { path: 'r', sections: parseBuiltinRanges(Buffer.from(RANGES), 'r') } });
+      const { table } = buildTable({
+        kallsyms: parseNmList(Buffer.from(ks), 'k'), ranges: { path: 'r', sections: parseBuiltinRanges(Buffer.from(RANGES), 'r') },
+      });
       const mods = (n: string) => table.resolveName({ name: n }).modules;
       expect(mods('rapl_pmu_event_init')).toEqual(['rapl']);
       expect(mods('after_rapl')).toEqual([]);
       expect(mods('cpdma_desc_pool_destroy')).toEqual(['ti_cpsw', 'ti_cpsw_new', 'ti_davinci_emac']);
       expect(mods('past_cpdma')).toEqual([]);
-      const rep = buildTable({ kallsyms: parseNmList(Buffer.from(ks), 'k'), ranges: { path: 'r', sections: parseBuiltinRanges(Buffer.from(RANGES), 'r') } }).report;
+      const rep = buildTable({
+        kallsyms: parseNmList(Buffer.from(ks), 'k'), ranges: { path: 'r', sections: parseBuiltinRanges(Buffer.from(RANGES), 'r') },
+      }).report;
       w.push(...rep.warnings);
     }
     // .data's anchor _sdata is not in kallsyms (no KALLSYMS_ALL): said, not guessed
@@ -44,7 +48,10 @@ describe('modules.builtin.ranges', () => {
     expect(keyFromHex('ffffffffb100b940')).toBeGreaterThan(0);
   });
   it('a file whose anchors do not resolve: a warning per section, no modules', () => {
-    const { table, report } = buildTable({ kallsyms: parseNmList(Buffer.from('ffffffff81000000 T startup_64\nffffffff8100b940 t rapl_pmu_event_init\n'), 'k'), ranges: { path: 'r', sections: parseBuiltinRanges(Buffer.from(RANGES), 'r') } });
+    const { table, report } = buildTable({
+      kallsyms: parseNmList(Buffer.from('ffffffff81000000 T startup_64\nffffffff8100b940 t rapl_pmu_event_init\n'), 'k'),
+      ranges: { path: 'r', sections: parseBuiltinRanges(Buffer.from(RANGES), 'r') },
+    });
     expect(report.warnings.map((x) => x.message)).toContain('section .text: anchor _text not found in the symbol sources; its 2 range(s) are not used');
     expect(table.resolveName({ name: 'rapl_pmu_event_init' }).modules).toEqual([]);
   });

@@ -58,7 +58,9 @@ function readSysModuleSections(root: string): SectionBases | undefined {
 }
 
 /** Read and parse every source the options name. Explicit files that fail are errors. */
-export function readSources(o: SourceOptions, origin: LoadedSource['origin'], warn: (w: Warning) => void, ctx: ReadContext = {}): { parsed: ParsedSources; loaded: LoadedSource[] } {
+export function readSources(
+  o: SourceOptions, origin: LoadedSource['origin'], warn: (w: Warning) => void, ctx: ReadContext = {},
+): { parsed: ParsedSources; loaded: LoadedSource[] } {
   const parsed: ParsedSources = {};
   const loaded: LoadedSource[] = [];
   const explicit = origin === 'explicit';
@@ -74,10 +76,17 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
       return undefined;
     }
   };
-  if (o.kallmodsyms) parsed.kallmodsyms = attempt('kallmodsyms', o.kallmodsyms, () => ({ ...kallmodsymsParser().parseKallmodsyms(readSourceFile(o.kallmodsyms!), o.kallmodsyms!, warn), path: o.kallmodsyms! }));
+  if (o.kallmodsyms) {
+    const p = o.kallmodsyms;
+    parsed.kallmodsyms = attempt('kallmodsyms', p, () => ({ ...kallmodsymsParser().parseKallmodsyms(readSourceFile(p), p, warn), path: p }));
+  }
   if (o.kallsyms) parsed.kallsyms = attempt('kallsyms', o.kallsyms, () => parseNmList(readSourceFile(o.kallsyms!), o.kallsyms!, warn));
   if (o.systemMap) parsed.systemMap = attempt('system-map', o.systemMap, () => parseNmList(readSourceFile(o.systemMap!), o.systemMap!, warn));
-  if (o.ranges) { const p = o.ranges; const r = attempt('ranges', p, () => parseBuiltinRanges(readSourceFile(p), p, warn)); if (r) parsed.ranges = { path: p, sections: r }; }
+  if (o.ranges) {
+    const p = o.ranges;
+    const r = attempt('ranges', p, () => parseBuiltinRanges(readSourceFile(p), p, warn));
+    if (r) parsed.ranges = { path: p, sections: r };
+  }
   if (o.builtin) parsed.builtinNames = attempt('builtin', o.builtin, () => parseModulesList(readSourceFile(o.builtin!)).names);
   if (o.modinfo) {
     const mi = attempt('modinfo', o.modinfo, () => parseBuiltinModinfo(readSourceFile(o.modinfo!), o.modinfo!, warn));
@@ -95,7 +104,8 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
     parsed.vmlinux = attempt('vmlinux', p, () => {
       const elf = elfReader().openElfAny(p);
       try {
-        const symbols = elf.symbols().filter((s) => s.type === 'func' || s.type === 'object' || s.type === 'notype').filter((s) => s.name !== '' && s.section !== null)
+        const symbols = elf.symbols()
+          .filter((s) => s.type === 'func' || s.type === 'object' || s.type === 'notype').filter((s) => s.name !== '' && s.section !== null)
           .map((s) => ({ name: s.name, value: s.value, size: s.size, type: s.type, letter: nmLetter(s.type, s.bind, s.section!) }));
         if (!elf.hasDwarf()) warn({ source: p, message: 'no DWARF: objnames will not come from this file' });
         const cuRanges = elf.hasDwarf() ? elf.cuRanges(ctx.progress?.(p)) : [];
@@ -105,9 +115,14 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
     });
   }
   let sections: SectionBases | undefined;
-  if (o.moduleSections) sections = attempt('module-sections', o.moduleSections, () => parseModuleSections(readSourceFile(o.moduleSections!), o.moduleSections!, warn));
-  else if (origin === 'running-kernel') sections = readSysModuleSections(ctx.root ?? '');
-  if (o.procModules) parsed.procModules = attempt('proc-modules', o.procModules, () => ({ path: o.procModules!, modules: parseProcModules(readSourceFile(o.procModules!), o.procModules!, warn) }));
+  if (o.moduleSections) {
+    const p = o.moduleSections;
+    sections = attempt('module-sections', p, () => parseModuleSections(readSourceFile(p), p, warn));
+  } else if (origin === 'running-kernel') sections = readSysModuleSections(ctx.root ?? '');
+  if (o.procModules) {
+    const p = o.procModules;
+    parsed.procModules = attempt('proc-modules', p, () => ({ path: p, modules: parseProcModules(readSourceFile(p), p, warn) }));
+  }
   if (o.modulesDir?.length) {
     for (const d of o.modulesDir) if (!existsSync(d)) { if (explicit) throw new KallmodError('no such directory', { file: d }); }
     const root = ctx.root ?? '';
@@ -116,7 +131,8 @@ export function readSources(o: SourceOptions, origin: LoadedSource['origin'], wa
   }
   if (o.kaslrOffset !== undefined) parsed.kaslrOffset = o.kaslrOffset;
   if (!parsed.kallsyms && !parsed.kallmodsyms && !parsed.systemMap && !parsed.vmlinux) {
-    throw new KallmodError('no symbol list: give --kallsyms, --kallmodsyms, --system-map, --vmlinux or --snapshot (or run where /proc/kallsyms is readable)', { exitCode: 2 });
+    throw new KallmodError('no symbol list: give --kallsyms, --kallmodsyms, --system-map, --vmlinux or --snapshot ' +
+      '(or run where /proc/kallsyms is readable)', { exitCode: 2 });
   }
   return { parsed, loaded };
 }

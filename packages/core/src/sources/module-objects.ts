@@ -85,7 +85,8 @@ export class ModuleObjects {
         // code sections only: mergeable string sections (.rodata.str1.1) are deduplicated at load
         const off = [...voted].filter(([sec, b]) => /text/.test(sec) && bases!.has(sec) && bases!.get(sec) !== b).map(([sec]) => sec);
         if (off.length) {
-          warn({ source: `module sections of ${mod}`, message: `${off.slice(0, 3).join(', ')} not where kallsyms puts ${mod}'s symbols (another boot?): using kallsyms` });
+          warn({ source: `module sections of ${mod}`,
+            message: `${off.slice(0, 3).join(', ')} not where kallsyms puts ${mod}'s symbols (another boot?): using kallsyms` });
           bases = new Map([...bases, ...voted]);
         }
       } else bases = voted;

@@ -12,7 +12,8 @@ const FIXTURE = join(import.meta.dirname, '../../../../fixtures/kernel-6.12');
 describe('kallsyms / System.map parser', () => {
   // hand-written edge cases in the exact /proc/kallsyms format (formats.md §1.2)
   it('reads the [module] column after a TAB, pseudo-modules included, and keeps CRLF out of names', () => {
-    const l = parseNmList(Buffer.from('ffffffff81000000 T _text\r\nffffffffc0201000 t ftrace_trampoline\t[__builtin__ftrace]\nffffffffc1937000 T hdmi_driver_init\t[snd_hda_codec_hdmi]\n'), 'k');
+    const l = parseNmList(Buffer.from('ffffffff81000000 T _text\r\nffffffffc0201000 t ftrace_trampoline\t[__builtin__ftrace]\n' +
+      'ffffffffc1937000 T hdmi_driver_init\t[snd_hda_codec_hdmi]\n'), 'k');
     expect(l.names.get(0)).toBe('_text');
     expect(l.moduleIds[0]).toBe(-1);
     expect(l.moduleNames[l.moduleIds[1]!]).toBe('__builtin__ftrace');
@@ -48,7 +49,8 @@ describe('addresses no kernel symbol can have', () => {
   // hand-written edge case: garbage addresses among real-looking lines
   it('are skipped with one warning naming the file and the first line', () => {
     const w: Warning[] = [];
-    const l = parseNmList(Buffer.from('ffffffff81000000 T _text\n0001ffff81000010 T folded\nffff0000deadbeef t low\nffffffff81000020 T ok\n'), 'k', (x) => w.push(x));
+    const l = parseNmList(Buffer.from('ffffffff81000000 T _text\n0001ffff81000010 T folded\nffff0000deadbeef t low\nffffffff81000020 T ok\n'), 'k',
+      (x) => w.push(x));
     expect(l.keys.length).toBe(2);
     expect([l.names.get(0), l.names.get(1)]).toEqual(['_text', 'ok']);
     expect(w).toHaveLength(1);

@@ -95,7 +95,8 @@ export function sourceOptionsFromFlags(v: FlagValues): SourceOptions {
     o.kaslrOffset = neg ? -x : x;
   }
   if ((o.root !== undefined || o.release !== undefined) && hasExplicitSources(o)) {
-    throw new KallmodError('--root and --release choose where the running-kernel defaults come from; explicit source flags turn those defaults off: give one or the other', { exitCode: 2 });
+    throw new KallmodError('--root and --release choose where the running-kernel defaults come from; explicit source flags turn those defaults off: ' +
+      'give one or the other', { exitCode: 2 });
   }
   return o;
 }

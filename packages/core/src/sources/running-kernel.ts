@@ -115,7 +115,10 @@ export function runningKernelOptions(notes: Warning[], kernel: KernelIdentity, w
   if (existsSync(at('/proc/modules'))) o.procModules = at('/proc/modules');
   // the debug package carries its own copy of the modules.* lists (Debian): either will do
   const dbgLib = at(`/usr/lib/debug/lib/modules/${rel}`);
-  for (const [k, f] of [['builtin', 'modules.builtin'], ['modinfo', 'modules.builtin.modinfo'], ['order', 'modules.order'], ['ranges', 'modules.builtin.ranges']] as const) {
+  const lists = [
+    ['builtin', 'modules.builtin'], ['modinfo', 'modules.builtin.modinfo'], ['order', 'modules.order'], ['ranges', 'modules.builtin.ranges'],
+  ] as const;
+  for (const [k, f] of lists) {
     const p = [join(lib, f), join(dbgLib, f)].find(existsSync);
     if (p) o[k] = p;
   }
@@ -126,7 +129,8 @@ export function runningKernelOptions(notes: Warning[], kernel: KernelIdentity, w
   if (!opt.skipVmlinux) findVmlinux(kernel, d, warn);
   if (d.vmlinux) o.vmlinux = d.vmlinux.path;
   if (d.vmlinux && kernel.buildId === null) {
-    notes.push({ source: d.vmlinux.path, message: `used unverified: the kernel's build-id is unknown (no readable ${rootPath(root, '/sys/kernel/notes')}); its symbols must still agree with kallsyms at one KASLR slide` });
+    notes.push({ source: d.vmlinux.path, message: `used unverified: the kernel's build-id is unknown (no readable ${rootPath(root, '/sys/kernel/notes')}); ` +
+      'its symbols must still agree with kallsyms at one KASLR slide' });
   }
   // Debian's /boot/System.map is a one-line placeholder pointing at the -dbg package's copy
   for (const sm of [at(`/boot/System.map-${rel}`), at(`/usr/lib/debug/boot/System.map-${rel}`)]) {
@@ -138,7 +142,8 @@ export function runningKernelOptions(notes: Warning[], kernel: KernelIdentity, w
     break;
   }
   if (!d.libModulesExists) {
-    notes.push({ source: lib, message: `no such directory: no modules.* lists for release ${rel} (modules of that release not installed${root ? ' in that root' : ''}?)` });
+    notes.push({ source: lib,
+      message: `no such directory: no modules.* lists for release ${rel} (modules of that release not installed${root ? ' in that root' : ''}?)` });
   } else if (!o.ranges) {
     notes.push({ source: lib, message: d.rangesConfig === false
       ? 'no modules.builtin.ranges: this kernel is built without CONFIG_BUILTIN_MODULE_RANGES, so built-in symbols get no module'

@@ -96,7 +96,10 @@ async function runLive(o: RunOptions): Promise<void> {
  * Chunks of whole records from a regular file of `size` bytes, each with its first line number;
  * `last` on the one that ends the file (a worker then ends its annotator: Annotator.end).
  */
-function* fileChunks(fd: number, size: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null, alloc: (n: number) => Buffer = Buffer.allocUnsafeSlow): Generator<FileChunk> {
+function* fileChunks(
+  fd: number, size: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null,
+  alloc: (n: number) => Buffer = Buffer.allocUnsafeSlow,
+): Generator<FileChunk> {
   let carry: Buffer | null = null;
   let line = 1;
   let read = 0;

@@ -31,5 +31,7 @@ export interface TransformerSpec {
   /** Open the input when a flag says where (--follow); null means stdin / the FILE argument. */
   openInput?(values: FlagValues): Promise<TransformInput | null>;
   /** Replace the line driver entirely (perf JSON is one document, not lines). */
-  run?(ctx: { table: SymbolTable; opts: AnnotatorOptions; values: FlagValues; input: TransformInput; output: Writable; jobs: number | undefined }): Promise<void>;
+  run?(ctx: {
+    table: SymbolTable; opts: AnnotatorOptions; values: FlagValues; input: TransformInput; output: Writable; jobs: number | undefined;
+  }): Promise<void>;
 }

@@ -227,25 +227,33 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
     const off = src.kaslrOffset ?? 0;
     const keys = off ? s.keys.map((k) => (k === 0 ? 0 : k + off)) : s.keys;
     base = { label: 'system-map', keys, types: s.types, names: s.names, flags: s.flags, ...(off ? {} : { sortedPrefix: s.sortedPrefix }), modAt: noModules };
-    if (src.kallsyms?.addressesHidden) warn(src.kallsyms.path, 'addresses are hidden (kptr_restrict or no CAP_SYSLOG): using System.map addresses' + (off ? ' moved by --kaslr-offset' : ' as linked; pass --kaslr-offset if this boot is KASLR-shifted'));
+    if (src.kallsyms?.addressesHidden) {
+      warn(src.kallsyms.path, 'addresses are hidden (kptr_restrict or no CAP_SYSLOG): using System.map addresses' +
+        (off ? ' moved by --kaslr-offset' : ' as linked; pass --kaslr-offset if this boot is KASLR-shifted'));
+    }
   } else if (src.vmlinux && !src.kallsyms) {
     // an unstripped vmlinux alone (a distro's -dbg package): its symtab is the System.map
     const v = src.vmlinux.symbols.filter((x) => x.value !== 0);
     const off = src.kaslrOffset ?? 0;
-    base = { label: 'vmlinux', keys: Float64Array.from(v, (x) => x.value + off), types: Uint8Array.from(v, (x) => x.letter), names: NameStore.fromArray(v.map((x) => x.name)), modAt: noModules };
+    base = {
+      label: 'vmlinux', keys: Float64Array.from(v, (x) => x.value + off), types: Uint8Array.from(v, (x) => x.letter),
+      names: NameStore.fromArray(v.map((x) => x.name)), modAt: noModules,
+    };
   } else if (src.kallsyms) {
     // names and modules only: keep them so name lookups still work, but say so
     const k = src.kallsyms;
     base = { label: 'kallsyms', keys: k.keys, types: k.types, names: k.names, moduleIds: k.moduleIds,
       sortedPrefix: k.sortedPrefix, firstWithModule: k.firstWithModule, flags: k.flags,
       modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
-    warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
+    warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. ' +
+      'Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
   } else if (src.kallmodsyms) {
     // the same for kallmodsyms: names, modules and objnames are right, the addresses are not there
     const k = src.kallmodsyms;
     base = { label: 'kallmodsyms', keys: k.keys, types: k.types, names: NameStore.fromArray(k.names),
       modAt: noModules, kmsMods: k.modules, kmsObjs: k.objnames, kmsSizes: k.hasSize ? k.sizes : undefined };
-    warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
+    warn(k.path, 'addresses are hidden (all zero: kptr_restrict or no CAP_SYSLOG); address lookups cannot work. ' +
+      'Run as root, or annotate with a snapshot taken by `kallmod capture` as root');
   } else {
     throw new KallmodError('no symbol source: give --kallsyms, --kallmodsyms, --system-map or --snapshot', { exitCode: 2 });
   }
@@ -319,7 +327,10 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
         modSetIds[j] = internSet(km);
         modSrc[j] = P('kallmodsyms');
         // kallmodsyms prints loadable and built-in modules alike: modules.order or /proc/modules tell
-        if (m === null && km.length === 1 && (src.orderNames?.has(km[0]!) || loadedModules.has(km[0]!))) { flags[j]! |= F_LOADABLE; blockIds[j] = blockOf(km[0]!); }
+        if (m === null && km.length === 1 && (src.orderNames?.has(km[0]!) || loadedModules.has(km[0]!))) {
+          flags[j]! |= F_LOADABLE;
+          blockIds[j] = blockOf(km[0]!);
+        }
       }
       const ko = base.kmsObjs![i];
       if (ko) { objIds[j] = internObj(ko); objSrc[j] = P('kallmodsyms'); }
@@ -343,7 +354,10 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
   if (base.label !== 'system-map' && base.label !== 'vmlinux' && (src.systemMap || src.vmlinux)) {
     const ref = src.systemMap
       ? { label: src.systemMap.path, keys: src.systemMap.keys, names: src.systemMap.names, types: src.systemMap.types }
-      : { label: src.vmlinux!.path, keys: Float64Array.from(src.vmlinux!.symbols.map((s) => s.value)), names: NameStore.fromArray(src.vmlinux!.symbols.map((s) => s.name)), types: Uint8Array.from(src.vmlinux!.symbols, (s) => s.letter) };
+      : {
+        label: src.vmlinux!.path, keys: Float64Array.from(src.vmlinux!.symbols.map((s) => s.value)),
+        names: NameStore.fromArray(src.vmlinux!.symbols.map((s) => s.name)), types: Uint8Array.from(src.vmlinux!.symbols, (s) => s.letter),
+      };
     slide = computeSlide({ label: base.label, keys, names, isCore, types }, ref);
     for (const w of slide.warnings) warn(w.source, w.message);
   } else if (base.label === 'system-map' || base.label === 'vmlinux') {
@@ -378,7 +392,8 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
       if (Number.isNaN(sb) && ls && linkOk) sb = ls.start + slideV;
       if (Number.isNaN(sb)) {
         unresolved++;
-        warn(src.ranges.path, `section ${sec.name}: ${sec.anchor ? `anchor ${sec.anchor} not found in the symbol sources` : 'no anchor line (a linker map would place it)'}; its ${sec.ranges.length} range(s) are not used`);
+        const why = sec.anchor ? `anchor ${sec.anchor} not found in the symbol sources` : 'no anchor line (a linker map would place it)';
+        warn(src.ranges.path, `section ${sec.name}: ${why}; its ${sec.ranges.length} range(s) are not used`);
         continue;
       }
       for (const r of sec.ranges) {
@@ -386,7 +401,9 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
         if (src.builtinNames) for (const m of r.modules) if (!src.builtinNames.has(m)) unknownMods.add(m);
       }
     }
-    if (unknownMods.size) warn(src.ranges.path, `${unknownMods.size} module name(s) not in modules.builtin (another build?): ${[...unknownMods].slice(0, 5).join(', ')}`);
+    if (unknownMods.size) {
+      warn(src.ranges.path, `${unknownMods.size} module name(s) not in modules.builtin (another build?): ${[...unknownMods].slice(0, 5).join(', ')}`);
+    }
     iv.sort((x, y) => x.s - y.s);
     let p = 0, hit = 0;
     for (let j = 0; j < n; j++) {
@@ -456,7 +473,8 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
     }
     let hit = 0;
     for (const [mod, idx] of byMod) {
-      const res = src.moduleObjects.resolve(mod, idx.map((j) => ({ name: names.get(j), key: keys[j]!, ksize: ksizes[j]!, padding: (flags[j]! & F_PADDING) !== 0 })), (w) => warnings.push(w));
+      const res = src.moduleObjects.resolve(mod,
+        idx.map((j) => ({ name: names.get(j), key: keys[j]!, ksize: ksizes[j]!, padding: (flags[j]! & F_PADDING) !== 0 })), (w) => warnings.push(w));
       if (!res) continue;
       idx.forEach((j, t) => {
         const r = res[t];

@@ -57,7 +57,8 @@ export function computeSlide(rt: RuntimeView, lt: LinkTimeView): SlideResult {
     if (r !== undefined && l !== undefined) anchors.push({ name: a, slide: r - l });
   }
   if (!anchors.length) {
-    warnings.push({ source: lt.label, message: `no anchor symbol (${ANCHORS.slice(0, 3).join(', ')}...) in both ${rt.label} and this file: cannot relate their addresses` });
+    warnings.push({ source: lt.label,
+      message: `no anchor symbol (${ANCHORS.slice(0, 3).join(', ')}...) in both ${rt.label} and this file: cannot relate their addresses` });
     return { slide: 0, consistent: false, anchors, matchRate: 0, warnings };
   }
   const slide = anchors[0]!.slide;
@@ -77,10 +78,13 @@ export function computeSlide(rt: RuntimeView, lt: LinkTimeView): SlideResult {
   let consistent = true;
   if (disagree.length) {
     consistent = false;
-    warnings.push({ source: lt.label, message: `does not match ${rt.label}: KASLR slide ${keyToHexSigned(slide)} from ${anchors[0]!.name} but ${disagree.map((a) => `${keyToHexSigned(a.slide)} from ${a.name}`).join(', ')} (another build?)` });
+    warnings.push({ source: lt.label, message: `does not match ${rt.label}: KASLR slide ${keyToHexSigned(slide)} from ${anchors[0]!.name} ` +
+      `but ${disagree.map((a) => `${keyToHexSigned(a.slide)} from ${a.name}`).join(', ')} (another build?)` });
   } else if (found < 100 || matchRate < 0.99) {
     consistent = false;
-    warnings.push({ source: lt.label, message: `does not match ${rt.label}: only ${match} of ${found} text symbols agree at slide ${keyToHexSigned(slide)} (another build or another kernel?)` });
+    warnings.push({ source: lt.label,
+      message: `does not match ${rt.label}: only ${match} of ${found} text symbols agree at slide ${keyToHexSigned(slide)} ` +
+        '(another build or another kernel?)' });
   }
   return { slide, consistent, anchors, matchRate, warnings };
 }

@@ -3,7 +3,9 @@ import { buildTable } from './build.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32Js, decodeTable, encodeTable, readSnapshot, readSnapshotBytes, readSnapshotBytesAsync, tableFromSnapshot, TABLE_FORMAT, writeSnapshot } from './snapshot.js';
+import {
+  crc32Js, decodeTable, encodeTable, readSnapshot, readSnapshotBytes, readSnapshotBytesAsync, tableFromSnapshot, TABLE_FORMAT, writeSnapshot,
+} from './snapshot.js';
 import { KallmodError } from '../errors.js';
 import { SymbolTable } from './symbol-table.js';
 import { parseNmList } from '../sources/nm-list.js';

@@ -175,7 +175,8 @@ function parseHeader(b: Buffer, path: string): { header: Header; start: number }
   const format = header && typeof header === 'object' && header.meta ? header.meta.format : undefined;
   if (typeof format === 'number' && format !== TABLE_FORMAT) {
     const by = format < TABLE_FORMAT ? 'an older kallmod' : 'a newer kallmod';
-    throw new KallmodError(`snapshot table format ${format} (made by ${by}), this kallmod reads ${TABLE_FORMAT}: take it again with \`kallmod capture\``, { file: path });
+    throw new KallmodError(`snapshot table format ${format} (made by ${by}), this kallmod reads ${TABLE_FORMAT}: take it again with \`kallmod capture\``,
+      { file: path });
   }
   if (crc32(b.subarray(0, 12 + hlen)) !== b.readUInt32LE(12 + hlen)) throw damaged(path, 'header checksum mismatch');
   if (!header || typeof header !== 'object' || !header.meta || !Array.isArray(header.blobs) || typeof header.counts?.n !== 'number' ||
@@ -202,7 +203,9 @@ function splitStrings(b: Buffer): string[] {
  * (damage is a KallmodError naming `path`) unless a reader below already did, or `trusted` says the
  * bytes never left this process (the worker pool's copy of the table: ~4 ms of CRC per worker saved).
  */
-export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFiles?: boolean; trusted?: boolean } = {}): { data: TableData; meta: SnapshotMeta; files: { role: string; path: string; data: Buffer }[] } {
+export function decodeTable(
+  buf: Uint8Array, path = '(snapshot)', opt: { withFiles?: boolean; trusted?: boolean } = {},
+): { data: TableData; meta: SnapshotMeta; files: { role: string; path: string; data: Buffer }[] } {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const { header, start } = parseHeader(b, path);
   const end = tableEndOf(header, start);
@@ -221,7 +224,12 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFil
   const view = (name: string, kind: BlobRef['kind']) => {
     const x = get(name);
     if (x.length === 0 && n > 0 && name !== 'nameEnds') {
-      switch (kind) { case 'f64': return new Float64Array(n); case 'u32': return new Uint32Array(n); case 'i32': return new Int32Array(n); default: return new Uint8Array(n); }
+      switch (kind) {
+        case 'f64': return new Float64Array(n);
+        case 'u32': return new Uint32Array(n);
+        case 'i32': return new Int32Array(n);
+        default: return new Uint8Array(n);
+      }
     }
     const aligned = (x.byteOffset & 7) === 0;
     const src = aligned ? x : Buffer.from(x);
@@ -233,7 +241,9 @@ export function decodeTable(buf: Uint8Array, path = '(snapshot)', opt: { withFil
     }
   };
   const arrays = Object.fromEntries(ARRAYS.map(([f, k]) => [f, view(f, k)])) as unknown as Pick<TableData, ArrayField>;
-  for (const [f] of ARRAYS) if (arrays[f].length !== n) throw new KallmodError(`corrupt snapshot: ${f} has ${arrays[f].length} entries, ${n} expected`, { file: path });
+  for (const [f] of ARRAYS) {
+    if (arrays[f].length !== n) throw new KallmodError(`corrupt snapshot: ${f} has ${arrays[f].length} entries, ${n} expected`, { file: path });
+  }
   const data: TableData = {
     ...arrays,
     names: NameStore.fromCompact(get('names'), view('nameEnds', 'u32') as Uint32Array),
@@ -271,17 +281,26 @@ interface Opened { fd: number; total: number; start: number; check: Header['chec
  */
 function openSnapshot(path: string): Opened {
   let fd: number;
-  try { fd = openSync(path, 'r'); } catch (e) { throw new KallmodError(`cannot read snapshot: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path }); }
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new KallmodError(`cannot read snapshot: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+  }
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new KallmodError('cannot read snapshot: EISDIR (a directory)', { file: path });
     const head = Buffer.alloc(12);
-    if (readSync(fd, head, 0, 12, 0) < 12 || head.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new KallmodError('not a kallmod snapshot (bad magic)', { file: path });
+    if (readSync(fd, head, 0, 12, 0) < 12 || head.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) {
+      throw new KallmodError('not a kallmod snapshot (bad magic)', { file: path });
+    }
     const hbuf = Buffer.alloc(12 + head.readUInt32LE(8) + 4);
-    if (readSync(fd, hbuf, 0, hbuf.length, 0) < hbuf.length) throw new KallmodError(`truncated snapshot (${st.size} bytes, less than its header)`, { file: path });
+    if (readSync(fd, hbuf, 0, hbuf.length, 0) < hbuf.length) {
+      throw new KallmodError(`truncated snapshot (${st.size} bytes, less than its header)`, { file: path });
+    }
     const { header, start } = parseHeader(hbuf, path);
     if (st.size !== header.check.length) {
-      throw new KallmodError(`${st.size < header.check.length ? 'truncated' : 'damaged'} snapshot (${st.size} of ${header.check.length} bytes)`, { file: path });
+      throw new KallmodError(`${st.size < header.check.length ? 'truncated' : 'damaged'} snapshot (${st.size} of ${header.check.length} bytes)`,
+        { file: path });
     }
     return { fd, total: tableEndOf(header, start), start, check: header.check };
   } catch (e) { closeSync(fd); throw e; }

@@ -263,7 +263,11 @@ export class SymbolTable {
     if (v < 0) {
       const { modSetIds } = this.d;
       v = 0;
-      if (this.isText(i)) for (const k of this.index().sameName(i)) if (k !== i && !this.sameAddress(k, i) && modSetIds[k] === modSetIds[i] && this.isText(k)) { v = 1; break; }
+      if (this.isText(i)) {
+        for (const k of this.index().sameName(i)) {
+          if (k !== i && !this.sameAddress(k, i) && modSetIds[k] === modSetIds[i] && this.isText(k)) { v = 1; break; }
+        }
+      }
       cache[i] = v;
     }
     return v === 1;

@@ -87,7 +87,9 @@ export function graphFrame(s: string): GraphFrame | null {
       if (open < 0) continue;
       const j = argsEnd(open + 1);
       if (j >= n || s.charCodeAt(j) !== 41) continue;
-      return s.charCodeAt(j + 1) === 59 ? { index: b, indent, kind: 'leaf', tailName: false, end: j + 2 } : { index: b, indent, kind: 'open', tailName: false, end: j + 3 };
+      return s.charCodeAt(j + 1) === 59
+        ? { index: b, indent, kind: 'leaf', tailName: false, end: j + 2 }
+        : { index: b, indent, kind: 'open', tailName: false, end: j + 3 };
     }
     if (c === 125) {
       if (s.startsWith(' /* ', p + 1) && isNameStart(s.charCodeAt(p + 5))) {

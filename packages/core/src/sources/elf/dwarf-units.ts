@@ -183,8 +183,10 @@ function readValue(c: Cursor, form: number, implicitConst: number, u: UnitHeader
   return keep ? { form, num, sec, str } : null;
 }
 
-const isStrx = (f: number) => f === DW_FORM.strx || f === DW_FORM.strx1 || f === DW_FORM.strx2 || f === DW_FORM.strx3 || f === DW_FORM.strx4 || f === DW_FORM.GNU_str_index;
-const isAddrx = (f: number) => f === DW_FORM.addrx || f === DW_FORM.addrx1 || f === DW_FORM.addrx2 || f === DW_FORM.addrx3 || f === DW_FORM.addrx4 || f === DW_FORM.GNU_addr_index;
+const isStrx = (f: number) =>
+  f === DW_FORM.strx || f === DW_FORM.strx1 || f === DW_FORM.strx2 || f === DW_FORM.strx3 || f === DW_FORM.strx4 || f === DW_FORM.GNU_str_index;
+const isAddrx = (f: number) =>
+  f === DW_FORM.addrx || f === DW_FORM.addrx1 || f === DW_FORM.addrx2 || f === DW_FORM.addrx3 || f === DW_FORM.addrx4 || f === DW_FORM.GNU_addr_index;
 
 /** Parse the top DIE of a unit. Returns null for units that are not compile/partial/skeleton units. */
 export function readCompUnit(ds: DwarfSections, h: UnitHeader, wantRanges: boolean): CompUnit | null {

@@ -270,7 +270,10 @@ function checkHeader(hdr: Buffer, path: string): void {
   if (hdr.length < 20) throw new KallmodError('truncated ELF header', { file: path });
   const cls = hdr[4]!, data = hdr[5]!;
   const machine = hdr.readUInt16LE(18);
-  if (cls !== 2) throw new KallmodError(`not an x86-64 ELF (${cls === 1 ? '32-bit' : 'class ' + cls}, machine ${data === 2 ? hdr.readUInt16BE(18) : machine})`, { file: path });
+  if (cls !== 2) {
+    const kind = cls === 1 ? '32-bit' : 'class ' + cls;
+    throw new KallmodError(`not an x86-64 ELF (${kind}, machine ${data === 2 ? hdr.readUInt16BE(18) : machine})`, { file: path });
+  }
   if (data !== 1) throw new KallmodError(`not an x86-64 ELF (big-endian, machine ${hdr.readUInt16BE(18)})`, { file: path });
   if (machine !== EM_X86_64) throw new KallmodError(`not an x86-64 ELF (machine ${machine})`, { file: path });
   if (hdr.length < 64) throw new KallmodError('truncated ELF header', { file: path });
