@@ -117,7 +117,11 @@ fn classify(table: &Table, syms: &Symbols, b: &[u8], s: usize, e: usize) -> Line
         // not a kernel address: a right-aligned sample header ("   comm  pid ...", also a comm
         // such as "cat" that reads as hex), a " 0x..." brstack line or a user-space frame
         // user-space frame ("   7f12a0b1 read+0xd (libc.so.6)"), which is left alone
-        return if p < n && b[p] != b'\n' && e > p && not_user_frame(&b[p..e]) && header_has_candidates(&b[s..e]) { Line::Defer } else { Line::Pass };
+        return if p < n && b[p] != b'\n' && e > p && not_user_frame(&b[p..e]) && header_has_candidates(&b[s..e]) {
+            Line::Defer
+        } else {
+            Line::Pass
+        };
     }
     let key = hex16(&b[p..p + 16]);
     if p + 16 == n || b[p + 16] != b' ' {
