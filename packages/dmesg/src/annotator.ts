@@ -9,6 +9,7 @@
  */
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import type { Hints } from '@kallmod/core/table/resolve-policy';
+import { ChunkWords } from '@kallmod/core/stream/chunk-words';
 import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { PrintedRef, Resolution } from '@kallmod/core/types';
 import { messageEnd, messageStart, isKmsgContinuation } from './prefix.js';
@@ -78,8 +79,33 @@ export function findRefs(s: string): FoundRef[] {
   return out;
 }
 
+/** worthParsingBytes' words, for ChunkWords. */
+const WORDS = ['+0x', WORKQUEUE, INLINE, FROM];
+
+/**
+ * For the line memo (core stream/line-memo.ts): -2 for a line with nothing to find (none of
+ * worthParsingBytes' words in it: found with ChunkWords, as a byte loop over every line was most
+ * of the time on a log, where 9 lines in 10 have none), else how far its digits are read only by
+ * class: a leading `[...]` of spaces, digits and dots (the timestamp), whose digits prefix.ts
+ * matches as \d and no recogniser reads by value (the `+0x`, `0033:`, `[<addr>]` and buildid
+ * forms all need a byte that is not in it).
+ */
+function memoPrefix(words: ChunkWords, buf: Buffer, start: number, end: number): number {
+  if (end - start < 6) return -2;
+  words.line(buf, start);
+  if (!words.within(0, start, end) && !words.within(1, start, end) && !words.within(2, start, end) && !words.within(3, start, end)) return -2;
+  if (buf[start] !== 91 /* [ */) return start;
+  for (let i = start + 1; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 93 /* ] */) return i + 1;
+    if (c !== 32 && c !== 46 && (c < 48 || c > 57)) return start;
+  }
+  return start;
+}
+
 export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Annotator {
   const place: Placement = opts.extra?.['place'] === 'after' ? 'after' : 'before';
+  const words = new ChunkWords(WORDS);
   return perLineAnnotator(table, opts, (v, w) => {
     if (v.end - v.start < 6 || !worthParsingBytes(v.buf, v.start, v.end)) return null;
     const s = v.buf.toString('latin1', v.start, v.end);
@@ -95,5 +121,5 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
     }
     if (ins && ins.length > 1) ins.sort((x, y) => x[0] - y[0]);
     return ins;
-  });
+  }, (buf, start, end) => memoPrefix(words, buf, start, end));
 }

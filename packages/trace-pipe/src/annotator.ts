@@ -4,6 +4,7 @@
  * token. State (function_graph frames per CPU, for evidence) lives in one annotator; the
  * recognisers in ./recognise are stateless.
  */
+import { ChunkWords } from '@kallmod/core/stream/chunk-words';
 import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { Resolution } from '@kallmod/core/types';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
@@ -35,7 +36,14 @@ class GraphState {
 /** All recognised references of one line, in input order (null: none / not ours). */
 export interface LineRefs { hits: Hit[]; resolutions: Resolution[] }
 
-export interface TraceRecogniser { line(s: string): LineRefs | null }
+/**
+ * Which way the last line went: 'text' when what was found depends on that line's text alone
+ * (a stack frame, a function-tracer or event payload, a line with no entry prefix), 'state'
+ * when earlier lines count (function_graph's frames per CPU) or change (markers).
+ */
+export type Route = 'text' | 'payload' | 'state';
+
+export interface TraceRecogniser { line(s: string): LineRefs | null; route: Route }
 
 function firstNonSpace(s: string): number {
   let i = 0;
@@ -65,7 +73,9 @@ export function createRecogniser(table: SymbolTable, ctx: RecogniseContext = con
   const graph = new GraphState();
   const none = () => null;
   return {
+    route: 'text',
     line(s: string): LineRefs | null {
+      this.route = 'text';
       const p0 = firstNonSpace(s);
       if (p0 >= s.length) return null;
       const c0 = s.charCodeAt(p0);
@@ -74,6 +84,7 @@ export function createRecogniser(table: SymbolTable, ctx: RecogniseContext = con
       if (c0 === 61 /* = */) hits = stackLine(s, ctx);
       if (hits) return hits.length ? { hits, resolutions: resolveAll(table, hits, none) } : null;
 
+      this.route = 'state';
       const mk = graphMarker(s);
       if (mk) {
         // another task, or events lost: the frames say nothing about what follows
@@ -96,6 +107,7 @@ export function createRecogniser(table: SymbolTable, ctx: RecogniseContext = con
       hits = stackTableLine(s, ctx);
       if (!hits) {
         const p = payloadStart(s);
+        this.route = p >= 0 ? 'payload' : 'text';
         if (p >= 0) hits = functionPayload(s, p, ctx, true) ?? scanPayload(s, p, s.length, ctx, true);
         else hits = functionPayload(s, p0, ctx, false) ?? scanPayload(s, p0, s.length, ctx, false);
       }
@@ -105,12 +117,56 @@ export function createRecogniser(table: SymbolTable, ctx: RecogniseContext = con
   };
 }
 
+function isRegexSpace(c: number): boolean { return (c >= 9 && c <= 13) || c === 32 || c === 160; } // `\s` in latin1
+
+/**
+ * For the line memo (core stream/line-memo.ts): -2 for a line with nothing to find, -1 for one
+ * whose answer may depend on earlier lines (or that the checks below cannot vouch for), else
+ * how far its digits are read only by class. What vouches for a line, on its bytes:
+ *   - `[ \t]*=> `: a stack line (the recogniser's first test), nothing masked;
+ *   - else no function_graph line or marker and no stack-tracer row can be read from it: its
+ *     first non-`\s` byte is no digit (a CPU column, `N)`), it does not start with `CPU:`
+ *     ([LOST N EVENTS]), holds no `|` followed by a space (graph frames) and no run of ten `=`
+ *     (irq markers). Then the answer is the payload's (after the entry prefix: its end is found
+ *     by \d, \S and literal non-digits only, and lies after the first `: `, so the digits up to
+ *     there are masked) or, with no prefix, the line's (then nothing may be masked: the
+ *     annotator declines the memo, see `maskedUpTo`).
+ * The words are found with ChunkWords (a byte loop over every line cost more than the rest).
+ */
+function traceMemoPrefix(words: ChunkWords, buf: Buffer, start: number, end: number): number {
+  let i = start;
+  while (i < end && (buf[i] === 32 || buf[i] === 9)) i++;
+  if (i === end || buf[i] === 35 /* # */) return -2;
+  if (buf[i] === 61 /* = */) return buf[i + 1] === 62 && buf[i + 2] === 32 && i + 2 < end ? start : -1;
+  let j = start;
+  while (j < end && isRegexSpace(buf[j]!)) j++;
+  if (j < end && buf[j]! >= 48 && buf[j]! <= 57) return -1;
+  if (buf[start] === 67 && buf[start + 1] === 80 && buf[start + 2] === 85 && buf[start + 3] === 58 /* CPU: */) return -1;
+  words.line(buf, start);
+  if (words.within(GRAPH_BAR, start, end) || words.within(IRQ_MARK, start, end)) return -1;
+  const c = words.at(COLON, start);
+  return c + 2 <= end ? c + 2 : start;
+}
+
+/** traceMemoPrefix's words: a graph frame's `| `, an irq marker's `==========`, the prefix's `: `. */
+const WORDS = ['| ', '==========', ': '];
+const GRAPH_BAR = 0, IRQ_MARK = 1, COLON = 2;
+
 export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Annotator {
   const rec = createRecogniser(table);
+  let maskedUpTo = -1; // what traceMemoPrefix said of the line being annotated
+  const words = new ChunkWords(WORDS);
+  const memoPrefix = (buf: Buffer, start: number, end: number): number => {
+    const m = traceMemoPrefix(words, buf, start, end);
+    maskedUpTo = m > start ? m : -1;
+    return m;
+  };
   return perLineAnnotator(table, opts, (v, w) => {
     if (v.end === v.start) return null;
     const s = v.buf.toString('latin1', v.start, v.end);
     const found = rec.line(s);
+    // a line with no entry prefix reads its digits by value: its key must be unmasked
+    if (v.memo && (rec.route === 'state' || (rec.route === 'text' && maskedUpTo >= 0))) v.memo = false;
     if (!found) return null;
     const { hits, resolutions } = found;
     if (opts.refs) {
@@ -127,7 +183,7 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
     }
     if (ins.length > 1) ins.sort((a, b) => a[0] - b[0]);
     return ins.length ? ins : null;
-  });
+  }, memoPrefix);
 }
 
 /**

@@ -2,6 +2,8 @@ import type { SymbolTable } from '../table/symbol-table.js';
 import type { ObjnameMode, PrintedRef, RefJson, Resolution } from '../types.js';
 import { refJson } from '../table/symbol-table.js';
 import { OutBuffer } from './out-buffer.js';
+import { LineMemo, MEMO_MAX_LINE } from './line-memo.js';
+import type { CheckRecord } from '../table/symbol-table.js';
 
 /**
  * The contract between the stream driver (live, chunked, worker pool) and a transformer.
@@ -55,8 +57,19 @@ export interface AnnotatorModule {
   poolMinBytes?(): number | undefined;
 }
 
-/** One line as the per-line helpers see it: buf[start, end) without "\n" (a CR stays in). */
-export interface LineView { buf: Buffer; start: number; end: number; line: number }
+/**
+ * One line as the per-line helpers see it: buf[start, end) without "\n" (a CR stays in).
+ * `memo`: true while the line may be memoised (see perLineAnnotator's `memo`); the per-line
+ * function sets it false when what it found depends on more than the line (state of earlier lines).
+ */
+export interface LineView { buf: Buffer; start: number; end: number; line: number; memo: boolean }
+
+/**
+ * Which lines a per-line transformer's answers may be memoised for (stream/line-memo.ts):
+ * -2 for "nothing to find in this line" (passed as it is, also in refs mode), -1 for "not this line", else the offset in buf up to which the line's digits are read only
+ * by class (a prefix's timestamp, pid, CPU), so that they are masked in the key (`start`: none).
+ */
+export type MemoPrefix = (buf: Buffer, start: number, end: number) => number;
 
 /**
  * Sink for a per-line transformer: either rewrites the line (insertions only) or records
@@ -82,42 +95,67 @@ export class LineWriter {
 /**
  * Build an Annotator from a per-line function. `fn` returns the insertions for the line as
  * [offset, text] pairs, ascending (offsets relative to the line start), or null for "unchanged".
- * In refs mode `fn` should call writer.ref() and may return null.
+ * In refs mode `fn` should call writer.ref() and may return null. With `memo` (text mode only),
+ * a line whose key was seen gets the insertions of then, and fn is not called.
+ * Unchanged bytes are copied in runs that span lines.
  */
 export function perLineAnnotator(
   table: SymbolTable,
   opts: AnnotatorOptions,
   fn: (v: LineView, w: LineWriter) => [number, string][] | null,
+  memo?: MemoPrefix,
 ): Annotator {
   const w = new LineWriter(table, opts);
-  const view: LineView = { buf: Buffer.alloc(0), start: 0, end: 0, line: 0 };
+  const out = w.out;
+  const view: LineView = { buf: Buffer.alloc(0), start: 0, end: 0, line: 0, memo: false };
+  const refs = opts.refs;
+  const cache = memo && !refs ? new LineMemo() : null;
   return {
     chunk(buf: Buffer, firstLine: number, into?: Buffer): Buffer {
-      let pos = 0, line = firstLine;
+      let pos = 0, line = firstLine, run = 0;
       const len = buf.length;
       view.buf = buf;
       while (pos < len) {
         let nl = buf.indexOf(10, pos);
         const next = nl < 0 ? len : nl + 1;
         if (nl < 0) nl = len;
-        view.start = pos; view.end = nl; view.line = line;
-        const ins = fn(view, w);
-        if (!opts.refs) {
-          if (!ins || ins.length === 0) w.out.bytes(buf, pos, next);
-          else {
-            let at = pos;
-            for (const [off, text] of ins) {
-              w.out.bytes(buf, at, pos + off);
-              w.out.str(text);
-              at = pos + off;
+        let maskEnd = memo && nl - pos <= MEMO_MAX_LINE ? memo(buf, pos, nl) : -1;
+        if (maskEnd === -2) { pos = next; line++; continue; } // nothing to find in it
+        if (!cache) maskEnd = -1;
+        if (maskEnd >= 0) {
+          const e = cache!.find(buf, pos, nl, maskEnd);
+          if (e) {
+            out.bytes(buf, run, pos);
+            run = pos;
+            if (LineMemo.write(out, buf, pos, nl, maskEnd, e)) {
+              LineMemo.replay(table, e);
+              run = nl;
+              pos = next;
+              line++;
+              continue;
             }
-            w.out.bytes(buf, at, next);
+          }
+        }
+        view.start = pos; view.end = nl; view.line = line; view.memo = maskEnd >= 0;
+        let ins: [number, string][] | null;
+        if (maskEnd >= 0) {
+          const log: CheckRecord[] = [];
+          table.checkLog = log;
+          try { ins = fn(view, w); } finally { table.checkLog = null; }
+          if (view.memo) cache!.store(buf, pos, nl, maskEnd, ins, log);
+        } else ins = fn(view, w);
+        if (!refs && ins) {
+          for (const [off, text] of ins) {
+            out.bytes(buf, run, pos + off);
+            out.str(text);
+            run = pos + off;
           }
         }
         pos = next;
         line++;
       }
-      return w.out.take(into);
+      if (!refs) out.bytes(buf, run, len);
+      return out.take(into);
     },
   };
 }

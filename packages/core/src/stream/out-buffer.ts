@@ -21,7 +21,12 @@ export class OutBuffer {
     const n = end - start;
     if (n <= 0) return;
     if (this.len + n > this.buf.length) this.grow(n);
-    this.buf.set(n < src.length ? src.subarray(start, end) : src, this.len);
+    const b = this.buf;
+    let o = this.len;
+    // short runs (a line, a few words) by hand: subarray + set made an object per call, and
+    // the hot loops copy one run per annotation
+    if (n <= 64) for (let i = start; i < end; i++) b[o++] = src[i]!;
+    else b.set(n < src.length ? src.subarray(start, end) : src, o);
     this.len += n;
   }
 
@@ -33,6 +38,15 @@ export class OutBuffer {
   }
 
   get length(): number { return this.len; }
+
+  /** Room for n more bytes: the buffer to write them into from `length` on (then `commit`). */
+  reserve(n: number): Buffer {
+    if (this.len + n > this.buf.length) this.grow(n);
+    return this.buf;
+  }
+
+  /** The bytes written into reserve()'s buffer up to `len` are part of the output. */
+  commit(len: number): void { this.len = len; }
 
   /** The bytes written so far, copied (the internal buffer is reused) into `into` when it fits. */
   take(into?: Buffer): Buffer {

@@ -129,18 +129,19 @@ export function narrowByName(t: SymbolTable, name: string, offset: number | null
 
 /** Name-path answers by (printed parts, hints): a profile repeats the same frames. */
 const MEMO_LIMIT = 50_000;
-const memos = new WeakMap<SymbolTable, Map<string, { r: Resolution; checks: [boolean, string][] }>>();
+const memos = new WeakMap<SymbolTable, Map<string, { r: Resolution; checks: [boolean, string][]; byEvidence: boolean }>>();
 
 function byName(t: SymbolTable, p: Printed, h: Hints, afterAddress: boolean): Resolution {
   const name = p.name!;
   const module = p.module ?? null;
   const flags = (afterAddress ? 1 : 0) | (h.modulePrintedWhenLoadable ? 2 : 0) | (h.inlineFrame ? 4 : 0);
-  // evidence is another reference's answer: not part of the key, so not memoised
-  const memoKey = h.evidence ? null : `${name}\0${p.offset}\0${p.size}\0${module}\0${flags}`;
+  const memoKey = `${name}\0${p.offset}\0${p.size}\0${module}\0${flags}`;
   let memo = memos.get(t);
-  if (memoKey !== null && memo) {
+  if (memo) {
     const m = memo.get(memoKey);
-    if (m) { for (const [agree, example] of m.checks) t.noteCheck(agree, example); return m.r; }
+    // evidence is another reference's answer, not part of the key: an answer it could have
+    // changed (several candidates were left for it) is kept only for lookups without evidence
+    if (m && !(m.byEvidence && h.evidence)) { for (const [agree, example] of m.checks) t.noteCheck(agree, example); return m.r; }
   }
   const n = narrowByName(t, name, p.offset, p.size, module);
   for (const [agree, example] of n.checks) t.noteCheck(agree, example);
@@ -151,6 +152,7 @@ function byName(t: SymbolTable, p: Printed, h: Hints, afterAddress: boolean): Re
     if (f.length && f.length < c.length) { c = f; reasons.push('not-loadable'); }
   }
   const ev = h.evidence;
+  const byEvidence = c.length > 1;
   if (ev && c.length > 1 && !ev.resolution.ambiguous && ev.resolution.modules.length) {
     // core-kernel evidence (no module) never picks: calls into and out of the core are the rule
     const em = ev.resolution.modules;
@@ -161,10 +163,11 @@ function byName(t: SymbolTable, p: Printed, h: Hints, afterAddress: boolean): Re
   const r = t.resolveAmongBy(c, p.offset, reasons);
   const mismatch = mismatchOf(reasons);
   if (mismatch.length) r.mismatch = mismatch;
-  if (memoKey !== null) {
+  // stored unless evidence was there to use (that answer is the evidence's, not the name's)
+  if (!(byEvidence && ev)) {
     if (!memo) memos.set(t, (memo = new Map()));
     if (memo.size >= MEMO_LIMIT) memo.clear(); // constant memory on any input
-    memo.set(memoKey, { r, checks: n.checks });
+    memo.set(memoKey, { r, checks: n.checks, byEvidence });
   }
   return r;
 }

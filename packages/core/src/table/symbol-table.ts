@@ -6,6 +6,11 @@ import { SymbolCache } from './symbol-cache.js';
 import { formatAmbiguous, formatModules, formatTriplet } from '../notation.js';
 
 /** Per-symbol flag bits (TableData.flags). */
+
+/** One noteCheck call, as recorded in `SymbolTable.checkLog`. */
+export type CheckRecord = readonly [agree: boolean, example: string | undefined];
+const AGREED: CheckRecord = [true, undefined];
+
 export const F_LOADABLE = 1;      // in a loadable module (kallsyms `[mod]`)
 export const F_DYNAMIC = 2;       // pseudo-module: [bpf], [__builtin__ftrace], [__builtin__kprobes]
 export const F_PADDING = 4;       // __pfx_/__cfi_ padding of the next function
@@ -146,8 +151,16 @@ export class SymbolTable {
   /** Call `fn` once, as soon as disagreements pass 5% of at least 20 checked references. */
   watchConsistency(fn: (c: SymbolTable['consistency']) => void): void { this.onInconsistent = fn; }
 
+  /**
+   * While set, every noteCheck is also appended here: a transformer that memoises a line's
+   * annotation by its bytes replays the checks its first resolution made (checkLog.ts), so
+   * that the counts and the warning are those of resolving every line.
+   */
+  checkLog: CheckRecord[] | null = null;
+
   /** Record one check of printed text against the table (transformers call it). */
   noteCheck(agree: boolean, example?: string): void {
+    if (this.checkLog) this.checkLog.push(agree ? AGREED : [false, example]);
     // without addresses (hidden) there is nothing to hold printed addresses and sizes against
     if (this.addressesHidden) return;
     const c = this.consistency;
