@@ -21,6 +21,8 @@ export interface MemoEntry {
   checks: CheckRecord[];
   /** The texts' total length. */
   textBytes: number;
+  /** find()'s hash of the key: a slot's other lines are told apart before a byte is compared. */
+  hash: number;
 }
 
 /** Longer lines are not memoised (their key would cost more to keep than to recompute). */
@@ -33,6 +35,8 @@ export class LineMemo {
   // direct-mapped: a collision replaces the older entry (memory stays constant on any input)
   private readonly slots: (MemoEntry | undefined)[] = new Array(SLOTS);
   private hash = 0;
+  // the hash last seen per slot (an admission filter: a line is stored when seen again)
+  private readonly seen = new Uint32Array(SLOTS);
 
   /**
    * The entry that may be buf[start, end)'s (digits of [start, maskEnd) masked), or null: the
@@ -49,7 +53,7 @@ export class LineMemo {
     h = (h ^ (h >>> 15)) >>> 0;
     this.hash = h;
     const e = this.slots[h & (SLOTS - 1)];
-    return e && e.key.length === end - start ? e : null;
+    return e && e.hash === h && e.key.length === end - start ? e : null;
   }
 
   /**
@@ -74,15 +78,21 @@ export class LineMemo {
     return true;
   }
 
-  /** Store what the line just looked up with find() got (same buf, start, end, maskEnd). */
+  /**
+   * Store what the line just looked up with find() got (same buf, start, end, maskEnd): from
+   * its second time on. A line seen once (most lines of an event trace, whose pointers and
+   * counters are in the payload) costs its hash only, not a key, an entry and their collection.
+   */
   store(buf: Uint8Array, start: number, end: number, maskEnd: number, ins: readonly (readonly [number, string])[] | null, checks: CheckRecord[]): void {
+    const slot = this.hash & (SLOTS - 1);
+    if (this.seen[slot] !== this.hash) { this.seen[slot] = this.hash; return; }
     const key = new Uint8Array(end - start);
     for (let i = start, j = 0; i < end; i++, j++) { const c = buf[i]!; key[j] = i < maskEnd && isDigit(c) ? 48 : c; }
     const offsets: number[] = [], texts: Buffer[] = [];
     if (ins) for (const [o, t] of ins) { offsets.push(o); texts.push(Buffer.from(t, 'utf8')); }
     let textBytes = 0;
     for (const t of texts) textBytes += t.length;
-    this.slots[this.hash & (SLOTS - 1)] = { key, offsets, texts, checks, textBytes };
+    this.slots[slot] = { key, offsets, texts, checks, textBytes, hash: this.hash };
   }
 
   /** A hit: the checks its first resolution made, made again. */
