@@ -85,7 +85,8 @@ async function reading(argv) {
   await new Promise((r) => setTimeout(r, 500)); // the reader's start-up (node, the table)
   const s0 = stats();
   put('tracing_on', '1');
-  const load = spawn('bash', ['-c', 'while :; do find / -xdev -maxdepth 4 >/dev/null 2>&1; dd if=/dev/zero of=/dev/null bs=4k count=20000 2>/dev/null; done'], { stdio: 'ignore', detached: true });
+  const work = 'while :; do find / -xdev -maxdepth 4 >/dev/null 2>&1; dd if=/dev/zero of=/dev/null bs=4k count=20000 2>/dev/null; done';
+  const load = spawn('bash', ['-c', work], { stdio: 'ignore', detached: true });
   children.add(load);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   put('tracing_on', '0');
@@ -102,7 +103,10 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.leng
 
 try {
   if (!existsSync(`${TRACEFS}/trace_pipe`)) {
-    if (spawnSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]).status !== 0) { console.log(`skipped: no tracefs at ${TRACEFS} and it cannot be mounted`); process.exit(0); }
+    if (spawnSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]).status !== 0) {
+      console.log(`skipped: no tracefs at ${TRACEFS} and it cannot be mounted`);
+      process.exit(0);
+    }
     mounted = true;
   }
   mkdirSync(dir);
@@ -114,17 +118,26 @@ try {
     // functions (%pS call sites, timer and work functions, irq handlers) and the scheduler's
     const subsystems = (process.env.KALLMOD_LIVE_EVENTS ?? 'kmem,timer,workqueue,irq,sched').split(',');
     for (const e of subsystems) if (e === '.') put('events/enable', '1'); else if (existsSync(join(dir, 'events', e))) put(`events/${e}/enable`, '1');
-    source = `trace events ${subsystems.join(',')} (the function tracer was refused: ${refused.code ?? refused.message}; KALLMOD_LIVE_EVENTS=LIST picks others, "." every event)`;
+    source = `trace events ${subsystems.join(',')} (the function tracer was refused: ${refused.code ?? refused.message}; `
+      + 'KALLMOD_LIVE_EVENTS=LIST picks others, "." every event)';
   }
   put('tracing_on', '0');
   log(`live trace: ${source}, ${seconds} s per reading, ${rounds} rounds, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const pipe = join(dir, 'trace_pipe');
   const readers = { cat: ['cat', pipe] };
   // the baseline right after cat, this build last: the order was seen to favour the one after cat
-  if (argv.includes('--kallmod')) readers['baseline'] = [process.execPath, resolve(argv[argv.indexOf('--kallmod') + 1]), 'trace', '--follow', '--instance', inst];
+  if (argv.includes('--kallmod')) {
+    readers['baseline'] = [process.execPath, resolve(argv[argv.indexOf('--kallmod') + 1]), 'trace', '--follow', '--instance', inst];
+  }
   readers['kallmod'] = [process.execPath, KM, 'trace', '--follow', '--instance', inst];
   const r = Object.fromEntries(Object.keys(readers).map((k) => [k, []]));
-  for (let i = 0; i < rounds; i++) for (const [k, cmd] of Object.entries(readers)) { const x = await reading(cmd); r[k].push(x); log(`  ${k}: read ${x.read.toFixed(0)}/s, overwritten ${x.lost.toFixed(0)}/s, ${x.lines} lines out`); }
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, cmd] of Object.entries(readers)) {
+      const x = await reading(cmd);
+      r[k].push(x);
+      log(`  ${k}: read ${x.read.toFixed(0)}/s, overwritten ${x.lost.toFixed(0)}/s, ${x.lines} lines out`);
+    }
+  }
   if (readers['baseline']) log(`baseline: ${readers['baseline'][1]}`);
   const row = (k) => {
     const read = median(r[k].map((x) => x.read)), lost = median(r[k].map((x) => x.lost));

@@ -64,7 +64,10 @@ const times = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
 for (const c of Object.values(cmds)) timed(c); // warm-up
 for (let r = 0; r < runs; r++) for (const [k, c] of Object.entries(cmds)) times[k].push(timed(c));
 const cat = median(times.cat);
-console.log(`${mb} MB inputs; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}; median of ${runs}; cat|wc ${(statSync(traceIn).size / cat / 1e6).toFixed(0)} MB/s; start-up floor (empty input) ${(median(times.floor) * 1000).toFixed(0)} ms = the ratio's ceiling ${(cat / median(times.floor)).toFixed(2)}`);
+const floor = median(times.floor);
+console.log(`${mb} MB inputs; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}; median of ${runs}; `
+  + `cat|wc ${(statSync(traceIn).size / cat / 1e6).toFixed(0)} MB/s; `
+  + `start-up floor (empty input) ${(floor * 1000).toFixed(0)} ms = the ratio's ceiling ${(cat / floor).toFixed(2)}`);
 builds.forEach((km, i) => {
   for (const [what, file] of [['trace', traceIn], ['dmesg', dmesgIn]]) {
     const t = median(times[`${what}#${i}`]);

@@ -46,7 +46,8 @@ function countHits(): void {
 for (const boot of BOOTS) {
   describe(`line memo, boot-${boot}`, () => {
     const table = kernelTable(boot);
-    const traceIn = Buffer.concat(readdirSync(`${captures}/boot-${boot}`).filter((f) => f.startsWith('trace')).sort().map((f) => readFixture(`boot-${boot}/${f}`)));
+    const files = readdirSync(`${captures}/boot-${boot}`).filter((f) => f.startsWith('trace')).sort();
+    const traceIn = Buffer.concat(files.map((f) => readFixture(`boot-${boot}/${f}`)));
     const cases: [string, Mod, Buffer, 'trace' | 'dmesg'][] = [
       ['trace', trace, traceIn, 'trace'],
       ['dmesg', dmesg, readFixture(`boot-${boot}/dmesg.txt`), 'dmesg'],

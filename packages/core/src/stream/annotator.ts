@@ -66,7 +66,8 @@ export interface LineView { buf: Buffer; start: number; end: number; line: numbe
 
 /**
  * Which lines a per-line transformer's answers may be memoised for (stream/line-memo.ts):
- * -2 for "nothing to find in this line" (passed as it is, also in refs mode), -1 for "not this line", else the offset in buf up to which the line's digits are read only
+ * -2 for "nothing to find in this line" (passed as it is, also in refs mode), -1 for "not this
+ * line", else the offset in buf up to which the line's digits are read only
  * by class (a prefix's timestamp, pid, CPU), so that they are masked in the key (`start`: none).
  */
 export type MemoPrefix = (buf: Buffer, start: number, end: number) => number;
