@@ -4,7 +4,7 @@ import type { LoadedTable } from '@kallmod/core/load';
 export interface Capability { what: string; have: boolean; how: string }
 
 /** The package that puts an unstripped vmlinux and debug modules under /usr/lib/debug, per distribution. */
-function debugPackage(distro: string[], rel: string): string {
+export function debugPackage(distro: string[], rel: string): string {
   const is = (x: string) => distro.includes(x);
   if (is('ubuntu')) return `apt install linux-image-unsigned-${rel}-dbgsym (from ddebs.ubuntu.com)`;
   if (is('debian')) return `apt install linux-image-${rel}-dbg`;
