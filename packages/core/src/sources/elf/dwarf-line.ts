@@ -29,8 +29,8 @@ function join(dir: string, name: string): string {
 
 /**
  * The line program at `offset` of .debug_line. `compDir` is directory 0 of a v2–4 program;
- * `strOffsetsBase` serves strx forms of v5 entry formats. Sequences at address 0 or at a
- * tombstone (code of discarded sections) are dropped.
+ * `strOffsetsBase` serves strx forms of v5 entry formats. Sequences of discarded code are
+ * dropped: at address 0 or a tombstone in a linked file, placed by no relocation in an ET_REL.
  */
 export function readLineTable(ds: DwarfSections, offset: number, compDir: string | null, strOffsetsBase: number): LineTable {
   const s = ds.get('.debug_line');
@@ -122,7 +122,7 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
           const next = c.pos + len;
           const sub = len > 0 ? c.u8() : 0;
           if (sub === 1) { // end_sequence
-            if (n > seqLo && !dropped && seqStart !== 0 && addr > seqStart) seqs.push({ sec, start: seqStart, end: addr, lo: seqLo, hi: n });
+            if (n > seqLo && !dropped && (seqStart !== 0 || !p.asKey) && addr > seqStart) seqs.push({ sec, start: seqStart, end: addr, lo: seqLo, hi: n });
             else n = seqLo;
             addr = 0; sec = -1; file = 1; line = 1; col = 0; seqLo = n; dropped = false;
           } else if (sub === 2) { // set_address
