@@ -186,4 +186,23 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
       expect(block.slice(at + 1, at + 1 + a2l.length), q.q).toEqual(a2l);
     }
   }, 120_000);
+
+  it('kallmod dmesg --lines: syzbot layout on hand-written call-trace lines with this kernel\'s symbols (labelled edge case: no real oops of it)', () => {
+    const input = '[   12.000000] Call Trace:\n[   12.000001]  <TASK>\n[   12.000002]  dump_stack_lvl+0x21/0x80\n[   12.000003]  ? udf_fill_super+0x61/0x710 [udf]\n';
+    const r = spawnSync(CLI, ['dmesg', '--lines', '--root', R, '--no-cache'], { input, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const want = spawnSync(CLI, ['lookup', '--lines', '--json', '--root', R, '--no-cache', 'dump_stack_lvl+0x20', 'udf_fill_super+0x60 [udf]'], { encoding: 'utf8' });
+    const [a, b] = want.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; line: number; inlined: { name: string; file: string; line: number }[] });
+    expect(a!.inlined.length).toBeGreaterThan(0);
+    expect(b!.inlined.length).toBeGreaterThan(0);
+    // return addresses: looked up at address - 1 (the lookups above ask for it)
+    const lines = [
+      '[   12.000000] Call Trace:', '[   12.000001]  <TASK>',
+      ...a!.inlined.map((x) => `[   12.000002]  ${x.name} ${x.file}:${x.line} [inline]`),
+      `[   12.000002]  dump_stack_lvl+0x21/0x80 ${a!.file}:${a!.line}`,
+      ...b!.inlined.map((x) => `[   12.000003]  ${x.name} ${x.file}:${x.line} [inline]`),
+      `[   12.000003]  ? udf_fill_super+0x61/0x710 [udf] ${b!.file}:${b!.line}`, '',
+    ];
+    expect(r.stdout).toBe(lines.join('\n'));
+  }, 60_000);
 });

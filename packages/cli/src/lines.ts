@@ -9,9 +9,6 @@ import { moduleBuildId } from '@kallmod/core/kernel/identity';
 import { LineSource, type LineSourceFiles } from '@kallmod/core/lines/line-source';
 import { debugPackage } from './commands/capabilities.js';
 
-export const LINES_HELP = `  --lines  source file:line and inline frames from the DWARF of the vmlinux and .ko files the
-           sources name (--vmlinux, --modules-dir, or the running kernel's debug package)`;
-
 /** The DWARF files a table was made from (explicit flags, the defaults, a cache or a snapshot's record). */
 export function lineSourceFiles(l: LoadedTable): LineSourceFiles {
   const all = [...l.loaded, ...(l.snapshot?.sources ?? [])];

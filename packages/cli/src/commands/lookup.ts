@@ -4,9 +4,8 @@ import type { Resolution } from '@kallmod/core';
 import { formatTriplet } from '@kallmod/core/notation';
 import { createInterface } from 'node:readline';
 import { checkStdin } from '../input.js';
-import { loadFromFlags, parse, stderrWarn, SOURCE_FLAGS_HELP } from '../common.js';
-import { LINES_HELP, openLines } from '../lines.js';
-import type { LineInfo } from '@kallmod/core/lines/line-source';
+import { loadFromFlags, parse, stderrWarn, LINES_HELP, SOURCE_FLAGS_HELP } from '../common.js';
+import { lineFields, type LineInfo } from '@kallmod/core/lines/line-source';
 
 const HELP = `usage: kallmod lookup [SOURCES] [--json] [--lines] [QUERY...]
 
@@ -73,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values['help']) { process.stdout.write(HELP); return 0; }
   const loaded = await loadFromFlags(values);
   const { table } = loaded;
-  const lines = values['lines'] ? openLines(loaded, 'lookup', stderrWarn) : null;
+  const lines = values['lines'] ? (await import('../lines.js')).openLines(loaded, 'lookup', stderrWarn) : null;
   const json = Boolean(values['json']);
   let misses = 0;
   const out: string[] = [];
@@ -92,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     // reason is spelled by resolvedBy; the JSON keeps its fields
     const { reason: _reason, ...fields } = r;
     const li = lines ? lines.source.lines(r, false) : undefined;
-    const lf = li === undefined ? {} : { file: li?.file ?? null, line: li?.line ?? null, column: li?.column ?? null, inlined: li?.inlined ?? [] };
+    const lf = li === undefined ? {} : lineFields(li);
     out.push(json ? JSON.stringify({ query: q, ...fields, ...lf }) : text(q, r, table) + (li ? faddr2line(r, li) : ''));
     if (out.length >= 4096) flush();
   };

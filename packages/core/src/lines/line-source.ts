@@ -14,15 +14,8 @@ import { ElfFile } from '../sources/elf/elf-file.js';
 import { readSymbols } from '../sources/elf/symtab.js';
 import { ModuleObjects } from '../sources/module-objects.js';
 
-/** One frame as JSON (`inlined` entries). */
-export interface FrameJson { name: string | null; file: string | null; line: number | null; column: number | null }
-
-/**
- * The lines of a reference: file/line/column of the address in the symbol's own function (for
- * an inlined call: where that function calls the inlined code), and `inlined`, the chain of
- * inlined functions the address is in, innermost first.
- */
-export interface LineInfo { file: string | null; line: number | null; column: number | null; inlined: FrameJson[] }
+import type { FrameJson, LineInfo } from './line-text.js';
+export { lineFields, lineSuffix, type FrameJson, type LineInfo } from './line-text.js';
 
 /** Where the DWARF is: the vmlinux, module directories, and (running kernel) the loaded modules' build-ids. */
 export interface LineSourceFiles {
