@@ -14,6 +14,9 @@ const TRANSFORM_FLAGS = {
   lines: { type: 'boolean' },
 } as const;
 
+/** The transformers that take --lines so far (perf, trace, json, stack: not yet). */
+const LINES_COMMANDS = new Set(['dmesg']);
+
 /** The one driver of every transformer command: sources, input, output, --refs, --jobs. */
 export async function runTransformer(spec: TransformerSpec, argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...TRANSFORM_FLAGS, ...spec.flags });
@@ -33,9 +36,9 @@ Output:
   -j, --jobs N       worker threads for large files (default: inline on < 4 cores, where a
                      pool was measured slower; else up to 4 for files >= 16 MB); never more
                      than the cores, nor than the file has 1 MiB chunks
-${LINES_HELP.replace(/^  --lines  /, '  --lines            ').replace(/\n {11}/g, '\n                     ')}
-                     (inline: no worker pool${spec.name === 'perf' ? '; the TypeScript path, not the native one' : ''})
-  -v, --verbose      say on stderr what the sources lack (built-in modules, object names) and
+${LINES_COMMANDS.has(spec.name) ? `${LINES_HELP.replace(/^  --lines  /, '  --lines            ').replace(/\n {11}/g, '\n                     ')}
+                     (adds lines: see above; inline: no worker pool)
+` : ''}  -v, --verbose      say on stderr what the sources lack (built-in modules, object names) and
                      what would add it (said anyway when stderr is a terminal)
 
 ${SOURCE_FLAGS_HELP}
@@ -43,6 +46,7 @@ ${SOURCE_FLAGS_HELP}
     return 0;
   }
   if (positionals.length > 1) throw new KallmodError('at most one FILE', { exitCode: 2 });
+  if (values['lines'] && !LINES_COMMANDS.has(spec.name)) throw new KallmodError(`--lines: not available for ${spec.name} yet (kallmod dmesg --lines, kallmod lookup --lines)`, { exitCode: 2 });
   const loaded = await loadFromFlags(values);
   const { table } = loaded;
   const lines = values['lines'] ? (await import('../lines.js')).openLines(loaded, spec.name, stderrWarn) : null;
