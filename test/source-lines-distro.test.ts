@@ -11,6 +11,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from './temp-dir.js';
+import { STACKCOLLAPSE, stackcollapseSkipReason } from './stackcollapse.js';
 import { keyToHex } from '@kallmod/core/address';
 import { openElf } from '@kallmod/core/sources/elf/index';
 import { SourceLines, type SourceFrame } from '@kallmod/core/sources/elf/source-lines';
@@ -142,6 +144,9 @@ async function compare(file: string, rel: boolean, samples: Sample[], id: string
 }
 
 describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`, () => {
+  // one per-kernel cache for the CLI runs below: the first parses the vmlinux's DWARF
+  const T = tempDir('lines-distro');
+  const cache = () => ['--cache-dir', join(T(), 'cache')];
   it('10,000 sampled text addresses of the debug vmlinux: >= 99.9% the same file:line and inline chain', async () => {
     const s = sample(VMLINUX, 10_000, 20261203);
     const r = await compare(VMLINUX, false, s, `vmlinux-${REL}-20261203-10000`);
@@ -174,7 +179,7 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
       o.close();
       qs.push({ q: `${sym}+0x${off.toString(16)}`, file: KO(ko), addr: '0x' + (s.value + off).toString(16), extra: ['-j', '.text'] });
     }
-    const r = spawnSync(CLI, ['lookup', '--lines', '--root', R, '--no-cache', ...qs.map((q) => q.q)], { encoding: 'utf8' });
+    const r = spawnSync(CLI, ['lookup', '--lines', '--root', R, ...cache(), ...qs.map((q) => q.q)], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     for (const q of qs) {
       const a2l = spawnSync('addr2line', ['-f', '-p', '-i', ...q.extra, '-e', q.file, q.addr], { encoding: 'utf8' }).stdout
@@ -189,9 +194,9 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
 
   it('kallmod dmesg --lines: syzbot layout on hand-written call-trace lines with this kernel\'s symbols (labelled edge case: no real oops of it)', () => {
     const input = '[   12.000000] Call Trace:\n[   12.000001]  <TASK>\n[   12.000002]  dump_stack_lvl+0x21/0x80\n[   12.000003]  ? udf_fill_super+0x61/0x710 [udf]\n';
-    const r = spawnSync(CLI, ['dmesg', '--lines', '--root', R, '--no-cache'], { input, encoding: 'utf8' });
+    const r = spawnSync(CLI, ['dmesg', '--lines', '--root', R, ...cache()], { input, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const want = spawnSync(CLI, ['lookup', '--lines', '--json', '--root', R, '--no-cache', 'dump_stack_lvl+0x20', 'udf_fill_super+0x60 [udf]'], { encoding: 'utf8' });
+    const want = spawnSync(CLI, ['lookup', '--lines', '--json', '--root', R, ...cache(), 'dump_stack_lvl+0x20', 'udf_fill_super+0x60 [udf]'], { encoding: 'utf8' });
     const [a, b] = want.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; line: number; inlined: { name: string; file: string; line: number }[] });
     expect(a!.inlined.length).toBeGreaterThan(0);
     expect(b!.inlined.length).toBeGreaterThan(0);
@@ -204,5 +209,27 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
       `[   12.000003]  ? udf_fill_super+0x61/0x710 [udf] ${b!.file}:${b!.line}`, '',
     ];
     expect(r.stdout).toBe(lines.join('\n'));
+  }, 60_000);
+
+  it.skipIf(stackcollapseSkipReason('perf --lines') !== null)('kallmod perf --lines: file:line after each frame\'s (dso), folded by stackcollapse-perf.pl as without it (hand-written samples with this kernel\'s symbols: no perf text of it)', () => {
+    const q = spawnSync(CLI, ['lookup', '--json', '--root', R, ...cache(), 'dump_stack_lvl', 'vfs_read', 'udf_fill_super [udf]'], { encoding: 'utf8' });
+    const at = q.stdout.trim().split('\n').map((l) => BigInt((JSON.parse(l) as { address: string }).address));
+    const hx = (v: bigint) => v.toString(16);
+    const sample = (t: string) => `dd  4242 [000]  ${t}:     250000 cpu-clock:ppp: \n\t${hx(at[0]! + 0x20n)} dump_stack_lvl+0x20 ([kernel.kallsyms])\n` +
+      `\t${hx(at[2]! + 0x61n)} udf_fill_super+0x61 ([udf])\n\t${hx(at[1]! + 0x41n)} vfs_read+0x41 ([kernel.kallsyms])\n\n`;
+    const input = sample('100.000001') + sample('100.000002');
+    const plain = spawnSync(CLI, ['perf', '--root', R, ...cache()], { input, encoding: 'utf8' });
+    const r = spawnSync(CLI, ['perf', '--lines', '--root', R, ...cache()], { input, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const want = spawnSync(CLI, ['lookup', '--lines', '--json', '--root', R, ...cache(), 'dump_stack_lvl+0x20', 'udf_fill_super+0x60 [udf]', 'vfs_read+0x40'], { encoding: 'utf8' });
+    const li = want.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; line: number });
+    const a = plain.stdout.split('\n'), b = r.stdout.split('\n');
+    expect(b.length).toBe(a.length);
+    // the sample's first frame is its ip (exact), the others return addresses (address - 1)
+    const frameLines = b.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith('\t'));
+    frameLines.forEach(([l, i], n) => expect(l, `line ${i + 1}`).toBe(`${a[i]} ${li[n % 3]!.file}:${li[n % 3]!.line}`));
+    const fold = (text: string) => spawnSync('perl', [STACKCOLLAPSE], { input: text, encoding: 'utf8' }).stdout;
+    expect(fold(r.stdout)).toBe(fold(plain.stdout));
+    expect(fold(r.stdout)).toMatch(/vfs_read[^;]*;udf_fill_super \[udf\][^;]*;dump_stack_lvl[^;]* \d+$/m);
   }, 60_000);
 });

@@ -38,7 +38,7 @@ function setup() {
   writeFileSync(join(fake, 'nm'), `#!/bin/sh\ncase "$1" in *.ko) exec nm "$1";; *) exec cat '${sysmap}';; esac\n`);
   chmodSync(join(fake, 'nm'), 0o755);
   for (const t of ['addr2line', 'readelf']) { writeFileSync(join(fake, t), `#!/bin/sh\nexec ${t} "$@"\n`); chmodSync(join(fake, t), 0o755); }
-  const src = ['--kallsyms', kallsyms, '--system-map', sysmap, '--proc-modules', join(K, 'boot-kaslr/proc-modules'),
+  const src = ['--kallsyms', kallsyms, '--proc-modules', join(K, 'boot-kaslr/proc-modules'),
     '--module-sections', join(K, 'boot-kaslr/module-sections.txt'), '--modules-dir', mods];
   return { mods, fake, src, vmlinux: join(D(), 'vmlinux') };
 }

@@ -14,8 +14,8 @@ const TRANSFORM_FLAGS = {
   lines: { type: 'boolean' },
 } as const;
 
-/** The transformers that take --lines so far (perf, trace, json, stack: not yet). */
-const LINES_COMMANDS = new Set(['dmesg']);
+/** The transformers that take --lines so far (json, stack: not yet). */
+const LINES_COMMANDS = new Set(['dmesg', 'perf', 'trace']);
 
 /** The one driver of every transformer command: sources, input, output, --refs, --jobs. */
 export async function runTransformer(spec: TransformerSpec, argv: string[]): Promise<number> {
@@ -46,7 +46,7 @@ ${SOURCE_FLAGS_HELP}
     return 0;
   }
   if (positionals.length > 1) throw new KallmodError('at most one FILE', { exitCode: 2 });
-  if (values['lines'] && !LINES_COMMANDS.has(spec.name)) throw new KallmodError(`--lines: not available for ${spec.name} yet (kallmod dmesg --lines, kallmod lookup --lines)`, { exitCode: 2 });
+  if (values['lines'] && !LINES_COMMANDS.has(spec.name)) throw new KallmodError(`--lines: not available for ${spec.name} yet (dmesg, perf, trace and lookup take it)`, { exitCode: 2 });
   const loaded = await loadFromFlags(values);
   const { table } = loaded;
   const lines = values['lines'] ? (await import('../lines.js')).openLines(loaded, spec.name, stderrWarn) : null;
