@@ -9,7 +9,7 @@ import { cstring } from './elf-file.js';
 import type { DwarfSections } from './dwarf-sections.js';
 import { abbrevTable, type AbbrevTable } from './dwarf-abbrev.js';
 import {
-  Cursor, DW_AT, DW_FORM, DW_TAG_inlined_subroutine, DW_TAG_subprogram, DwarfError, formInfo, isAddrxForm, readForm,
+  Cursor, DW_AT, DW_FORM, DW_TAG_inlined_subroutine, DW_TAG_subprogram, DwarfError, DwarfOutOfBounds, formInfo, isAddrxForm, readForm,
 } from './dwarf-reader.js';
 import { readRangeList, resolveAddrx, type RawRange } from './dwarf-ranges.js';
 import { formString, type CompUnit } from './dwarf-units.js';
@@ -27,26 +27,35 @@ export class UnitFunctions {
   readonly end: number[] = [];
   readonly sec: number[] = [];
   readonly die: number[] = [];
+  /** function DIE offset → the offset its subtree ends at (its sibling; the unit's end when it has none) */
+  private readonly dieEnd = new Map<number, number>();
   private readonly inlines = new Map<number, InlineNode[]>();
   readonly abbrevs: AbbrevTable;
   readonly asKey: boolean;
+  private sectionAt: Map<number, number>;
 
-  constructor(readonly ds: DwarfSections, readonly cu: CompUnit, readonly info: Buffer, readonly sectionAt: Map<number, number>) {
+  /**
+   * Walks the unit's bytes once (`info`, the whole unit, is not kept: a function's subtree and a
+   * name's DIE are read again when asked for, so that the functions of every unit fit in memory).
+   */
+  constructor(readonly ds: DwarfSections, readonly cu: CompUnit, info: Buffer, sectionAt: Map<number, number>) {
     const abbrev = ds.get('.debug_abbrev');
     if (!abbrev) throw new DwarfError('.debug_abbrev is missing');
     this.abbrevs = abbrevTable(abbrev.data, cu.abbrevOffset);
     this.asKey = !ds.elf.isRel;
-    this.walk();
+    this.sectionAt = sectionAt;
+    this.walk(new Cursor(info, cu.dieOffset - cu.offset, cu.offset));
   }
 
-  /** Cursor at a .debug_info offset of this unit. */
-  private at(off: number): Cursor {
-    return new Cursor(this.info, off - this.cu.offset, this.cu.offset);
+  /** Cursor at a .debug_info offset of this unit, over at least `len` bytes (clipped to the unit). */
+  private at(off: number, len: number): Cursor {
+    const { data, sectionAt } = this.ds.infoRange(off, Math.min(len, this.cu.end - off));
+    this.sectionAt = sectionAt;
+    return new Cursor(data, 0, off);
   }
 
-  private walk(): void {
-    const c = this.at(this.cu.dieOffset);
-    const end = this.info.length;
+  private walk(c: Cursor): void {
+    const end = c.buf.length;
     const rs: number[] = [], rStart: number[] = [], rEnd: number[] = [], rDie: number[] = [];
     let depth = 0;
     while (c.pos < end) {
@@ -58,6 +67,7 @@ export class UnitFunctions {
       if (d.tag === DW_TAG_subprogram) {
         const r = this.ranges(c, d.attrs, d.forms, d.consts);
         sibling = r.sibling;
+        if (r.ranges.length) this.dieEnd.set(dieOff, sibling > dieOff ? sibling : this.cu.end);
         for (const x of r.ranges) { rs.push(x.sec); rStart.push(x.start); rEnd.push(x.end); rDie.push(dieOff); }
       } else {
         for (let i = 0; i < d.attrs.length; i++) {
@@ -80,9 +90,13 @@ export class UnitFunctions {
   }
 
   /** The ranges of the DIE whose attributes start at c (low/high_pc or DW_AT_ranges), and its sibling. */
-  private ranges(c: Cursor, attrs: number[], forms: number[], consts: number[]): { ranges: RawRange[]; sibling: number; attrs: Map<number, number> } {
+  /** call_file, call_line, call_column, abstract_origin of the DIE ranges() read last (-1: absent) */
+  private readonly last = { callFile: -1, callLine: -1, callColumn: -1, origin: -1 };
+
+  private ranges(c: Cursor, attrs: number[], forms: number[], consts: number[]): { ranges: RawRange[]; sibling: number } {
     let low = -1, lowSec = -1, lowForm = 0, high = -1, highForm = 0, highSec = -1, rng = -1, rngForm = 0, sibling = -1;
-    const other = new Map<number, number>();
+    const other = this.last;
+    other.callFile = other.callLine = other.callColumn = other.origin = -1;
     for (let i = 0; i < attrs.length; i++) {
       const at = attrs[i]!;
       const v = readForm(c, forms[i]!, consts[i]!, this.cu, this.asKey, this.sectionAt);
@@ -91,8 +105,10 @@ export class UnitFunctions {
       else if (at === DW_AT.high_pc) { high = v; highForm = f; highSec = formInfo.sec; }
       else if (at === DW_AT.ranges) { rng = v; rngForm = f; }
       else if (at === DW_AT.sibling) sibling = this.ref(f, v);
-      else if (at === DW_AT.call_file || at === DW_AT.call_line || at === DW_AT.call_column) other.set(at, v);
-      else if (at === DW_AT.abstract_origin) other.set(at, this.ref(f, v));
+      else if (at === DW_AT.call_file) other.callFile = v;
+      else if (at === DW_AT.call_line) other.callLine = v;
+      else if (at === DW_AT.call_column) other.callColumn = v;
+      else if (at === DW_AT.abstract_origin) other.origin = this.ref(f, v);
     }
     const out: RawRange[] = [];
     const cu = this.cu;
@@ -107,7 +123,7 @@ export class UnitFunctions {
       if (highSec === lowSec && e > low) out.push({ sec: lowSec, start: low, end: e });
     }
     const kept = this.asKey ? out.filter((r) => r.start !== 0 && r.start < TOMBSTONE_KEY) : out.filter((r) => r.sec >= 0 || this.sectionAt.size === 0);
-    return { ranges: kept, sibling, attrs: other };
+    return { ranges: kept, sibling };
   }
 
   /** Entry index of the function range containing (sec, addr), innermost (last starting) first; -1 when none. */
@@ -129,13 +145,13 @@ export class UnitFunctions {
     const hit = this.inlines.get(die);
     if (hit) return hit;
     const out: InlineNode[] = [];
-    const c = this.at(die);
+    const c = this.at(die, (this.dieEnd.get(die) ?? this.cu.end) - die);
     const stack: number[] = []; // per open DIE with children: the inline node it is, or the enclosing one
     let cur = -1;
     const first = this.abbrevs.get(c.uleb());
     for (let i = 0; i < first.attrs.length; i++) readForm(c, first.forms[i]!, first.consts[i]!, this.cu, this.asKey, this.sectionAt);
     if (first.hasChildren) {
-      while (c.pos < this.info.length) {
+      while (c.pos < c.buf.length) {
         const dieOff = c.base + c.pos;
         const code = c.uleb();
         if (code === 0) { if (stack.length === 0) break; cur = stack.pop()!; continue; }
@@ -144,9 +160,10 @@ export class UnitFunctions {
         if (d.tag === DW_TAG_inlined_subroutine) {
           const r = this.ranges(c, d.attrs, d.forms, d.consts);
           me = out.length;
+          const l = this.last;
           out.push({
-            die: r.attrs.get(DW_AT.abstract_origin) ?? dieOff, ranges: r.ranges, parent: cur,
-            callFile: r.attrs.get(DW_AT.call_file) ?? 0, callLine: r.attrs.get(DW_AT.call_line) ?? 0, callColumn: r.attrs.get(DW_AT.call_column) ?? 0,
+            die: l.origin >= 0 ? l.origin : dieOff, ranges: r.ranges, parent: cur,
+            callFile: Math.max(0, l.callFile), callLine: Math.max(0, l.callLine), callColumn: Math.max(0, l.callColumn),
           });
         } else {
           for (let i = 0; i < d.attrs.length; i++) readForm(c, d.forms[i]!, d.consts[i]!, this.cu, this.asKey, this.sectionAt);
@@ -161,7 +178,18 @@ export class UnitFunctions {
   /** The name of the DIE at `off` in this unit: DW_AT_name, else its abstract_origin's or specification's. */
   nameAt(off: number, resolveElsewhere: (off: number) => string | null, depth = 0): string | null {
     if (off < this.cu.offset || off >= this.cu.end) return resolveElsewhere(off);
-    const c = this.at(off);
+    let r: { name: string | null; origin: number };
+    try { r = this.nameDie(this.at(off, 512)); } catch (e) {
+      if (!(e instanceof DwarfOutOfBounds)) throw e;
+      r = this.nameDie(this.at(off, this.cu.end - off)); // a DIE longer than the window
+    }
+    if (r.name !== null) return r.name;
+    if (r.origin >= 0 && depth < 8) return this.nameAt(r.origin, resolveElsewhere, depth + 1);
+    return null;
+  }
+
+  /** The DIE at c: its name (DW_AT_name, else a linkage name) and its abstract_origin/specification. */
+  private nameDie(c: Cursor): { name: string | null; origin: number } {
     const d = this.abbrevs.get(c.uleb());
     let name: string | null = null, linkage: string | null = null, origin = -1;
     for (let i = 0; i < d.attrs.length; i++) {
@@ -169,13 +197,10 @@ export class UnitFunctions {
       const v = readForm(c, d.forms[i]!, d.consts[i]!, this.cu, this.asKey, this.sectionAt);
       const f = formInfo.form;
       if (at === DW_AT.name || at === DW_AT.linkage_name || at === DW_AT.MIPS_linkage_name) {
-        const s = f === DW_FORM.string ? cstring(this.info, v) : formString(this.ds, f, v, this.cu, this.cu.strOffsetsBase);
+        const s = f === DW_FORM.string ? cstring(c.buf, v) : formString(this.ds, f, v, this.cu, this.cu.strOffsetsBase);
         if (at === DW_AT.name) name = s; else linkage = s;
       } else if ((at === DW_AT.abstract_origin || at === DW_AT.specification) && origin < 0) origin = this.ref(f, v);
     }
-    if (name !== null) return name;
-    if (linkage !== null) return linkage;
-    if (origin >= 0 && depth < 8) return this.nameAt(origin, resolveElsewhere, depth + 1);
-    return null;
+    return { name: name ?? linkage, origin };
   }
 }

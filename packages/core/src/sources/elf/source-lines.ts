@@ -28,10 +28,11 @@ export interface SourceFrame {
   column: number;
 }
 
-interface Unit { fns: UnitFunctions; lines: LineTable | null; bytes: number }
-
-/** Units kept parsed: their .debug_info bytes and line rows (RSS budget: 500 MB on a distro vmlinux). */
-const CACHE_BYTES = 64 << 20;
+/**
+ * Line rows kept (RSS budget: 500 MB on a distro vmlinux, whose units' rows would take ~200 MB);
+ * the functions of every unit asked about are kept (a few MB for a whole vmlinux).
+ */
+const CACHE_BYTES = 96 << 20;
 
 /** Path relative to the kernel tree: without the unit's build directory (as decode_stacktrace.sh strips it). */
 export function treeRelative(path: string, compDir: string | null): string {
@@ -54,7 +55,8 @@ export class SourceLines {
   private rStart: number[] = [];
   private rEnd: number[] = [];
   private rUnit: number[] = [];
-  private readonly units = new Map<number, Unit>();
+  private readonly units = new Map<number, UnitFunctions>();
+  private readonly lineTables = new Map<number, LineTable | null>();
   private cached = 0;
 
   constructor(elf: ElfFile) {
@@ -98,6 +100,7 @@ export class SourceLines {
 
   close(): void {
     this.units.clear();
+    this.lineTables.clear();
     this.elf.close();
   }
 
@@ -137,33 +140,31 @@ export class SourceLines {
     return -1;
   }
 
-  private unit(u: number): Unit {
+  private unit(u: number): UnitFunctions {
     const hit = this.units.get(u);
-    if (hit) { this.units.delete(u); this.units.set(u, hit); return hit; }
+    if (hit) return hit;
     const h = this.headers![u]!;
     const cu = readCompUnit(this.ds, h, false);
     if (!cu) throw new DwarfError(`unit at 0x${h.offset.toString(16)} is no compile unit`);
     const { data, sectionAt } = this.ds.infoRange(h.offset, h.end - h.offset);
-    const unit: Unit = { fns: new UnitFunctions(this.ds, cu, data, sectionAt), lines: null, bytes: data.length };
-    this.units.set(u, unit);
-    this.cached += unit.bytes;
-    while (this.cached > CACHE_BYTES && this.units.size > 1) {
-      const [k, v] = this.units.entries().next().value as [number, Unit];
-      this.units.delete(k);
-      this.cached -= v.bytes;
-    }
-    return unit;
+    const fns = new UnitFunctions(this.ds, cu, data, sectionAt);
+    this.units.set(u, fns);
+    return fns;
   }
 
-  private lines(unit: Unit): LineTable | null {
-    const cu = unit.fns.cu;
-    if (unit.lines === null && cu.stmtList >= 0) {
-      unit.lines = readLineTable(this.ds, cu.stmtList, cu.compDir, cu.strOffsetsBase);
-      const b = unit.lines.addr.length * 20;
-      unit.bytes += b;
-      this.cached += b;
+  private lines(u: number, fns: UnitFunctions): LineTable | null {
+    const hit = this.lineTables.get(u);
+    if (hit !== undefined) { this.lineTables.delete(u); this.lineTables.set(u, hit); return hit; }
+    const cu = fns.cu;
+    const t = cu.stmtList >= 0 ? readLineTable(this.ds, cu.stmtList, cu.compDir, cu.strOffsetsBase) : null;
+    this.lineTables.set(u, t);
+    this.cached += t ? t.addr.length * 20 : 0;
+    while (this.cached > CACHE_BYTES && this.lineTables.size > 1) {
+      const [k, v] = this.lineTables.entries().next().value as [number, LineTable | null];
+      this.lineTables.delete(k);
+      this.cached -= v ? v.addr.length * 20 : 0;
     }
-    return unit.lines;
+    return t;
   }
 
   /** The name of the DIE at a .debug_info offset in any unit (DW_FORM_ref_addr). */
@@ -174,7 +175,7 @@ export class SourceLines {
       const m = (lo + hi) >> 1, h = hs[m]!;
       if (off < h.offset) hi = m - 1;
       else if (off >= h.end) lo = m + 1;
-      else return this.unit(m).fns.nameAt(off, () => null);
+      else return this.unit(m).nameAt(off, () => null);
     }
     return null;
   };
@@ -197,10 +198,9 @@ export class SourceLines {
     this.index();
     const u = this.unitAt(sec, addr);
     if (u < 0) return [];
-    const unit = this.unit(u);
-    const fns = unit.fns;
+    const fns = this.unit(u);
     const compDir = fns.cu.compDir;
-    const lt = this.lines(unit);
+    const lt = this.lines(u, fns);
     const fileName = (i: number): string | null => {
       const f = lt?.files[i];
       return f ? treeRelative(f, compDir) : null;
