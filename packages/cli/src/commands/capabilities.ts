@@ -49,6 +49,11 @@ export function capabilities(l: LoadedTable): Capability[] {
         : `needs the debug modules under /usr/lib/debug/lib/modules/${d.release}: ${install}`,
     },
     {
+      what: 'source lines (--lines)', have: !!vm || !!d.debugModules,
+      how: vm || d.debugModules ? `DWARF line tables of ${[vm ? vm.path : null, d.debugModules ? `the .ko under ${d.debugModules}` : null].filter(Boolean).join(' and ')}, read on the first --lines lookup`
+        : `needs the DWARF of the vmlinux and modules: ${install}`,
+    },
+    {
       what: 'exact sizes', have: !!vm,
       how: vm ? 'ELF symtab of the vmlinux' : `inferred (distance to the next symbol); exact ones need the vmlinux: ${install}`,
     },
