@@ -9,10 +9,13 @@ import { KallmodError, type Warning } from '../errors.js';
 import { keyFromHex } from '../address.js';
 import { F_LOADABLE, type SymbolTable } from '../table/symbol-table.js';
 import type { Resolution } from '../types.js';
-import { SourceLines, type SourceFrame } from '../sources/elf/source-lines.js';
-import { ElfFile } from '../sources/elf/elf-file.js';
-import { readSymbols } from '../sources/elf/symtab.js';
-import { ModuleObjects } from '../sources/module-objects.js';
+import type { SourceLines, SourceFrame } from '../sources/elf/source-lines.js';
+import type { ModuleObjects } from '../sources/module-objects.js';
+import { lazyModule } from '../lazy.js';
+
+// the DWARF readers: by package specifier, as sources/index.ts loads them (the parsers chunk of the bundle)
+const elfReader = () => lazyModule('@kallmod/core/sources/elf/index') as typeof import('../sources/elf/index.js');
+const moduleObjects = () => lazyModule('@kallmod/core/sources/module-objects') as typeof import('../sources/module-objects.js');
 
 import type { FrameJson, LineInfo } from './line-text.js';
 export { lineFields, lineSuffix, type FrameJson, type LineInfo } from './line-text.js';
@@ -78,10 +81,9 @@ export class LineSource {
     this.vmlinux = null;
     const path = this.files.vmlinux;
     if (!path) { this.missing.add('vmlinux'); return null; }
-    const lines = SourceLines.open(path);
-    const elf = ElfFile.open(path);
+    const lines = elfReader().SourceLines.open(path);
     let slide: number | null;
-    try { slide = this.vote(readSymbols(elf).filter((s) => s.section !== null && (s.type === 'func' || s.type === 'notype')), (i) => (this.table.d.flags[i]! & F_LOADABLE) === 0); } finally { elf.close(); }
+    try { slide = this.vote(lines.symbols().filter((s) => s.section !== null && (s.type === 'func' || s.type === 'notype')), (i) => (this.table.d.flags[i]! & F_LOADABLE) === 0); } catch (e) { lines.close(); throw e; }
     if (slide === null) {
       this.warn({ source: path, message: 'no symbol of this vmlinux is where the symbol sources put it: another build; --lines not used for the core kernel' });
       lines.close();
@@ -112,11 +114,11 @@ export class LineSource {
     if (hit !== undefined) return hit;
     this.modules.set(mod, null);
     if (!this.files.modulesDirs.length) { this.missing.add('modules'); return null; }
-    this.moduleFiles ??= new ModuleObjects(this.files.modulesDirs);
+    this.moduleFiles ??= new (moduleObjects().ModuleObjects)(this.files.modulesDirs);
     const path = this.moduleFiles.modules().get(mod);
     if (!path) { this.missing.add(`module ${mod}`); return null; }
     let lines: SourceLines;
-    try { lines = SourceLines.open(path); } catch (e) {
+    try { lines = elfReader().SourceLines.open(path); } catch (e) {
       if (!(e instanceof KallmodError)) throw e;
       this.warn({ source: path, message: `${e.message.replace(`${path}: `, '')}: no source lines for ${mod}` });
       return null;
@@ -132,7 +134,7 @@ export class LineSource {
     const sections: ModuleLines['sections'] = [];
     const elf = lines.elf;
     const bySection = new Map<string, { name: string; value: number }[]>();
-    for (const s of readSymbols(elf)) {
+    for (const s of lines.symbols()) {
       if (!s.section || (s.type !== 'func' && s.type !== 'notype') || !/text/.test(s.section)) continue;
       let l = bySection.get(s.section); if (!l) { l = []; bySection.set(s.section, l); } l.push(s);
     }

@@ -16,6 +16,7 @@ import { readCompUnit, readUnitHeaders, type UnitHeader } from './dwarf-units.js
 import { ElfFile, SHT_NOBITS } from './elf-file.js';
 import { isCompressedMagic } from './elf-object.js';
 import { gnuBuildId } from '../../kernel/identity.js';
+import { readSymbols, type ElfSymbol } from './symtab.js';
 
 /** One frame of an address, innermost first: the inlined function, then who inlined it, ..., the real function. */
 export interface SourceFrame {
@@ -82,6 +83,11 @@ export class SourceLines {
   }
 
   get isRel(): boolean { return this.elf.isRel; }
+
+  /** The file's .symtab (section offsets in a .ko, keys in a vmlinux). */
+  symbols(): ElfSymbol[] {
+    return readSymbols(this.elf);
+  }
 
   /** Hex GNU build-id from the file's notes, null when it has none. */
   buildId(): string | null {
