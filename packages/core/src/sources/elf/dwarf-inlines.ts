@@ -7,7 +7,7 @@
  */
 import { cstring } from './elf-file.js';
 import type { DwarfSections } from './dwarf-sections.js';
-import { abbrevTable, type AbbrevTable } from './dwarf-abbrev.js';
+import { abbrevTable, fixedLayout, type AbbrevTable } from './dwarf-abbrev.js';
 import {
   Cursor, DW_AT, DW_FORM, DW_TAG_inlined_subroutine, DW_TAG_subprogram, DwarfError, DwarfOutOfBounds, formInfo, isAddrxForm, readForm,
 } from './dwarf-reader.js';
@@ -70,9 +70,15 @@ export class UnitFunctions {
         if (r.ranges.length) this.dieEnd.set(dieOff, sibling > dieOff ? sibling : this.cu.end);
         for (const x of r.ranges) { rs.push(x.sec); rStart.push(x.start); rEnd.push(x.end); rDie.push(dieOff); }
       } else {
-        for (let i = 0; i < d.attrs.length; i++) {
-          const v = readForm(c, d.forms[i]!, d.consts[i]!, this.cu, this.asKey, this.sectionAt);
-          if (i === d.sibling) sibling = this.ref(formInfo.form, v);
+        fixedLayout(d, this.cu.offsetSize, this.cu.addrSize, this.cu.version);
+        if (d.fixed >= 0 && (d.sibling < 0 || d.siblingAt >= 0)) {
+          if (d.sibling >= 0) { const p = c.pos; c.pos += d.siblingAt; sibling = this.ref(d.forms[d.sibling]!, readForm(c, d.forms[d.sibling]!, 0, this.cu, this.asKey, this.sectionAt)); c.pos = p; }
+          c.skip(d.fixed);
+        } else {
+          for (let i = 0; i < d.attrs.length; i++) {
+            const v = readForm(c, d.forms[i]!, d.consts[i]!, this.cu, this.asKey, this.sectionAt);
+            if (i === d.sibling) sibling = this.ref(formInfo.form, v);
+          }
         }
       }
       if (d.hasChildren) {
@@ -166,7 +172,9 @@ export class UnitFunctions {
             callFile: Math.max(0, l.callFile), callLine: Math.max(0, l.callLine), callColumn: Math.max(0, l.callColumn),
           });
         } else {
-          for (let i = 0; i < d.attrs.length; i++) readForm(c, d.forms[i]!, d.consts[i]!, this.cu, this.asKey, this.sectionAt);
+          fixedLayout(d, this.cu.offsetSize, this.cu.addrSize, this.cu.version);
+          if (d.fixed >= 0) c.skip(d.fixed);
+          else for (let i = 0; i < d.attrs.length; i++) readForm(c, d.forms[i]!, d.consts[i]!, this.cu, this.asKey, this.sectionAt);
         }
         if (d.hasChildren) { stack.push(cur); cur = me; }
       }
