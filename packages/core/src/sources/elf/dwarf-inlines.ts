@@ -30,7 +30,7 @@ export class UnitFunctions {
   /** function DIE offset → the offset its subtree ends at (its sibling; the unit's end when it has none) */
   private readonly dieEnd = new Map<number, number>();
   private readonly inlines = new Map<number, InlineNode[]>();
-  readonly abbrevs: AbbrevTable;
+  private abbrevTable: AbbrevTable | null;
   readonly asKey: boolean;
   private sectionAt: Map<number, number>;
 
@@ -39,12 +39,27 @@ export class UnitFunctions {
    * name's DIE are read again when asked for, so that the functions of every unit fit in memory).
    */
   constructor(readonly ds: DwarfSections, readonly cu: CompUnit, info: Buffer, sectionAt: Map<number, number>) {
-    const abbrev = ds.get('.debug_abbrev');
-    if (!abbrev) throw new DwarfError('.debug_abbrev is missing');
-    this.abbrevs = abbrevTable(abbrev.data, cu.abbrevOffset);
+    this.abbrevTable = null;
     this.asKey = !ds.elf.isRel;
     this.sectionAt = sectionAt;
     this.walk(new Cursor(info, cu.dieOffset - cu.offset, cu.offset));
+  }
+
+  /** The unit's abbreviations, parsed again after compact(). */
+  private get abbrevs(): AbbrevTable {
+    if (this.abbrevTable) return this.abbrevTable;
+    const abbrev = this.ds.get('.debug_abbrev');
+    if (!abbrev) throw new DwarfError('.debug_abbrev is missing');
+    return (this.abbrevTable = abbrevTable(abbrev.data, this.cu.abbrevOffset));
+  }
+
+  /**
+   * Drop what can be made again (the abbreviations, inline trees): a vmlinux's ~3,000 units'
+   * declarations alone took ~150 MB of heap. The function ranges stay.
+   */
+  compact(): void {
+    this.abbrevTable = null;
+    this.inlines.clear();
   }
 
   /** Cursor at a .debug_info offset of this unit, over at least `len` bytes (clipped to the unit). */

@@ -33,7 +33,9 @@ export interface SourceFrame {
  * Line rows kept (RSS budget: 500 MB on a distro vmlinux, whose units' rows would take ~200 MB);
  * the functions of every unit asked about are kept (a few MB for a whole vmlinux).
  */
-const CACHE_BYTES = 96 << 20;
+const CACHE_BYTES = 32 << 20;
+/** Units whose abbreviations and inline trees stay parsed. */
+const RECENT_UNITS = 64;
 
 /** Path relative to the kernel tree: without the unit's build directory (as decode_stacktrace.sh strips it). */
 export function treeRelative(path: string, compDir: string | null): string {
@@ -57,6 +59,8 @@ export class SourceLines {
   private rEnd: number[] = [];
   private rUnit: number[] = [];
   private readonly units = new Map<number, UnitFunctions>();
+  /** the units used last, in use order: the others are compact()ed */
+  private readonly recent = new Map<number, UnitFunctions>();
   private readonly lineTables = new Map<number, LineTable | null>();
   private cached = 0;
 
@@ -106,6 +110,7 @@ export class SourceLines {
 
   close(): void {
     this.units.clear();
+    this.recent.clear();
     this.lineTables.clear();
     this.elf.close();
   }
@@ -148,14 +153,25 @@ export class SourceLines {
 
   private unit(u: number): UnitFunctions {
     const hit = this.units.get(u);
-    if (hit) return hit;
+    if (hit) { this.touch(u, hit); return hit; }
     const h = this.headers![u]!;
     const cu = readCompUnit(this.ds, h, false);
     if (!cu) throw new DwarfError(`unit at 0x${h.offset.toString(16)} is no compile unit`);
     const { data, sectionAt } = this.ds.infoRange(h.offset, h.end - h.offset);
     const fns = new UnitFunctions(this.ds, cu, data, sectionAt);
     this.units.set(u, fns);
+    this.touch(u, fns);
     return fns;
+  }
+
+  private touch(u: number, fns: UnitFunctions): void {
+    this.recent.delete(u);
+    this.recent.set(u, fns);
+    if (this.recent.size > RECENT_UNITS) {
+      const [k, v] = this.recent.entries().next().value as [number, UnitFunctions];
+      this.recent.delete(k);
+      v.compact();
+    }
   }
 
   private lines(u: number, fns: UnitFunctions): LineTable | null {
