@@ -73,7 +73,14 @@ export class AbbrevTable {
   }
 }
 
-/** The table at `off` of .debug_abbrev (kept by its unit's cache entry: a kernel's units have one each). */
+/**
+ * Declarations by their bytes (tag, children, attribute specs): a kernel's units each have a
+ * table of their own, mostly of the same declarations (one object each instead of ~150 MB of
+ * copies for a vmlinux's units).
+ */
+const interned = new Map<string, AbbrevDecl>();
+
+/** The table at `off` of .debug_abbrev (kept by its unit; its declarations shared). */
 export function abbrevTable(abbrev: Buffer, off: number): AbbrevTable {
   const t = new AbbrevTable();
   const c = new Cursor(abbrev, off);
@@ -81,6 +88,7 @@ export function abbrevTable(abbrev: Buffer, off: number): AbbrevTable {
     for (;;) {
       const code = c.uleb();
       if (code === 0) break;
+      const start = c.pos;
       const tag = c.uleb();
       const hasChildren = c.u8() !== 0;
       const d: AbbrevDecl = { tag, hasChildren, attrs: [], forms: [], consts: [], sibling: -1, fixed: -1, siblingAt: -1, fixedFor: -1 };
@@ -92,7 +100,10 @@ export function abbrevTable(abbrev: Buffer, off: number): AbbrevTable {
         d.forms.push(form);
         d.consts.push(form === DW_FORM.implicit_const ? c.sleb() : 0);
       }
-      t.set(code, d);
+      const key = abbrev.toString('latin1', start, c.pos);
+      const have = interned.get(key);
+      if (have) t.set(code, have);
+      else { if (interned.size < 1 << 20) interned.set(key, d); t.set(code, d); }
     }
   } catch (e) {
     if (e instanceof DwarfOutOfBounds) throw new DwarfError('.debug_abbrev truncated');

@@ -45,7 +45,7 @@ export class UnitFunctions {
     this.walk(new Cursor(info, cu.dieOffset - cu.offset, cu.offset));
   }
 
-  /** The unit's abbreviations, parsed again after compact(). */
+  /** The unit's abbreviations, parsed on first use. */
   private get abbrevs(): AbbrevTable {
     if (this.abbrevTable) return this.abbrevTable;
     const abbrev = this.ds.get('.debug_abbrev');
@@ -54,11 +54,10 @@ export class UnitFunctions {
   }
 
   /**
-   * Drop what can be made again (the abbreviations, inline trees): a vmlinux's ~3,000 units'
-   * declarations alone took ~150 MB of heap. The function ranges stay.
+   * Drop what can be made again: the inline trees read. The function ranges and the (shared)
+   * abbreviations stay.
    */
   compact(): void {
-    this.abbrevTable = null;
     this.inlines.clear();
   }
 

@@ -33,8 +33,8 @@ export interface SourceFrame {
  * Line rows kept (RSS budget: 500 MB on a distro vmlinux, whose units' rows would take ~200 MB);
  * the functions of every unit asked about are kept (a few MB for a whole vmlinux).
  */
-const CACHE_BYTES = 32 << 20;
-/** Units whose abbreviations and inline trees stay parsed. */
+const CACHE_BYTES = 128 << 20;
+/** Units whose inline trees stay parsed. */
 const RECENT_UNITS = 64;
 
 /** Path relative to the kernel tree: without the unit's build directory (as decode_stacktrace.sh strips it). */
