@@ -45,7 +45,7 @@ writeFileSync(runFile, addrs.map((a) => '0x' + (BigInt(keyToHex(a)) + slide).toS
 
 const timed = (cmd, args, input) => {
   const t = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { input: readFileSync(input), maxBuffer: 1 << 30, env: { ...process.env, ...(input.endsWith('.txt') ? {} : {}) } });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { input: readFileSync(input), maxBuffer: 1 << 30 });
   const s = (performance.now() - t) / 1000;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr.toString().slice(-300)}`);
   return { s, rssMB: Number(r.stderr.toString().trim().split('\n').pop()) / 1024, out: r.stdout };
@@ -72,7 +72,8 @@ const K = join(root, 'fixtures/kernel-6.12');
 const xz = (src, out) => { if (!existsSync(out)) writeFileSync(out, spawnSync('xz', ['-dc', src], { maxBuffer: 1 << 30 }).stdout); return out; };
 const mods = join(tmp, 'modules');
 mkdirSync(mods, { recursive: true });
-for (const f of spawnSync('ls', [join(K, 'modules')]).stdout.toString().split('\n').filter(Boolean)) xz(join(K, 'modules', f), join(mods, f.replace(/\.xz$/, '')));
+for (const f of spawnSync('ls', [join(K, 'modules')]).stdout.toString().split('\n').filter(Boolean)) xz(join(K, 'modules', f), join(mods,
+  f.replace(/\.xz$/, '')));
 const sysmap = xz(join(K, 'System.map.xz'), join(tmp, 'System.map'));
 const fake = join(tmp, 'bin');
 mkdirSync(fake, { recursive: true });
@@ -87,7 +88,8 @@ writeFileSync(oops, boot.split('\n').filter((l) => !/Code: /.test(l)).join('\n')
 const nLines = readFileSync(oops, 'latin1').split('\n').length;
 const nFrames = readFileSync(oops, 'latin1').split('\n').filter((l) => /\+0x[0-9a-f]+\/0x[0-9a-f]+/.test(l)).length;
 const t0 = performance.now();
-spawnSync('bash', [join(root, 'fixtures/dmesg/decode_stacktrace.sh'), join(tmp, 'vmlinux'), '/nonexistent', mods], { input: readFileSync(oops), env: { ...process.env, CROSS_COMPILE: fake + '/' }, maxBuffer: 1 << 28 });
+spawnSync('bash', [join(root, 'fixtures/dmesg/decode_stacktrace.sh'), join(tmp, 'vmlinux'), '/nonexistent', mods], { input: readFileSync(oops),
+  env: { ...process.env, CROSS_COMPILE: fake + '/' }, maxBuffer: 1 << 28 });
 const dsS = (performance.now() - t0) / 1000;
 const dsrc = ['--kallsyms', xz(join(K, 'boot-kaslr/kallsyms.xz'), join(tmp, 'kallsyms')), '--proc-modules', join(K, 'boot-kaslr/proc-modules'),
   '--module-sections', join(K, 'boot-kaslr/module-sections.txt'), '--modules-dir', mods];
@@ -98,14 +100,23 @@ const f = (x, d = 0) => x.toFixed(d);
 const lines = [
   `## Source lines (\`--lines\`): \`node bench/lines.mjs ${N}\``,
   '',
-  `${new Date().toISOString().slice(0, 10)}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other work: noisy), best of 2, interleaved.`,
+  `${new Date().toISOString().slice(0, 10)}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`
+    + ` (2 cores shared with other work: noisy), best of 2, interleaved.`,
   '',
   '| | time | rate | ratio |',
   '|---|---:|---:|---:|',
-  `| \`addr2line -fi\`, ${N} random text addresses of the Debian 6.12 debug vmlinux (341 MB) | ${f(best(runs.a2l), 2)} s | ${f(N / best(runs.a2l))} addresses/s | 1× |`,
-  `| \`kallmod lookup --lines --json --root\` (warm cache), the same at runtime addresses | ${f(best(runs.km), 2)} s | ${f(N / best(runs.km))} addresses/s | ${f(best(runs.a2l) / best(runs.km), 1)}× |`,
-  `| the engine alone (SourceLines.frames, in process) | ${f(best(runs.engine), 2)} s | ${f(N / best(runs.engine))} addresses/s | ${f(best(runs.a2l) / best(runs.engine), 1)}× |`,
-  `| \`decode_stacktrace.sh\` (fixtures/dmesg), ${nLines} lines of one boot's oopses and stack traces (${nFrames} frames) | ${f(dsS, 2)} s | ${f(nLines / dsS)} lines/s | 1× |`,
+  `| \`addr2line -fi\`, ${N} random text addresses of the Debian 6.12 debug vmlinux (341 MB) | `
+    + `${f(best(runs.a2l), 2)} s | ${f(N / best(runs.a2l))} addresses/s | `
+    + `1× |`,
+  `| \`kallmod lookup --lines --json --root\` (warm cache), the same at runtime addresses | `
+    + `${f(best(runs.km), 2)} s | ${f(N / best(runs.km))} addresses/s | `
+    + `${f(best(runs.a2l) / best(runs.km), 1)}× |`,
+  `| the engine alone (SourceLines.frames, in process) | `
+    + `${f(best(runs.engine), 2)} s | ${f(N / best(runs.engine))} addresses/s | `
+    + `${f(best(runs.a2l) / best(runs.engine), 1)}× |`,
+  `| \`decode_stacktrace.sh\` (fixtures/dmesg), ${nLines} lines of one boot's oopses and stack traces (${nFrames} frames) | `
+    + `${f(dsS, 2)} s | ${f(nLines / dsS)} lines/s | `
+    + `1× |`,
   `| \`kallmod dmesg --lines\`, the same text | ${f(dmS, 2)} s | ${f(nLines / dmS)} lines/s | ${f(dsS / dmS, 1)}× |`,
   '',
   `Peak RSS: \`kallmod lookup --lines\` on the distro vmlinux ${f(kmRss)} MB; \`kallmod dmesg --lines\` ${f(Math.max(...dm.map((d) => d.rssMB)))} MB.`,

@@ -25,7 +25,8 @@ const ready = existsSync(join(DISTRO, 'ready.json'));
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const HAVE_A2L = have('addr2line');
 const HAVE_LLVM = have('llvm-addr2line');
-const skip = !ready ? `no ${join(DISTRO, 'ready.json')} (run \`node test/setup/distro-kernel.mjs\`)` : !HAVE_A2L ? 'addr2line (binutils) not found in PATH' : null;
+const skip = !ready ? `no ${join(DISTRO, 'ready.json')} (run \`node test/setup/distro-kernel.mjs\`)`
+  : !HAVE_A2L ? 'addr2line (binutils) not found in PATH' : null;
 if (skip) console.warn(`distro source-line tests skipped: ${skip}`);
 const REL = ready ? (JSON.parse(readFileSync(join(DISTRO, 'ready.json'), 'utf8')) as { release: string }).release : '';
 const R = join(DISTRO, 'root');
@@ -94,7 +95,8 @@ async function reference(file: string, id: string, addrs: string[], extra: strin
     if (r.length === addrs.length) return r;
   }
   const half = Math.ceil(addrs.length / 2);
-  const parts = await Promise.all([addrs.slice(0, half), addrs.slice(half)].map((a) => runAsync('addr2line', ['-a', '-f', '-i', ...extra, '-e', file], a.join('\n') + '\n')));
+  const parts = await Promise.all([addrs.slice(0, half), addrs.slice(half)].map((a) => runAsync('addr2line', ['-a', '-f', '-i', ...extra, '-e', file],
+    a.join('\n') + '\n')));
   mkdirSync(dir, { recursive: true });
   writeFileSync(kept, parts.join(''));
   return parseA2l(parts.join(''));
@@ -134,10 +136,15 @@ async function compare(file: string, rel: boolean, samples: Sample[], id: string
     const llvm = parseA2l(spawnSync('llvm-addr2line', ['-a', '-f', '-i', '-e', file], {
       input: diffs.map((i) => (rel ? `.text ${hex[i]}` : hex[i])).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28,
     }).stdout);
-    diffs.forEach((i, k) => { if (llvm[k]?.join(' | ') === mine[i]!.join(' | ')) explained++; else unexplained.push(`${hex[i]} ${samples[i]!.sym}+0x${samples[i]!.off.toString(16)}: kallmod ${mine[i]!.join(' | ')}; addr2line ${ref[i]!.join(' | ')}; llvm ${llvm[k]?.join(' | ')}`); });
+    diffs.forEach((i, k) => {
+      if (llvm[k]?.join(' | ') === mine[i]!.join(' | ')) { explained++; return; }
+      const at = `${hex[i]} ${samples[i]!.sym}+0x${samples[i]!.off.toString(16)}`;
+      unexplained.push(`${at}: kallmod ${mine[i]!.join(' | ')}; addr2line ${ref[i]!.join(' | ')}; llvm ${llvm[k]?.join(' | ')}`);
+    });
   } else for (const i of diffs) unexplained.push(`${hex[i]}: kallmod ${mine[i]!.join(' | ')}; addr2line ${ref[i]!.join(' | ')}`);
   const same = samples.length - diffs.length;
-  console.log(`${file.split('/').pop()}: ${samples.length} addresses (${inlined} in inlined code): ${same} as addr2line -fi, ${explained} others as llvm-addr2line` +
+  console.log(`${file.split('/').pop()}: ${samples.length} addresses (${inlined} in inlined code): ${same} as addr2line -fi, `
+    + `${explained} others as llvm-addr2line` +
     `${HAVE_LLVM ? '' : ' (not installed: differences unexplained)'}, ${unexplained.length} unexplained; kallmod ${ms.toFixed(0)} ms`);
   for (const u of unexplained.slice(0, 20)) console.log('  ' + u);
   return { same, explained, unexplained, inlined };
@@ -173,7 +180,8 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
       expect(nm, sym).toBeDefined();
       qs.push({ q: `${sym}+0x${off.toString(16)}`, file: VMLINUX, addr: '0x' + (BigInt('0x' + nm!.split(' ')[0]) + BigInt(off)).toString(16), extra: [] });
     }
-    for (const [ko, sym, off] of [['fs/udf/udf.ko', 'udf_fill_super', 0x60], ['drivers/net/virtio_net.ko', 'virtnet_poll', 0x80], ['fs/fat/fat.ko', 'fat_fill_super', 0x100]] as const) {
+    for (const [ko, sym, off] of [['fs/udf/udf.ko', 'udf_fill_super', 0x60], ['drivers/net/virtio_net.ko', 'virtnet_poll', 0x80], ['fs/fat/fat.ko',
+      'fat_fill_super', 0x100]] as const) {
       const o = openElf(KO(ko));
       const s = o.symbols().find((x) => x.name === sym && x.section === '.text')!;
       o.close();
@@ -193,11 +201,14 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
   }, 120_000);
 
   it('kallmod dmesg --lines: syzbot layout on hand-written call-trace lines with this kernel\'s symbols (labelled edge case: no real oops of it)', () => {
-    const input = '[   12.000000] Call Trace:\n[   12.000001]  <TASK>\n[   12.000002]  dump_stack_lvl+0x21/0x80\n[   12.000003]  ? udf_fill_super+0x61/0x710 [udf]\n';
+    const input = '[   12.000000] Call Trace:\n[   12.000001]  <TASK>\n[   12.000002]  dump_stack_lvl+0x21/0x80\n'
+      + '[   12.000003]  ? udf_fill_super+0x61/0x710 [udf]\n';
     const r = spawnSync(CLI, ['dmesg', '--lines', '--root', R, ...cache()], { input, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const want = spawnSync(CLI, ['lookup', '--lines', '--json', '--root', R, ...cache(), 'dump_stack_lvl+0x20', 'udf_fill_super+0x60 [udf]'], { encoding: 'utf8' });
-    const [a, b] = want.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; line: number; inlined: { name: string; file: string; line: number }[] });
+    const want = spawnSync(CLI, ['lookup', '--lines', '--json', '--root', R, ...cache(), 'dump_stack_lvl+0x20', 'udf_fill_super+0x60 [udf]'],
+      { encoding: 'utf8' });
+    type Lines = { file: string; line: number; inlined: { name: string; file: string; line: number }[] };
+    const [a, b] = want.stdout.trim().split('\n').map((l) => JSON.parse(l) as Lines);
     expect(a!.inlined.length).toBeGreaterThan(0);
     expect(b!.inlined.length).toBeGreaterThan(0);
     // return addresses: looked up at address - 1 (the lookups above ask for it)
@@ -211,7 +222,9 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
     expect(r.stdout).toBe(lines.join('\n'));
   }, 60_000);
 
-  it.skipIf(stackcollapseSkipReason('perf --lines') !== null)('kallmod perf --lines: file:line after each frame\'s (dso), folded by stackcollapse-perf.pl as without it (hand-written samples with this kernel\'s symbols: no perf text of it)', () => {
+  const PERF_LINES = 'kallmod perf --lines: file:line after each frame\'s (dso), folded by stackcollapse-perf.pl as without it'
+    + ' (hand-written samples with this kernel\'s symbols: no perf text of it)';
+  it.skipIf(stackcollapseSkipReason('perf --lines') !== null)(PERF_LINES, () => {
     const q = spawnSync(CLI, ['lookup', '--json', '--root', R, ...cache(), 'dump_stack_lvl', 'vfs_read', 'udf_fill_super [udf]'], { encoding: 'utf8' });
     const at = q.stdout.trim().split('\n').map((l) => BigInt((JSON.parse(l) as { address: string }).address));
     const hx = (v: bigint) => v.toString(16);
@@ -221,7 +234,8 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
     const plain = spawnSync(CLI, ['perf', '--root', R, ...cache()], { input, encoding: 'utf8' });
     const r = spawnSync(CLI, ['perf', '--lines', '--root', R, ...cache()], { input, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const want = spawnSync(CLI, ['lookup', '--lines', '--json', '--root', R, ...cache(), 'dump_stack_lvl+0x20', 'udf_fill_super+0x60 [udf]', 'vfs_read+0x40'], { encoding: 'utf8' });
+    const want = spawnSync(CLI, ['lookup', '--lines', '--json', '--root', R, ...cache(), 'dump_stack_lvl+0x20', 'udf_fill_super+0x60 [udf]',
+      'vfs_read+0x40'], { encoding: 'utf8' });
     const li = want.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; line: number });
     const a = plain.stdout.split('\n'), b = r.stdout.split('\n');
     expect(b.length).toBe(a.length);

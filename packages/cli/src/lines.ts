@@ -29,17 +29,24 @@ export interface Lines { source: LineSource; done(): void }
 export function openLines(l: LoadedTable, cmd: string, warn: (w: Warning) => void): Lines {
   const files = lineSourceFiles(l);
   const source = new LineSource(l.table, files, warn);
-  const install = l.discovery ? debugPackage(l.discovery.distro, l.discovery.release) : 'an unstripped vmlinux (--vmlinux F) and debug modules (--modules-dir D)';
-  if (!source.hasFiles) process.stderr.write(`kallmod ${cmd}: --lines: no DWARF to read (no unstripped vmlinux or debug modules among the sources): ${install}\n`);
+  const install = l.discovery ? debugPackage(l.discovery.distro, l.discovery.release)
+    : 'an unstripped vmlinux (--vmlinux F) and debug modules (--modules-dir D)';
+  if (!source.hasFiles) {
+    process.stderr.write(`kallmod ${cmd}: --lines: no DWARF to read (no unstripped vmlinux or debug modules among the sources): ${install}\n`);
+  }
   return {
     source,
     done() {
       if (!source.hasFiles) return;
       const m = [...source.missing];
-      if (m.includes('vmlinux')) process.stderr.write(`kallmod ${cmd}: --lines: core-kernel references got no lines: no unstripped vmlinux among the sources: ${install}\n`);
+      if (m.includes('vmlinux')) {
+        process.stderr.write(`kallmod ${cmd}: --lines: core-kernel references got no lines: no unstripped vmlinux among the sources: ${install}\n`);
+      }
       const mods = m.filter((x) => x.startsWith('module ')).map((x) => x.slice(7));
       if (m.includes('modules') || mods.length) {
-        process.stderr.write(`kallmod ${cmd}: --lines: module references got no lines: ${mods.length ? `no debug .ko for ${mods.slice(0, 5).join(', ')}${mods.length > 5 ? `, +${mods.length - 5}` : ''}` : 'no module directory among the sources'}: ${install}\n`);
+        const more = mods.length > 5 ? `, +${mods.length - 5}` : '';
+        const which = mods.length ? `no debug .ko for ${mods.slice(0, 5).join(', ')}${more}` : 'no module directory among the sources';
+        process.stderr.write(`kallmod ${cmd}: --lines: module references got no lines: ${which}: ${install}\n`);
       }
       source.close();
     },

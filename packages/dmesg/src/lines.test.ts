@@ -92,7 +92,8 @@ describe.skipIf(!have)('kallmod dmesg --lines', () => {
     expect(r.status).toBe(0);
     expect(r.stderr.toString()).toMatch(/--lines: core-kernel references got no lines: no unstripped vmlinux/);
     const refs = spawnSync(KM, ['dmesg', '--lines', '--refs', ...env.src], { input: Buffer.from(input, 'latin1'), maxBuffer: 1 << 26 });
-    const objs = refs.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as { text: string; file: string | null; line: number | null; inlined: { name: string; file: string; line: number }[] });
+    type Ref = { text: string; file: string | null; line: number | null; inlined: { name: string; file: string; line: number }[] };
+    const objs = refs.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as Ref);
     const withLines = objs.filter((o) => o.file !== null);
     expect(withLines.length, 'references with lines (module frames)').toBeGreaterThanOrEqual(6);
     const inlined = withLines.reduce((n, o) => n + o.inlined.length, 0);

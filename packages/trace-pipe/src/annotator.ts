@@ -128,7 +128,8 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
     if (opts.refs) {
       for (let i = 0; i < hits.length; i++) {
         const h = hits[i]!;
-        w.ref(v.line, { text: h.text, name: h.name, offset: h.offset, size: h.size, address: h.address, module: h.module }, resolutions[i]!, li ? li[i] : undefined);
+        w.ref(v.line, { text: h.text, name: h.name, offset: h.offset, size: h.size, address: h.address, module: h.module }, resolutions[i]!,
+          li ? li[i] : undefined);
       }
       return null;
     }

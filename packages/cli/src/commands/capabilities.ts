@@ -50,7 +50,9 @@ export function capabilities(l: LoadedTable): Capability[] {
     },
     {
       what: 'source lines (--lines)', have: !!vm || !!d.debugModules,
-      how: vm || d.debugModules ? `DWARF line tables of ${[vm ? vm.path : null, d.debugModules ? `the .ko under ${d.debugModules}` : null].filter(Boolean).join(' and ')}, read on the first --lines lookup`
+      how: vm || d.debugModules
+        ? `DWARF line tables of ${[vm ? vm.path : null, d.debugModules ? `the .ko under ${d.debugModules}` : null].filter(Boolean).join(' and ')}`
+          + ', read on the first --lines lookup'
         : `needs the DWARF of the vmlinux and modules: ${install}`,
     },
     {

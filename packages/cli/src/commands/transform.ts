@@ -36,7 +36,7 @@ Output:
   -j, --jobs N       worker threads for large files (default: inline on < 4 cores, where a
                      pool was measured slower; else up to 4 for files >= 16 MB); never more
                      than the cores, nor than the file has 1 MiB chunks
-${LINES_COMMANDS.has(spec.name) ? `${LINES_HELP.replace(/^  --lines  /, '  --lines            ').replace(/\n {11}/g, '\n                     ')}
+${LINES_COMMANDS.has(spec.name) ? `${LINES_HELP.replace(/^ {2}--lines {2}/, '  --lines            ').replace(/\n {11}/g, '\n                     ')}
                      (adds lines: see above; inline: no worker pool)
 ` : ''}  -v, --verbose      say on stderr what the sources lack (built-in modules, object names) and
                      what would add it (said anyway when stderr is a terminal)
@@ -46,7 +46,9 @@ ${SOURCE_FLAGS_HELP}
     return 0;
   }
   if (positionals.length > 1) throw new KallmodError('at most one FILE', { exitCode: 2 });
-  if (values['lines'] && !LINES_COMMANDS.has(spec.name)) throw new KallmodError(`--lines: not available for ${spec.name} yet (dmesg, perf, trace and lookup take it)`, { exitCode: 2 });
+  if (values['lines'] && !LINES_COMMANDS.has(spec.name)) {
+    throw new KallmodError(`--lines: not available for ${spec.name} yet (dmesg, perf, trace and lookup take it)`, { exitCode: 2 });
+  }
   const loaded = await loadFromFlags(values);
   const { table } = loaded;
   const lines = values['lines'] ? (await import('../lines.js')).openLines(loaded, spec.name, stderrWarn) : null;
@@ -56,7 +58,8 @@ ${SOURCE_FLAGS_HELP}
     const lacks = missingSources(coverage(table));
     if (lacks) process.stderr.write(`kallmod ${spec.name}: note: ${lacks}\n`);
   }
-  const opts = { objname: objnameMode(values), refs: Boolean(values['refs']), extra: spec.extraOptions?.(values) ?? {}, ...(lines ? { lines: lines.source } : {}) };
+  const opts = { objname: objnameMode(values), refs: Boolean(values['refs']), extra: spec.extraOptions?.(values) ?? {},
+    ...(lines ? { lines: lines.source } : {}) };
   let input: TransformInput | null = (await spec.openInput?.(values)) ?? null;
   const file = positionals[0];
   const inputName = input ? 'the input' : file && file !== '-' ? file : 'stdin';

@@ -83,7 +83,10 @@ export class LineSource {
     if (!path) { this.missing.add('vmlinux'); return null; }
     const lines = elfReader().SourceLines.open(path);
     let slide: number | null;
-    try { slide = this.vote(lines.symbols().filter((s) => s.section !== null && (s.type === 'func' || s.type === 'notype')), (i) => (this.table.d.flags[i]! & F_LOADABLE) === 0); } catch (e) { lines.close(); throw e; }
+    try {
+      const code = lines.symbols().filter((s) => s.section !== null && (s.type === 'func' || s.type === 'notype'));
+      slide = this.vote(code, (i) => (this.table.d.flags[i]! & F_LOADABLE) === 0);
+    } catch (e) { lines.close(); throw e; }
     if (slide === null) {
       this.warn({ source: path, message: 'no symbol of this vmlinux is where the symbol sources put it: another build; --lines not used for the core kernel' });
       lines.close();

@@ -86,7 +86,12 @@ export class UnitFunctions {
       } else {
         fixedLayout(d, this.cu.offsetSize, this.cu.addrSize, this.cu.version);
         if (d.fixed >= 0 && (d.sibling < 0 || d.siblingAt >= 0)) {
-          if (d.sibling >= 0) { const p = c.pos; c.pos += d.siblingAt; sibling = this.ref(d.forms[d.sibling]!, readForm(c, d.forms[d.sibling]!, 0, this.cu, this.asKey, this.sectionAt)); c.pos = p; }
+          if (d.sibling >= 0) {
+            const p = c.pos, form = d.forms[d.sibling]!;
+            c.pos += d.siblingAt;
+            sibling = this.ref(form, readForm(c, form, 0, this.cu, this.asKey, this.sectionAt));
+            c.pos = p;
+          }
           c.skip(d.fixed);
         } else {
           for (let i = 0; i < d.attrs.length; i++) {

@@ -99,7 +99,9 @@ export function readLineTable(ds: DwarfSections, offset: number, compDir: string
 
 const EMPTY = new Map<number, number>();
 
-interface Params { minInst: number; lineBase: number; lineRange: number; opcodeBase: number; opLengths: number[]; addrSize: number; asKey: boolean; version: number }
+interface Params {
+  minInst: number; lineBase: number; lineRange: number; opcodeBase: number; opLengths: number[]; addrSize: number; asKey: boolean; version: number;
+}
 
 function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end: number, p: Params, files: string[]): LineTable {
   // every row takes at least one opcode byte: the program's length bounds the row count

@@ -1,7 +1,8 @@
 /**
  * Source lines and inline frames of real gcc output (DWARF 4 and 5, plain and zlib compressed
- * (SHF_COMPRESSED and .zdebug; this gcc and binutils write no zstd: elf tests read zstd .ko), linked and relocatable) against binutils `addr2line -fi` at every byte of the
- * program's functions: a C file with static inline functions nested three deep, a cold split
+ * (SHF_COMPRESSED and .zdebug; this gcc and binutils write no zstd: elf tests read zstd .ko),
+ * linked and relocatable) against binutils `addr2line -fi` at every byte of the program's
+ * functions: a C file with static inline functions nested three deep, a cold split
  * (.text.unlikely: DW_AT_ranges), a function in another section.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -73,7 +74,10 @@ describe.skipIf(!HAVE)('source lines of gcc output vs addr2line -fi', () => {
       it(`${label}, ${rel ? 'relocatable object (.o, as a .ko)' : 'linked executable'}: every byte of the functions`, (ctx) => {
         const out = join(dir, `p-${label.replace(/\W+/g, '_')}${rel ? '.o' : ''}`);
         const cc = spawnSync('gcc', ['-O2', ...flags, ...(rel ? ['-c'] : []), '-o', out, 'prog.c'], { cwd: dir, encoding: 'utf8' });
-        if (cc.status !== 0 && /-gz/.test(cc.stderr)) { console.log(`skipped ${label}: this gcc/ld cannot write it (${cc.stderr.split('\n')[0]})`); ctx.skip(); }
+        if (cc.status !== 0 && /-gz/.test(cc.stderr)) {
+          console.log(`skipped ${label}: this gcc/ld cannot write it (${cc.stderr.split('\n')[0]})`);
+          ctx.skip();
+        }
         expect(cc.status, cc.stderr).toBe(0);
         const o = openElf(out);
         const funcs = o.symbols().filter((s) => s.type === 'func' && s.size > 0 && ['work', 'other', 'main'].includes(s.name));

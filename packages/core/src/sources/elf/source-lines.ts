@@ -260,7 +260,8 @@ function peek(path: string): Buffer {
   let fd: number;
   try { fd = openSync(path, 'r'); } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new KallmodError(`cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message}`, { file: path, cause: e });
+    throw new KallmodError(`cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message}`,
+      { file: path, cause: e });
   }
   try {
     const b = Buffer.alloc(6);
