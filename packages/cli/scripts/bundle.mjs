@@ -53,7 +53,7 @@ for (const dir of dirOf.values()) {
 // what a transformer run from a snapshot loads: the dispatcher, the transformer driver and core
 // (other commands and core/resolve are chunks of their own: they pull in node:readline,
 // node:zlib, node:child_process, each ~1 ms to load)
-const MAIN = /[\\/]packages[\\/](core[\\/]dist[\\/](?!resolve[\\/])|cli[\\/]dist[\\/](main|common|commands[\\/]transform)\.js)/;
+const MAIN = /[\\/]packages[\\/](core[\\/]dist[\\/](?!resolve[\\/]|lines[\\/]line-source)|cli[\\/]dist[\\/](main|common|commands[\\/]transform)\.js)/;
 const SOURCES = /[\\/]core[\\/]dist[\\/](sources[\\/](?!options\.js)|table[\\/](build|kaslr)\.js)/;
 // the parsers sources/index.ts loads lazily (kallmodsyms, linker maps, ELF/DWARF, .ko objects):
 // ~60 kB that a run from a kallsyms would parse for nothing (~5 ms of its start-up)

@@ -12,6 +12,7 @@ import type { Hints } from '@kallmod/core/table/resolve-policy';
 import { ChunkWords } from '@kallmod/core/stream/chunk-words';
 import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { PrintedRef, Resolution } from '@kallmod/core/types';
+import { lineSuffix } from '@kallmod/core/lines/line-text';
 import { messageEnd, messageStart, isKmsgContinuation } from './prefix.js';
 import { findFrames, type FoundRef } from './frames.js';
 import { findNamed, isOpaque } from './headers.js';
@@ -103,7 +104,19 @@ function memoPrefix(words: ChunkWords, buf: Buffer, start: number, end: number):
   return start;
 }
 
+/** `RIP: 0010:`, `pc : `: the exact address of the code; every other frame is where a call returns to. */
+const EXACT_BEFORE = /(?:\b(?:RIP|EIP|IP): [0-9a-f]{4}:|\bpc : ?)$/;
+function exactAddress(s: string, wordStart: number): boolean {
+  return EXACT_BEFORE.test(s.slice(Math.max(0, wordStart - 16), wordStart + 5).replace(/[\w.$]+\+0x.*$/, ''));
+}
+
+/** The log was symbolised already (syzbot, decode_stacktrace.sh): a file:line follows the frame. */
+function decodedAlready(s: string, end: number): boolean {
+  return /^ \(?[\w./-]+\.[chS]:\d+/.test(s.slice(end, end + 200));
+}
+
 export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Annotator {
+  const lines = opts.lines;
   const place: Placement = opts.extra?.['place'] === 'after' ? 'after' : 'before';
   const words = new ChunkWords(WORDS);
   return perLineAnnotator(table, opts, (v, w) => {
@@ -114,10 +127,18 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
     let ins: [number, string][] | null = null;
     for (const f of refs) {
       const r = resolveRef(table, f.printed, f.inline);
-      if (opts.refs) { w.ref(v.line, f.printed, r); continue; }
+      const li = lines && !f.inline && f.printed.offset !== null ? lines.lines(r, !exactAddress(s, f.wordStart)) : undefined;
+      if (opts.refs) { w.ref(v.line, f.printed, r, lines ? li ?? null : undefined); continue; }
       const a = annotationFor(table, f.printed, r, opts);
-      if (!a) continue;
-      (ins ??= []).push(place === 'before' ? [f.wordStart, a.slice(1) + ' '] : [f.end, a]);
+      if (a) (ins ??= []).push(place === 'before' ? [f.wordStart, a.slice(1) + ' '] : [f.end, a]);
+      if (li && !decodedAlready(s, f.end)) {
+        // syzbot's layout: one "func file:line [inline]" line per inlined function, innermost
+        // first, before the frame; the frame gains its own file:line
+        const eol = v.end > v.start && v.buf[v.end - 1] === 13 ? '\r\n' : '\n';
+        const indent = s.slice(0, f.wordStart).replace(/\? $/, '');
+        for (const x of li.inlined) (ins ??= []).push([0, `${indent}${x.name ?? '??'} ${x.file ?? '??'}:${x.line ?? 0} [inline]${eol}`]);
+        (ins ??= []).push([f.end, lineSuffix(li)]);
+      }
     }
     if (ins && ins.length > 1) ins.sort((x, y) => x[0] - y[0]);
     return ins;

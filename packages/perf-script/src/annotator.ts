@@ -17,7 +17,8 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
   const sc = new Scanner(table, fold ? { ...opts, refs: false } : opts);
   // text: the native rewriter once it pays (byte-identical; lines it does not decide go to
   // this Scanner), else the Scanner itself (packages/core/src/native.ts)
-  const text: Annotator = (!opts.refs || fold ? createPerfRewriterWhenWorthIt(table, opts, (b, l, into) => sc.chunk(b, l, into)) : null) ?? sc;
+  // --lines: the TypeScript path (the native rewriter has no DWARF reader)
+  const text: Annotator = (!opts.lines && (!opts.refs || fold) ? createPerfRewriterWhenWorthIt(table, opts, (b, l, into) => sc.chunk(b, l, into)) : null) ?? sc;
   if (!fold) return text;
   const folder = new Folder();
   return {

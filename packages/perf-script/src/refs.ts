@@ -6,6 +6,7 @@
 import { refJson, type SymbolTable } from '@kallmod/core/table/symbol-table';
 import type { OutBuffer } from '@kallmod/core/stream/out-buffer';
 import type { PrintedRef, Resolution } from '@kallmod/core/types';
+import { lineFields, type LineInfo } from '@kallmod/core/lines/line-text';
 import { NAMED, frameOffset, type Frame } from './frame-parse.js';
 import type { FrameResolver } from './frame-resolver.js';
 
@@ -23,13 +24,13 @@ export class RefSink {
     };
   }
 
-  private write(line: number, p: PrintedRef, r: Resolution): void {
-    this.out.str(JSON.stringify({ ...refJson(line, p, r), symbolName: r.name }) + '\n');
+  private write(line: number, p: PrintedRef, r: Resolution, li?: LineInfo | null): void {
+    this.out.str(JSON.stringify({ ...refJson(line, p, r), symbolName: r.name, ...(li === undefined ? {} : lineFields(li)) }) + '\n');
   }
 
   /** A frame with a printed address, and its resolution. */
-  frame(f: Frame, r: Resolution, buf: Buffer, line: number, lineEnd: number): void {
-    this.write(line, this.printed(f, buf, f.addrStart, lineEnd), r);
+  frame(f: Frame, r: Resolution, buf: Buffer, line: number, lineEnd: number, li?: LineInfo | null): void {
+    this.write(line, this.printed(f, buf, f.addrStart, lineEnd), r, li);
   }
 
   /** brstack `0xADDR` side. */

@@ -14,6 +14,8 @@
 import { SymbolCache } from '@kallmod/core/table/symbol-cache';
 import { OutBuffer } from '@kallmod/core/stream/out-buffer';
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
+import type { LineSource } from '@kallmod/core/lines/line-source';
+import { lineSuffix } from '@kallmod/core/lines/line-text';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { hex16, hex16Low } from './frame-parse.js';
 
@@ -34,8 +36,12 @@ export class Scanner {
   private readonly memoKey = new Float64Array(MEMO_MASK + 1).fill(-1);
   private readonly memoIdx = new Int32Array(MEMO_MASK + 1);
   private buf: Buffer = Buffer.alloc(0);
+  /** --lines: where source lines come from; the next frame is a sample's own ip (exact), the others return addresses */
+  private readonly lines: LineSource | null;
+  private nextIsIp = true;
 
   constructor(readonly table: SymbolTable, readonly opts: AnnotatorOptions) {
+    this.lines = opts.lines ?? null;
     this.res = new FrameResolver(table, opts);
     this.unnamed = new SymbolCache(table.length);
     this.refs = opts.refs ? new RefSink(table, this.res, this.out) : null;
@@ -54,7 +60,7 @@ export class Scanner {
     this.runStart = 0;
     const len = buf.length;
     const f = this.frame;
-    const fast = !this.refs;
+    const fast = !this.refs && !this.lines;
     const table = this.table, res = this.res, memoKey = this.memoKey, memoIdx = this.memoIdx;
     let pos = 0, line = firstLine;
     while (pos < len) {
@@ -104,7 +110,7 @@ export class Scanner {
           let e = buf.indexOf(10, p);
           if (e < 0) e = len;
           if (buf[e - 1] === 13) e--;
-          if (e > p && notUserFrame(buf, p, e)) annotateHeaderLine(this, buf, pos, e, line);
+          if (e > p && notUserFrame(buf, p, e)) { annotateHeaderLine(this, buf, pos, e, line); this.nextIsIp = true; }
           from = e;
         }
       } else if (c !== 10) {
@@ -112,8 +118,9 @@ export class Scanner {
         if (e < 0) e = len;
         if (buf[e - 1] === 13) e--;
         if (e > pos) annotateHeaderLine(this, buf, pos, e, line);
+        this.nextIsIp = true;
         from = e;
-      }
+      } else this.nextIsIp = true;
       const nl = buf.indexOf(10, from);
       pos = nl < 0 ? len : nl + 1;
       line++;
@@ -125,6 +132,7 @@ export class Scanner {
   /** Annotate (or record) one parsed kernel frame. */
   frameAt(f: Frame, buf: Buffer, line: number, lineEnd: number): void {
     const table = this.table;
+    if (this.lines) return this.frameWithLines(f, buf, line, lineEnd);
     if (this.refs) return this.refs.frame(f, this.res.resolve(f, buf), buf, line, lineEnd);
     if (f.kind === NAMED) {
       const i = f.inlined ? -1 : table.lookupKey(f.key);
@@ -136,6 +144,22 @@ export class Scanner {
     // without a Resolution (`-F ip` text is all such frames)
     const i = table.lookupKey(f.key);
     if (i >= 0) this.insert(f.kind === BARE ? f.addrStart + 16 : f.nameEnd, this.unnamedText(i));
+  }
+
+  /**
+   * --lines: the frame as frameAt annotates it, and ` file:line` at the end of the line, after
+   * ` (dso)`, where stackcollapse-perf.pl's frame pattern ignores it. A sample's first frame is
+   * its ip (looked up exactly), the others are return addresses (address - 1: the call).
+   */
+  private frameWithLines(f: Frame, buf: Buffer, line: number, lineEnd: number): void {
+    const ip = this.nextIsIp;
+    this.nextIsIp = false;
+    const r = f.kind === NAMED ? this.res.resolve(f, buf) : this.table.resolveKey(f.key);
+    const li = f.inlined ? null : this.lines!.lines(r, !ip);
+    if (this.refs) return this.refs.frame(f, r, buf, line, lineEnd, li);
+    if (f.kind === NAMED) this.insert(f.nameEnd, this.table.annotationOf(r, this.opts.objname));
+    else { const i = this.table.lookupKey(f.key); if (i >= 0) this.insert(f.kind === BARE ? f.addrStart + 16 : f.nameEnd, this.unnamedText(i)); }
+    this.insert(lineEnd, lineSuffix(li));
   }
 
   annotation(i: number): string { return this.table.annotation(i, this.opts.objname); }

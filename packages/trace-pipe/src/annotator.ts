@@ -7,6 +7,7 @@
 import { ChunkWords } from '@kallmod/core/stream/chunk-words';
 import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { Resolution } from '@kallmod/core/types';
+import { lineSuffix } from '@kallmod/core/lines/line-text';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { contextFor, type RecogniseContext } from './recognise/context.js';
 import type { Hit } from './recognise/hit.js';
@@ -117,6 +118,15 @@ export function createRecogniser(table: SymbolTable, ctx: RecogniseContext = con
   };
 }
 
+/**
+ * --lines: a stack trace's ` => func+off/size` frames, a function tracer's `<-parent` and a
+ * kretprobe's return site are where calls return to (the call is at address - 1); a traced
+ * function's own entry and a kprobe's probe point are exact.
+ */
+function isReturnAddress(s: string, start: number): boolean {
+  return /(?:=>|<-|\(|\bret_site=?)\s*$/.test(s.slice(Math.max(0, start - 12), start)) && !/\bkp\w*: \($/.test(s.slice(Math.max(0, start - 40), start));
+}
+
 function isRegexSpace(c: number): boolean { return (c >= 9 && c <= 13) || c === 32 || c === 160; } // `\s` in latin1
 
 /**
@@ -154,6 +164,7 @@ const GRAPH_BAR = 0, IRQ_MARK = 1, COLON = 2;
 
 export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Annotator {
   const rec = createRecogniser(table);
+  const lines = opts.lines;
   let maskedUpTo = -1; // what traceMemoPrefix said of the line being annotated
   const words = new ChunkWords(WORDS);
   const memoPrefix = (buf: Buffer, start: number, end: number): number => {
@@ -169,16 +180,18 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
     if (v.memo && (rec.route === 'state' || (rec.route === 'text' && maskedUpTo >= 0))) v.memo = false;
     if (!found) return null;
     const { hits, resolutions } = found;
+    const li = lines ? hits.map((h, i) => (h.name !== null || h.address !== null ? lines.lines(resolutions[i]!, isReturnAddress(s, h.start)) : null)) : null;
     if (opts.refs) {
       for (let i = 0; i < hits.length; i++) {
         const h = hits[i]!;
-        w.ref(v.line, { text: h.text, name: h.name, offset: h.offset, size: h.size, address: h.address, module: h.module }, resolutions[i]!);
+        w.ref(v.line, { text: h.text, name: h.name, offset: h.offset, size: h.size, address: h.address, module: h.module }, resolutions[i]!,
+          li ? li[i] : undefined);
       }
       return null;
     }
     const ins: [number, string][] = [];
     for (let i = 0; i < hits.length; i++) {
-      const t = insertionFor(table, hits[i]!, resolutions[i]!, opts);
+      const t = insertionFor(table, hits[i]!, resolutions[i]!, opts) + (li ? lineSuffix(li[i]!) : '');
       if (t) ins.push([hits[i]!.at, t]);
     }
     if (ins.length > 1) ins.sort((a, b) => a[0] - b[0]);

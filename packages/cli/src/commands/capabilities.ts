@@ -4,7 +4,7 @@ import type { LoadedTable } from '@kallmod/core/load';
 export interface Capability { what: string; have: boolean; how: string }
 
 /** The package that puts an unstripped vmlinux and debug modules under /usr/lib/debug, per distribution. */
-function debugPackage(distro: string[], rel: string): string {
+export function debugPackage(distro: string[], rel: string): string {
   const is = (x: string) => distro.includes(x);
   if (is('ubuntu')) return `apt install linux-image-unsigned-${rel}-dbgsym (from ddebs.ubuntu.com)`;
   if (is('debian')) return `apt install linux-image-${rel}-dbg`;
@@ -47,6 +47,13 @@ export function capabilities(l: LoadedTable): Capability[] {
       what: 'objnames, modules', have: !!d.debugModules,
       how: d.debugModules ? `DWARF of the loaded modules' .ko under ${d.debugModules}`
         : `needs the debug modules under /usr/lib/debug/lib/modules/${d.release}: ${install}`,
+    },
+    {
+      what: 'source lines (--lines)', have: !!vm || !!d.debugModules,
+      how: vm || d.debugModules
+        ? `DWARF line tables of ${[vm ? vm.path : null, d.debugModules ? `the .ko under ${d.debugModules}` : null].filter(Boolean).join(' and ')}`
+          + ', read on the first --lines lookup'
+        : `needs the DWARF of the vmlinux and modules: ${install}`,
     },
     {
       what: 'exact sizes', have: !!vm,

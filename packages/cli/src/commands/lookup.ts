@@ -4,9 +4,10 @@ import type { Resolution } from '@kallmod/core';
 import { formatTriplet } from '@kallmod/core/notation';
 import { createInterface } from 'node:readline';
 import { checkStdin } from '../input.js';
-import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
+import { loadFromFlags, parse, stderrWarn, LINES_HELP, SOURCE_FLAGS_HELP } from '../common.js';
+import { lineFields, type LineInfo } from '@kallmod/core/lines/line-source';
 
-const HELP = `usage: kallmod lookup [SOURCES] [--json] [QUERY...]
+const HELP = `usage: kallmod lookup [SOURCES] [--json] [--lines] [QUERY...]
 
 QUERY: an address (hex, 0x optional) or name, name+0xOFF, name+0xOFF/0xSIZE (the form oopses
 print; SIZE is the kallsyms size and picks between same-named symbols), optionally followed by
@@ -17,7 +18,12 @@ answer names without one and refuse addresses (exit 2).
 
   --json   one JSON object per query, in order: query, address, name, offset, size,
            sizeInferred, kallsymsSize, type, modules, builtin, objname, objnameShort,
-           ambiguous, candidates, resolvedBy
+           ambiguous, candidates, resolvedBy (with --lines: file, line, column, inlined)
+${LINES_HELP}
+           As faddr2line prints them, after each answer: NAME+0xOFF/0xSIZE:, then
+           FUNC at FILE:LINE, innermost first, each inlining caller as (inlined by) FUNC at
+           FILE:LINE. The exact address is looked up (an oops frame's return address is
+           not moved back by one, as faddr2line does not)
 
 ${SOURCE_FLAGS_HELP}
 `;
@@ -54,11 +60,19 @@ function text(q: string, r: Resolution, table: SymbolTable): string {
     `${r.objname ? `  (${r.objname})` : ''}`;
 }
 
+/** faddr2line's block for a resolved query: NAME+0xOFF/0xSIZE:, then FUNC at FILE:LINE lines, innermost first. */
+function faddr2line(r: Resolution, li: LineInfo): string {
+  const at = (name: string | null, file: string | null, line: number | null) => `${name ?? '??'} at ${file ?? '??'}:${line ?? '?'}`;
+  const chain = [...li.inlined.map((f) => at(f.name, f.file, f.line)), at(r.name, li.file, li.line)];
+  return `\n${r.name}+0x${(r.offset ?? 0).toString(16)}/0x${(r.size ?? 0).toString(16)}:\n` + chain.map((l, i) => (i ? `(inlined by) ${l}` : l)).join('\n');
+}
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv);
+  const { values, positionals } = parse(argv, { lines: { type: 'boolean' } });
   if (values['help']) { process.stdout.write(HELP); return 0; }
-  const { table } = await loadFromFlags(values);
+  const loaded = await loadFromFlags(values);
+  const { table } = loaded;
+  const lines = values['lines'] ? (await import('../lines.js')).openLines(loaded, 'lookup', stderrWarn) : null;
   const json = Boolean(values['json']);
   let misses = 0;
   const out: string[] = [];
@@ -76,7 +90,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     // reason is spelled by resolvedBy; the JSON keeps its fields
     const { reason: _reason, ...fields } = r;
-    out.push(json ? JSON.stringify({ query: q, ...fields }) : text(q, r, table));
+    const li = lines ? lines.source.lines(r, false) : undefined;
+    const lf = li === undefined ? {} : lineFields(li);
+    out.push(json ? JSON.stringify({ query: q, ...fields, ...lf }) : text(q, r, table) + (li ? faddr2line(r, li) : ''));
     if (out.length >= 4096) flush();
   };
   if (positionals.length) positionals.forEach(one);
@@ -86,6 +102,7 @@ export async function run(argv: string[]): Promise<number> {
     for await (const l of rl) one(l);
   }
   flush();
+  lines?.done();
   // an address asked of sources that hide addresses: refused, as resolve refuses (exit 2)
   if (refused) {
     process.stderr.write(`kallmod lookup: ${refused} address quer${refused === 1 ? 'y' : 'ies'} refused: ${HIDDEN_ADDRESSES}; ` +

@@ -4,14 +4,18 @@ import { KallmodError } from '@kallmod/core/errors';
 import type { TransformerSpec, TransformInput } from '@kallmod/core/stream/spec';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { checkStdin, namedReadError, openInputFile } from '../input.js';
-import { jobsFlag, loadFromFlags, objnameMode, parse, SOURCE_FLAGS_HELP } from '../common.js';
+import { jobsFlag, loadFromFlags, objnameMode, parse, stderrWarn, LINES_HELP, SOURCE_FLAGS_HELP } from '../common.js';
 
 const TRANSFORM_FLAGS = {
   refs: { type: 'boolean' },
   objname: { type: 'string' },
   jobs: { type: 'string', short: 'j' },
   verbose: { type: 'boolean', short: 'v' },
+  lines: { type: 'boolean' },
 } as const;
+
+/** The transformers that take --lines so far (json, stack: not yet). */
+const LINES_COMMANDS = new Set(['dmesg', 'perf', 'trace']);
 
 /** The one driver of every transformer command: sources, input, output, --refs, --jobs. */
 export async function runTransformer(spec: TransformerSpec, argv: string[]): Promise<number> {
@@ -32,7 +36,9 @@ Output:
   -j, --jobs N       worker threads for large files (default: inline on < 4 cores, where a
                      pool was measured slower; else up to 4 for files >= 16 MB); never more
                      than the cores, nor than the file has 1 MiB chunks
-  -v, --verbose      say on stderr what the sources lack (built-in modules, object names) and
+${LINES_COMMANDS.has(spec.name) ? `${LINES_HELP.replace(/^ {2}--lines {2}/, '  --lines            ').replace(/\n {11}/g, '\n                     ')}
+                     (adds lines: see above; inline: no worker pool)
+` : ''}  -v, --verbose      say on stderr what the sources lack (built-in modules, object names) and
                      what would add it (said anyway when stderr is a terminal)
 
 ${SOURCE_FLAGS_HELP}
@@ -40,14 +46,20 @@ ${SOURCE_FLAGS_HELP}
     return 0;
   }
   if (positionals.length > 1) throw new KallmodError('at most one FILE', { exitCode: 2 });
-  const { table } = await loadFromFlags(values);
+  if (values['lines'] && !LINES_COMMANDS.has(spec.name)) {
+    throw new KallmodError(`--lines: not available for ${spec.name} yet (dmesg, perf, trace and lookup take it)`, { exitCode: 2 });
+  }
+  const loaded = await loadFromFlags(values);
+  const { table } = loaded;
+  const lines = values['lines'] ? (await import('../lines.js')).openLines(loaded, spec.name, stderrWarn) : null;
   // scripts read stderr as "something is wrong": only asked for, or for a person at a terminal
   if (values['verbose'] || process.stderr.isTTY) {
     const { coverage, missingSources } = await import('@kallmod/core/table/coverage');
     const lacks = missingSources(coverage(table));
     if (lacks) process.stderr.write(`kallmod ${spec.name}: note: ${lacks}\n`);
   }
-  const opts = { objname: objnameMode(values), refs: Boolean(values['refs']), extra: spec.extraOptions?.(values) ?? {} };
+  const opts = { objname: objnameMode(values), refs: Boolean(values['refs']), extra: spec.extraOptions?.(values) ?? {},
+    ...(lines ? { lines: lines.source } : {}) };
   let input: TransformInput | null = (await spec.openInput?.(values)) ?? null;
   const file = positionals[0];
   const inputName = input ? 'the input' : file && file !== '-' ? file : 'stdin';
@@ -55,7 +67,8 @@ ${SOURCE_FLAGS_HELP}
     if (file && file !== '-') input = openInputFile(file);
     else { checkStdin(); input = { fd: 0 }; }
   }
-  const jobs = jobsFlag(values);
+  // a LineSource cannot cross into worker threads
+  const jobs = lines ? 1 : jobsFlag(values);
   // the input's own evidence that it comes from another kernel or boot than the sources, with
   // real figures (both counts are of printed references, the same on the TS and native paths):
   // a file's once at the end; a live stream's as soon as it is clear, and its totals at the end
@@ -79,6 +92,7 @@ ${SOURCE_FLAGS_HELP}
   if (spec.run) {
     await spec.run({ table, opts, values, input, output: process.stdout, jobs }).catch((e) => { throw namedReadError(e, inputName); });
     atEnd();
+    lines?.done();
     return 0;
   }
   if (!spec.loadAnnotator || !spec.annotatorModule) throw new Error(`${spec.name}: a transformer needs run or an annotator`);
@@ -86,5 +100,6 @@ ${SOURCE_FLAGS_HELP}
   await runTransform({ table, annotator, annotatorModule: spec.annotatorModule, opts, input, output: process.stdout, ...(jobs !== undefined ? { jobs } : {}) })
     .catch((e) => { throw namedReadError(e, inputName); });
   atEnd();
+  lines?.done();
   return 0;
 }

@@ -10,6 +10,9 @@ import type { CheckRecord } from '../table/symbol-table.js';
  * A transformer is a module exporting `createAnnotator` (and optionally `cutPoint`); the
  * driver feeds it whole lines and writes what it returns, in order.
  */
+import { lineFields, type LineInfo } from '../lines/line-text.js';
+import type { LineSource } from '../lines/line-source.js';
+
 export interface AnnotatorOptions {
   objname: ObjnameMode;
   /** Emit one JSON object per reference instead of the rewritten text. */
@@ -18,6 +21,11 @@ export interface AnnotatorOptions {
   extra?: Record<string, unknown>;
   /** Size of the whole input when known (a regular file), so that a path can be chosen up front. */
   inputSize?: number;
+  /**
+   * `--lines`: where source lines come from (DWARF files opened lazily). Not plain JSON: the
+   * command then runs inline (no worker pool), and perf on its TypeScript path.
+   */
+  lines?: LineSource;
 }
 
 export interface Annotator {
@@ -86,8 +94,9 @@ export class LineWriter {
   }
 
   /** In refs mode: record one reference. */
-  ref(line: number, p: PrintedRef, r: Resolution): void {
-    this.out.str(JSON.stringify(refJson(line, p, r)) + '\n');
+  ref(line: number, p: PrintedRef, r: Resolution, lines?: LineInfo | null): void {
+    const o = refJson(line, p, r);
+    this.out.str(JSON.stringify(lines === undefined ? o : { ...o, ...lineFields(lines) }) + '\n');
   }
 
   refObject(o: RefJson): void { this.out.str(JSON.stringify(o) + '\n'); }

@@ -23,12 +23,16 @@ export const DW_FORM = {
 } as const;
 
 export const DW_AT = {
-  name: 0x03, low_pc: 0x11, high_pc: 0x12, comp_dir: 0x1b, ranges: 0x55,
+  sibling: 0x01, name: 0x03, stmt_list: 0x10, low_pc: 0x11, high_pc: 0x12, comp_dir: 0x1b, inline: 0x20,
+  abstract_origin: 0x31, specification: 0x47, ranges: 0x55,
+  call_column: 0x57, call_file: 0x58, call_line: 0x59, linkage_name: 0x6e,
   str_offsets_base: 0x72, addr_base: 0x73, rnglists_base: 0x74,
-  GNU_addr_base: 0x2133,
+  MIPS_linkage_name: 0x2007, GNU_addr_base: 0x2133,
 } as const;
 
 export const DW_TAG_compile_unit = 0x11;
+export const DW_TAG_inlined_subroutine = 0x1d;
+export const DW_TAG_subprogram = 0x2e;
 export const DW_TAG_partial_unit = 0x3c;
 export const DW_TAG_skeleton_unit = 0x4a;
 
@@ -156,3 +160,77 @@ export function readAddress(c: Cursor, size: number, asKey: boolean): number {
   }
   throw new DwarfError(`unsupported address size ${size}`);
 }
+
+/** What readForm needs of a unit header. */
+export interface FormUnit {
+  offset: number;
+  version: number;
+  offsetSize: 4 | 8;
+  addrSize: number;
+}
+
+/**
+ * Side results of the last readForm call (no allocation per attribute): the form actually read
+ * (after DW_FORM_indirect) and, for an address in an ET_REL file, its relocation's section (-1).
+ */
+export const formInfo = { form: 0, sec: -1 };
+
+/**
+ * Read one attribute value: the one form reader of every DWARF walk. Returns a number: the
+ * value (addresses: keys in linked files, section offsets in ET_REL, see formInfo.sec), the
+ * position of a DW_FORM_string in c.buf, 0 for blocks (skipped). Unknown forms throw.
+ */
+export function readForm(c: Cursor, form: number, implicitConst: number, u: FormUnit, asKey: boolean,
+  sectionAt: Map<number, number>): number {
+  formInfo.form = form;
+  formInfo.sec = -1;
+  switch (form) {
+    case DW_FORM.addr: {
+      const at = c.base + c.pos;
+      const v = readAddress(c, u.addrSize, asKey);
+      if (sectionAt.size) formInfo.sec = sectionAt.get(at) ?? -1;
+      return v;
+    }
+    case DW_FORM.data1: case DW_FORM.ref1: case DW_FORM.flag: case DW_FORM.strx1: case DW_FORM.addrx1:
+      return c.u8();
+    case DW_FORM.data2: case DW_FORM.ref2: case DW_FORM.strx2: case DW_FORM.addrx2:
+      return c.u16();
+    case DW_FORM.strx3: case DW_FORM.addrx3:
+      return c.u24();
+    case DW_FORM.data4: case DW_FORM.ref4: case DW_FORM.ref_sup4: case DW_FORM.strx4: case DW_FORM.addrx4:
+      return c.u32();
+    case DW_FORM.data8: case DW_FORM.ref8: case DW_FORM.ref_sig8: case DW_FORM.ref_sup8:
+      return c.u64();
+    case DW_FORM.data16:
+      c.skip(16); return 0;
+    case DW_FORM.sdata:
+      return c.sleb();
+    case DW_FORM.udata: case DW_FORM.ref_udata: case DW_FORM.strx: case DW_FORM.addrx:
+    case DW_FORM.loclistx: case DW_FORM.rnglistx: case DW_FORM.GNU_addr_index: case DW_FORM.GNU_str_index:
+      return c.uleb();
+    case DW_FORM.strp: case DW_FORM.line_strp: case DW_FORM.sec_offset: case DW_FORM.strp_sup:
+    case DW_FORM.GNU_ref_alt: case DW_FORM.GNU_strp_alt:
+      return c.off(u.offsetSize);
+    case DW_FORM.ref_addr:
+      return u.version <= 2 ? c.off(u.addrSize === 8 ? 8 : 4) : c.off(u.offsetSize);
+    case DW_FORM.string:
+      return c.cstr();
+    case DW_FORM.block1: c.skip(c.u8()); return 0;
+    case DW_FORM.block2: c.skip(c.u16()); return 0;
+    case DW_FORM.block4: c.skip(c.u32()); return 0;
+    case DW_FORM.block: case DW_FORM.exprloc: c.skip(c.uleb()); return 0;
+    case DW_FORM.flag_present: return 1;
+    case DW_FORM.implicit_const: return implicitConst;
+    case DW_FORM.indirect: {
+      const f = c.uleb();
+      return readForm(c, f, f === DW_FORM.implicit_const ? c.sleb() : 0, u, asKey, sectionAt);
+    }
+    default:
+      throw new DwarfError(`unknown DW_FORM 0x${form.toString(16)} in unit at 0x${u.offset.toString(16)}`);
+  }
+}
+
+export const isStrxForm = (f: number): boolean => f === DW_FORM.strx || f === DW_FORM.strx1 || f === DW_FORM.strx2
+  || f === DW_FORM.strx3 || f === DW_FORM.strx4 || f === DW_FORM.GNU_str_index;
+export const isAddrxForm = (f: number): boolean => f === DW_FORM.addrx || f === DW_FORM.addrx1 || f === DW_FORM.addrx2
+  || f === DW_FORM.addrx3 || f === DW_FORM.addrx4 || f === DW_FORM.GNU_addr_index;

@@ -7,7 +7,7 @@ import { cstring } from './elf-file.js';
 import { DwarfSections } from './dwarf-sections.js';
 import {
   Cursor, DW_AT, DW_FORM, DW_TAG_compile_unit, DW_TAG_partial_unit, DW_TAG_skeleton_unit,
-  DwarfError, DwarfOutOfBounds, readAddress,
+  DwarfError, DwarfOutOfBounds, formInfo, isAddrxForm, isStrxForm, readForm,
 } from './dwarf-reader.js';
 import type { RawRange } from './dwarf-ranges.js';
 import { readRangeList, resolveAddrx as addrxEntry } from './dwarf-ranges.js';
@@ -35,6 +35,14 @@ export interface CompUnit extends UnitHeader {
   compDir: string | null;
   /** address ranges from DW_AT_low_pc/high_pc/ranges (only when asked for) */
   ranges: RawRange[];
+  /** DW_AT_stmt_list: offset of the unit's line program in .debug_line, -1 when none */
+  stmtList: number;
+  /** DWARF 5 bases of the unit's strx / addrx / rnglistx forms (their defaults when absent) */
+  strOffsetsBase: number;
+  addrBase: number;
+  rnglistsBase: number;
+  /** DW_AT_low_pc: the base address of the unit's range lists (sec: its section in ET_REL) */
+  lowPc: { num: number; sec: number } | null;
 }
 
 /** A value read for a top-DIE attribute: the form, a number, and (address forms) its section. */
@@ -123,70 +131,20 @@ function findAbbrev(abbrev: Buffer, tableOff: number, code: number): AbbrevDecl 
 
 const INTERESTING = new Set<number>([
   DW_AT.name, DW_AT.comp_dir, DW_AT.low_pc, DW_AT.high_pc, DW_AT.ranges,
-  DW_AT.str_offsets_base, DW_AT.addr_base, DW_AT.rnglists_base, DW_AT.GNU_addr_base,
+  DW_AT.str_offsets_base, DW_AT.addr_base, DW_AT.rnglists_base, DW_AT.GNU_addr_base, DW_AT.stmt_list,
 ]);
 
-/**
- * Read (or skip, when `keep` is false) one attribute value. Address-class values are keys in
- * linked files, section offsets (with `sec` = target section) in ET_REL.
- */
+/** Read (or skip, when `keep` is false) one attribute value, with readForm. */
 function readValue(c: Cursor, form: number, implicitConst: number, u: UnitHeader, asKey: boolean,
   sectionAt: Map<number, number>, keep: boolean): AttrVal | null {
-  let num = 0, sec = -1, str: string | null = null;
-  switch (form) {
-    case DW_FORM.addr: {
-      const at = c.base + c.pos;
-      num = readAddress(c, u.addrSize, asKey);
-      sec = sectionAt.get(at) ?? -1;
-      break;
-    }
-    case DW_FORM.data1: case DW_FORM.ref1: case DW_FORM.flag: case DW_FORM.strx1: case DW_FORM.addrx1:
-      num = c.u8(); break;
-    case DW_FORM.data2: case DW_FORM.ref2: case DW_FORM.strx2: case DW_FORM.addrx2:
-      num = c.u16(); break;
-    case DW_FORM.strx3: case DW_FORM.addrx3:
-      num = c.u24(); break;
-    case DW_FORM.data4: case DW_FORM.ref4: case DW_FORM.ref_sup4: case DW_FORM.strx4: case DW_FORM.addrx4:
-      num = c.u32(); break;
-    case DW_FORM.data8: case DW_FORM.ref8: case DW_FORM.ref_sig8: case DW_FORM.ref_sup8:
-      num = c.u64(); break;
-    case DW_FORM.data16:
-      c.skip(16); break;
-    case DW_FORM.sdata:
-      num = c.sleb(); break;
-    case DW_FORM.udata: case DW_FORM.ref_udata: case DW_FORM.strx: case DW_FORM.addrx:
-    case DW_FORM.loclistx: case DW_FORM.rnglistx: case DW_FORM.GNU_addr_index: case DW_FORM.GNU_str_index:
-      num = c.uleb(); break;
-    case DW_FORM.strp: case DW_FORM.line_strp: case DW_FORM.sec_offset: case DW_FORM.strp_sup:
-    case DW_FORM.GNU_ref_alt: case DW_FORM.GNU_strp_alt:
-      num = c.off(u.offsetSize); break;
-    case DW_FORM.ref_addr:
-      num = u.version <= 2 ? c.off(u.addrSize === 8 ? 8 : 4) : c.off(u.offsetSize); break;
-    case DW_FORM.string: {
-      const p = c.cstr();
-      if (keep) str = cstring(c.buf, p);
-      break;
-    }
-    case DW_FORM.block1: c.skip(c.u8()); break;
-    case DW_FORM.block2: c.skip(c.u16()); break;
-    case DW_FORM.block4: c.skip(c.u32()); break;
-    case DW_FORM.block: case DW_FORM.exprloc: c.skip(c.uleb()); break;
-    case DW_FORM.flag_present: num = 1; break;
-    case DW_FORM.implicit_const: num = implicitConst; break;
-    case DW_FORM.indirect: {
-      const f = c.uleb();
-      return readValue(c, f, f === DW_FORM.implicit_const ? c.sleb() : 0, u, asKey, sectionAt, keep);
-    }
-    default:
-      throw new DwarfError(`unknown DW_FORM 0x${form.toString(16)} in unit at 0x${u.offset.toString(16)}`);
-  }
-  return keep ? { form, num, sec, str } : null;
+  const num = readForm(c, form, implicitConst, u, asKey, sectionAt);
+  if (!keep) return null;
+  const f = formInfo.form;
+  return { form: f, num: f === DW_FORM.string ? 0 : num, sec: formInfo.sec, str: f === DW_FORM.string ? cstring(c.buf, num) : null };
 }
 
-const isStrx = (f: number) =>
-  f === DW_FORM.strx || f === DW_FORM.strx1 || f === DW_FORM.strx2 || f === DW_FORM.strx3 || f === DW_FORM.strx4 || f === DW_FORM.GNU_str_index;
-const isAddrx = (f: number) =>
-  f === DW_FORM.addrx || f === DW_FORM.addrx1 || f === DW_FORM.addrx2 || f === DW_FORM.addrx3 || f === DW_FORM.addrx4 || f === DW_FORM.GNU_addr_index;
+const isStrx = isStrxForm;
+const isAddrx = isAddrxForm;
 
 /** Parse the top DIE of a unit. Returns null for units that are not compile/partial/skeleton units. */
 export function readCompUnit(ds: DwarfSections, h: UnitHeader, wantRanges: boolean): CompUnit | null {
@@ -229,20 +187,23 @@ function parseTopDie(ds: DwarfSections, h: UnitHeader, abbrev: Buffer, c: Cursor
   }
   const strOffsetsBase = vals.get(DW_AT.str_offsets_base)?.num ?? (h.offsetSize === 8 ? 16 : 8);
   const addrBase = vals.get(DW_AT.addr_base)?.num ?? vals.get(DW_AT.GNU_addr_base)?.num ?? 8;
+  const rnglistsBase = vals.get(DW_AT.rnglists_base)?.num ?? (h.offsetSize === 8 ? 20 : 12);
+  let low = vals.get(DW_AT.low_pc);
+  if (low && isAddrx(low.form)) low = { form: DW_FORM.addr, str: null, ...addrxEntry(ds, low.num, h, addrBase, asKey) };
   const cu: CompUnit = {
     ...h,
     tag: decl.tag,
     name: resolveString(ds, vals.get(DW_AT.name), h, strOffsetsBase),
     compDir: resolveString(ds, vals.get(DW_AT.comp_dir), h, strOffsetsBase),
     ranges: [],
+    stmtList: vals.get(DW_AT.stmt_list)?.num ?? -1,
+    strOffsetsBase, addrBase, rnglistsBase,
+    lowPc: low ? { num: low.num, sec: low.sec } : null,
   };
   if (wantRanges) {
-    let low = vals.get(DW_AT.low_pc);
-    if (low && isAddrx(low.form)) low = { form: DW_FORM.addr, str: null, ...addrxEntry(ds, low.num, h, addrBase, asKey) };
     const high = vals.get(DW_AT.high_pc);
     const rng = vals.get(DW_AT.ranges);
     if (rng) {
-      const rnglistsBase = vals.get(DW_AT.rnglists_base)?.num ?? (h.offsetSize === 8 ? 20 : 12);
       readRangeList(ds, h, rng.form, rng.num, rnglistsBase, addrBase, low ?? null, cu.ranges);
     } else if (low && high) {
       let end: number, endSec = low.sec;
@@ -255,15 +216,21 @@ function parseTopDie(ds: DwarfSections, h: UnitHeader, abbrev: Buffer, c: Cursor
   return cu;
 }
 
-function resolveString(ds: DwarfSections, v: AttrVal | undefined, h: UnitHeader, strOffsetsBase: number): string | null {
+/** A string attribute's value (string, strp, line_strp, strx forms); null when it cannot be read. */
+export function resolveString(ds: DwarfSections, v: AttrVal | undefined, h: UnitHeader, strOffsetsBase: number): string | null {
   if (!v) return null;
   if (v.form === DW_FORM.string) return v.str;
-  if (v.form === DW_FORM.strp) return ds.string('.debug_str', v.num);
-  if (v.form === DW_FORM.line_strp) return ds.string('.debug_line_str', v.num);
-  if (isStrx(v.form)) {
+  return formString(ds, v.form, v.num, h, strOffsetsBase);
+}
+
+/** The string a strp / line_strp / strx-form value names; null when it cannot be read. */
+export function formString(ds: DwarfSections, form: number, num: number, h: { offsetSize: 4 | 8 }, strOffsetsBase: number): string | null {
+  if (form === DW_FORM.strp) return ds.string('.debug_str', num);
+  if (form === DW_FORM.line_strp) return ds.string('.debug_line_str', num);
+  if (isStrx(form)) {
     const so = ds.get('.debug_str_offsets');
     if (!so) return null;
-    const at = strOffsetsBase + v.num * h.offsetSize;
+    const at = strOffsetsBase + num * h.offsetSize;
     if (at + h.offsetSize > so.data.length) return null;
     const c = new Cursor(so.data, at);
     return ds.string('.debug_str', c.off(h.offsetSize));

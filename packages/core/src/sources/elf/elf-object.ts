@@ -170,7 +170,8 @@ export function openElfBuffer(buf: Buffer, path: string): ElfObject {
   return new ElfObjectImpl(ElfFile.fromBuffer(buf, path));
 }
 
-function isCompressedMagic(b: Buffer, n: number): boolean {
+/** .xz, .gz or .zst content, by its magic. */
+export function isCompressedMagic(b: Buffer, n: number): boolean {
   if (n >= 6 && b[0] === 0xfd && b[1] === 0x37 && b[2] === 0x7a && b[3] === 0x58 && b[4] === 0x5a) return true;
   if (n >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true;
   return n >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;

@@ -3,3 +3,4 @@ export type { ElfSection, CuRange, ElfObject } from './elf-object.js';
 export type { ElfSymbol } from './symtab.js';
 export { openElf, openElfBuffer, openElfAny } from './elf-object.js';
 export { cuToObject } from './cu-object.js';
+export { SourceLines, treeRelative, type SourceFrame } from './source-lines.js';

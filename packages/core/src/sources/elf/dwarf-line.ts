@@ -1,0 +1,184 @@
+/**
+ * .debug_line programs, versions 2–5 (v5: entry formats, .debug_line_str), run into rows: one
+ * unit's program is read only when an address of that unit is asked about.
+ */
+import { cstring } from './elf-file.js';
+import type { DwarfSections } from './dwarf-sections.js';
+import { addrIsMax, Cursor, DW_FORM, DwarfError, readAddress, readForm, type FormUnit } from './dwarf-reader.js';
+import { formString } from './dwarf-units.js';
+
+/** One sequence: [start, end) in section `sec` (-1 in linked files), rows [lo, hi) of the table. */
+export interface LineSequence { sec: number; start: number; end: number; lo: number; hi: number }
+
+export interface LineTable {
+  /** file register value → path as the program names it (directory joined; "" where unnamed) */
+  files: string[];
+  seqs: LineSequence[];
+  addr: Float64Array;
+  file: Uint32Array;
+  line: Uint32Array;
+  column: Uint32Array;
+}
+
+const DW_LNCT_path = 1, DW_LNCT_directory_index = 2;
+
+function join(dir: string, name: string): string {
+  if (name.startsWith('/') || dir === '') return name;
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+/**
+ * The line program at `offset` of .debug_line. `compDir` is directory 0 of a v2–4 program;
+ * `strOffsetsBase` serves strx forms of v5 entry formats. Sequences of discarded code are
+ * dropped: at address 0 or a tombstone in a linked file, placed by no relocation in an ET_REL.
+ */
+export function readLineTable(ds: DwarfSections, offset: number, compDir: string | null, strOffsetsBase: number): LineTable {
+  const s = ds.get('.debug_line');
+  if (!s) throw new DwarfError('.debug_line is missing');
+  const asKey = !ds.elf.isRel;
+  const c = new Cursor(s.data, offset);
+  let len = c.u32();
+  let offsetSize: 4 | 8 = 4;
+  if (len === 0xffffffff) { len = c.u64(); offsetSize = 8; }
+  const end = c.pos + len;
+  if (end > s.data.length) throw new DwarfError(`line program at 0x${offset.toString(16)} extends past the end of .debug_line`);
+  const version = c.u16();
+  if (version < 2 || version > 5) throw new DwarfError(`unsupported .debug_line version ${version} at 0x${offset.toString(16)}`);
+  let addrSize = 8;
+  if (version >= 5) { addrSize = c.u8(); c.u8(); /* segment selector size */ }
+  const headerLength = c.off(offsetSize);
+  const programStart = c.pos + headerLength;
+  const minInst = c.u8();
+  if (version >= 4) c.u8(); // maximum_operations_per_instruction: 1 on every target the kernel reads here
+  const defaultIsStmt = c.u8() !== 0;
+  void defaultIsStmt;
+  const lineBase = (c.u8() << 24) >> 24;
+  const lineRange = c.u8();
+  const opcodeBase = c.u8();
+  if (lineRange === 0) throw new DwarfError(`line program at 0x${offset.toString(16)}: line_range 0`);
+  const opLengths: number[] = [0];
+  for (let i = 1; i < opcodeBase; i++) opLengths.push(c.u8());
+  const u: FormUnit = { offset, version, offsetSize, addrSize };
+  const files: string[] = [];
+  if (version < 5) {
+    const dirs = [compDir ?? ''];
+    for (;;) { const p = c.cstr(); if (s.data[p] === 0) break; dirs.push(cstring(s.data, p)); }
+    files.push(''); // file register 0 names nothing before DWARF 5
+    for (;;) {
+      const p = c.cstr();
+      if (s.data[p] === 0) break;
+      const name = cstring(s.data, p);
+      const d = c.uleb(); c.uleb(); c.uleb();
+      files.push(join(dirs[d] ?? '', name));
+    }
+  } else {
+    const entries = (): { path: string; dir: number }[] => {
+      const fmt: number[] = [];
+      const n = c.u8();
+      for (let i = 0; i < n; i++) fmt.push(c.uleb(), c.uleb());
+      const count = c.uleb();
+      const out: { path: string; dir: number }[] = [];
+      for (let e = 0; e < count; e++) {
+        let path = '', dir = 0;
+        for (let i = 0; i < fmt.length; i += 2) {
+          const form = fmt[i + 1]!;
+          const v = readForm(c, form, 0, u, false, EMPTY);
+          if (fmt[i] === DW_LNCT_path) path = form === DW_FORM.string ? cstring(s.data, v) : formString(ds, form, v, u, strOffsetsBase) ?? '';
+          else if (fmt[i] === DW_LNCT_directory_index) dir = v;
+        }
+        out.push({ path, dir });
+      }
+      return out;
+    };
+    const dirs = entries().map((d, i) => (i > 0 && !d.path.startsWith('/') && compDir ? join(compDir, d.path) : d.path));
+    for (const f of entries()) files.push(join(dirs[f.dir] ?? '', f.path));
+  }
+  c.pos = programStart;
+  return runProgram(s.data, s.sectionAt, c, end, { minInst, lineBase, lineRange, opcodeBase, opLengths, addrSize, asKey, version }, files);
+}
+
+const EMPTY = new Map<number, number>();
+
+interface Params {
+  minInst: number; lineBase: number; lineRange: number; opcodeBase: number; opLengths: number[]; addrSize: number; asKey: boolean; version: number;
+}
+
+function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end: number, p: Params, files: string[]): LineTable {
+  // every row takes at least one opcode byte: the program's length bounds the row count
+  const cap = Math.max(1, end - c.pos);
+  const A = new Float64Array(cap), F = new Uint32Array(cap), L = new Uint32Array(cap), C = new Uint32Array(cap);
+  const seqs: LineSequence[] = [];
+  let n = 0, addr = 0, sec = -1, file = 1, line = 1, col = 0, seqLo = 0, seqStart = 0, dropped = false;
+  const { minInst, lineRange, lineBase, opcodeBase } = p;
+  while (c.pos < end) {
+    const op = buf[c.pos++]!;
+    if (op >= opcodeBase) {
+      const adj = op - opcodeBase;
+      addr += minInst * ((adj / lineRange) | 0);
+      line += lineBase + (adj % lineRange);
+    } else if (op === 1) { /* copy */ }
+    else {
+      switch (op) {
+        case 0: {
+          const len = c.uleb();
+          const next = c.pos + len;
+          const sub = len > 0 ? c.u8() : 0;
+          if (sub === 1) { // end_sequence
+            if (n > seqLo && !dropped && (seqStart !== 0 || !p.asKey) && addr > seqStart) seqs.push({ sec, start: seqStart, end: addr, lo: seqLo, hi: n });
+            else n = seqLo;
+            addr = 0; sec = -1; file = 1; line = 1; col = 0; seqLo = n; dropped = false;
+          } else if (sub === 2) { // set_address
+            const at = c.pos;
+            addr = readAddress(c, p.addrSize, p.asKey);
+            if (addrIsMax || (p.asKey && addr >= TOMBSTONE_KEY)) dropped = true;
+            if (!p.asKey) {
+              sec = sectionAt.get(at) ?? -1;
+              if (sec < 0 && sectionAt.size) dropped = true; // an address no relocation placed
+            }
+          }
+          c.pos = next; // define_file, set_discriminator and unknown ones: skipped by their length
+          break;
+        }
+        case 2: addr += minInst * c.uleb(); break;
+        case 3: line += c.sleb(); break;
+        case 4: file = c.uleb(); break;
+        case 5: col = c.uleb(); break;
+        case 6: case 7: case 10: case 11: break;
+        case 8: addr += minInst * Math.floor((255 - opcodeBase) / lineRange); break;
+        case 9: addr += c.u16(); break;
+        default: for (let i = 0; i < p.opLengths[op]!; i++) c.uleb();
+      }
+      continue;
+    }
+    if (n === seqLo) seqStart = addr;
+    if (n < cap) { A[n] = addr; F[n] = file; L[n] = line; C[n] = col; n++; }
+  }
+  seqs.sort((a, b) => a.sec - b.sec || a.start - b.start);
+  // copies of the used part: the program-sized arrays would hold the cache's memory
+  return { files, seqs, addr: A.slice(0, n), file: F.slice(0, n), line: L.slice(0, n), column: C.slice(0, n) };
+}
+
+/** Smallest key of a DWARF tombstone (-2 / -1) in a linked file (keyFromParts(0xffffffff, 0xfffffffe)). */
+const TOMBSTONE_KEY = (0xffffffff - 0xffff0000) * 4294967296 + 0xfffffffe + 2 ** 48;
+
+/** Row index for `addr` in section `sec`: the last row at or before it in its sequence; -1 when none. */
+export function lineRowAt(t: LineTable, sec: number, addr: number): number {
+  const s = t.seqs;
+  let lo = 0, hi = s.length - 1, found = -1;
+  while (lo <= hi) {
+    const m = (lo + hi) >> 1, q = s[m]!;
+    if (q.sec < sec || (q.sec === sec && q.start <= addr)) { found = m; lo = m + 1; } else hi = m - 1;
+  }
+  // sequences may overlap (several CUs' code at one place is not possible, but a tombstoned copy
+  // is): look back a little for the one that contains addr
+  for (let i = found; i >= 0 && i > found - 8; i--) {
+    const q = s[i]!;
+    if (q.sec !== sec) break;
+    if (addr >= q.start && addr < q.end) {
+      let a = q.lo, b = q.hi - 1, r = q.lo;
+      while (a <= b) { const m = (a + b) >> 1; if (t.addr[m]! <= addr) { r = m; a = m + 1; } else b = m - 1; }
+      return r;
+    }
+  }
+  return -1;
+}
