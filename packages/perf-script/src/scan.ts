@@ -158,7 +158,7 @@ export class Scanner {
  * digits (a comm, a brstack token), or the next one is a pid ("dd  1234 [000] ..."). Mirrored
  * by native/src/perf.rs not_user_frame.
  */
-function notUserFrame(buf: Uint8Array, p: number, e: number): boolean {
+export function notUserFrame(buf: Uint8Array, p: number, e: number): boolean {
   let k = p;
   while (k < e && buf[k] !== 32 && buf[k] !== 9) { if (!isHexDigit(buf[k]!)) return true; k++; }
   while (k < e && (buf[k] === 32 || buf[k] === 9)) k++;
