@@ -9,7 +9,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { k } from './kernel-fixture.js';
+import { join } from 'node:path';
+import { CLI, k } from './kernel-fixture.js';
 
 export function perfTextFrom612Stacktraces(): { text: string; samples: number; frames: number } {
   const lines = readFileSync(k('boot-kaslr/trace-events-stacktrace-symoffset.txt'), 'utf8').split('\n');
@@ -19,7 +20,7 @@ export function perfTextFrom612Stacktraces(): { text: string; samples: number; f
     const head = /^\s*(\S+)-(\d+)\s+\[(\d+)\]\s+\S+\s+([\d.]+): <stack trace>$/.exec(l);
     if (head) {
       if (open) out.push('');
-      out.push(`${head[1]!.padStart(16)} ${head[2]!.padStart(6)} [${head[3]}] ${head[4]!.padStart(12)}:          1 stacktrace: `);
+      out.push(`${head[1]!} ${head[2]!.padStart(6)} [${head[3]}] ${head[4]!.padStart(12)}:          1 stacktrace: `);
       samples++; open = true;
       continue;
     }
@@ -60,7 +61,7 @@ export function perfTextFrom612Dmesg(): { text: string; samples: number; frames:
     if (ct) {
       close();
       time = ct[1]!;
-      out.push(`${comm.padStart(16)} ${pid.padStart(6)} [${cpu.padStart(3, '0')}] ${time.padStart(12)}:          1 oops: `);
+      out.push(`${comm} ${pid.padStart(6)} [${cpu.padStart(3, '0')}] ${time.padStart(12)}:          1 oops: `);
       samples++; inTrace = true;
       continue;
     }
@@ -77,4 +78,21 @@ export function perfTextFrom612Dmesg(): { text: string; samples: number; frames:
   }
   close();
   return { text: out.join('\n') + '\n', samples, frames };
+}
+
+/**
+ * `--snapshot F` of `kallmod capture` over these source flags, made on first use in the test
+ * file's temp dir (`dir`): a hundred runs of raw .xz sources took a minute on a loaded machine.
+ */
+export function snapshotOf(dir: () => string, flags: string[]): () => string[] {
+  let path: string | null = null;
+  return () => {
+    if (!path) {
+      const p = join(dir(), 'sources.snap');
+      const r = spawnSync(CLI, ['capture', '-o', p, ...flags], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`kallmod capture: ${r.stderr}`);
+      path = p;
+    }
+    return ['--snapshot', path];
+  };
 }

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CLI, k, sourceFlags } from './kernel-fixture.js';
 import { perfTextFrom612Dmesg, perfTextFrom612Stacktraces } from './perf-from-stacktraces.js';
 import { tempDir } from './temp-dir.js';
+import { snapshotOf } from './perf-from-stacktraces.js';
 
 const dir = tempDir('report');
 const PERF_KALLSYMS = ['--kallsyms', join(k('..'), 'perf/kallsyms.xz')];
@@ -74,16 +75,17 @@ const sorted = (m: Map<string, number>) => [...m].sort((a, b) => (a[0] < b[0] ? 
 describe('kallmod report: 6.12 kernel with built-in and loadable modules (its own ftrace stack traces as perf samples)', () => {
   const a = perfTextFrom612Stacktraces(), b = perfTextFrom612Dmesg();
   const text = a.text + b.text, samples = a.samples + b.samples, frames = a.frames + b.frames;
-  const src = sourceFlags('kaslr');
+  // one capture of the 6.12 boot's sources per file: each run then starts from it in milliseconds
+  const src = snapshotOf(dir, sourceFlags('kaslr'));
   it('per-module self and total equal the count from kallmod perf --refs; the total is the sample count', () => {
     expect([a.samples, b.samples]).toEqual([9, 6]);
     expect(frames).toBeGreaterThan(100);
     const file = join(dir(), 'stacks-612.perf');
     writeFileSync(file, text);
-    const rep = run(['report', '--json', ...src, file]);
+    const rep = run(['report', '--json', ...src(), file]);
     expect(rep.err).toBe('');
     const r = JSON.parse(rep.out) as ReportJson;
-    const refs = run(['perf', '--refs', ...src, file]);
+    const refs = run(['perf', '--refs', ...src(), file]);
     expect(refs.status).toBe(0);
     const ind = independentCount(text, refs.out);
     expect(r.samples).toBe(ind.samples);
@@ -103,7 +105,7 @@ describe('kallmod report: 6.12 kernel with built-in and loadable modules (its ow
   it('the terminal table fits 80 columns and names the built-in modules', () => {
     const file = join(dir(), 'stacks-612.perf');
     writeFileSync(file, text);
-    const t = run(['report', ...src, file]);
+    const t = run(['report', ...src(), file]);
     expect(t.status).toBe(0);
     for (const l of t.out.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
     expect(t.out).toMatch(/built-in +\S/);
