@@ -17,7 +17,10 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
   const sc = new Scanner(table, fold ? { ...opts, refs: false } : opts);
   // text: the native rewriter once it pays (byte-identical; lines it does not decide go to
   // this Scanner), else the Scanner itself (packages/core/src/native.ts)
-  const text: Annotator = (!opts.refs || fold ? createPerfRewriterWhenWorthIt(table, opts, (b, l, into) => sc.chunk(b, l, into)) : null) ?? sc;
+  // --dso-module: the TypeScript scanner only (the native rewriter does not rewrite dsos; the
+  // same bytes either way, as every other line of the native path)
+  const dsoModule = Boolean(opts.extra?.['dsoModule']);
+  const text: Annotator = ((!opts.refs || fold) && !dsoModule ? createPerfRewriterWhenWorthIt(table, opts, (b, l, into) => sc.chunk(b, l, into)) : null) ?? sc;
   if (!fold) return text;
   const folder = new Folder();
   return {
