@@ -26,13 +26,22 @@ export interface SampleSink {
    * policy's resolution (ambiguous, unresolved: `r.name` null) when the fast test did not decide.
    */
   kernel(i: number, r: Resolution | null, printedName: string | null): void;
-  /** A user-space frame: its name as stackcollapse-perf.pl spells it, and its dso. */
-  user(name: string, dso: string): void;
+  /**
+   * A user-space frame: its name as stackcollapse-perf.pl spells it, and its dso. Returns an id
+   * of the sink's: the same frame text again is handed over as `repeat(id)`, without strings.
+   */
+  user(name: string, dso: string): number;
+  /** The user-space frame `user` returned `id` for, once more. */
+  repeat(id: number): void;
   /** The open sample ended (a blank line, the next header, the end of the input). */
   end(): void;
 }
 
 const MEMO_MASK = (1 << 14) - 1;
+const USER_MASK = (1 << 15) - 1;
+
+/** What the sink needs from a header: the comm (flame graphs), the period (--period). */
+export interface WalkerNeeds { comm: boolean; period: boolean }
 
 export class SampleWalker {
   private readonly res: FrameResolver;
@@ -40,8 +49,12 @@ export class SampleWalker {
   private open = false;
   private readonly memoKey = new Float64Array(MEMO_MASK + 1).fill(-1);
   private readonly memoIdx = new Int32Array(MEMO_MASK + 1);
+  // user frames by their text (`ADDR SYM+0xOFF (DSO)`), direct-mapped by address: a profile's
+  // user stacks repeat, and a string per frame was most of the time
+  private readonly userText: (Buffer | undefined)[] = new Array<Buffer | undefined>(USER_MASK + 1);
+  private readonly userId = new Int32Array(USER_MASK + 1);
 
-  constructor(readonly table: SymbolTable, opts: AnnotatorOptions, private readonly sink: SampleSink) {
+  constructor(readonly table: SymbolTable, opts: AnnotatorOptions, private readonly sink: SampleSink, private readonly needs: WalkerNeeds = { comm: true, period: true }) {
     this.res = new FrameResolver(table, opts);
   }
 
@@ -82,7 +95,7 @@ export class SampleWalker {
     if (p === e) return this.close();
     if (isKernelAddrAt(buf, p, e)) {
       if (this.kernelFrame(buf, p, e)) return;
-    } else if (notUserFrame(buf, p, e)) return this.header(buf, s, e);
+    } else if (c === 32 && notUserFrame(buf, p, e)) return this.header(buf, s, e); // perf indents frames with a tab
     this.userFrame(buf, p, e);
   }
 
@@ -129,14 +142,19 @@ export class SampleWalker {
   /** An indented frame that is not a kernel one: `ADDR SYM+0xOFF (DSO)`, `ADDR [unknown] (DSO)`, `ADDR`. */
   private userFrame(buf: Buffer, p: number, e: number): void {
     if (!this.open) this.begin(null, 1);
-    let t = p;
-    while (t < e && buf[t] !== 32) t++;
-    if (t >= e) return this.sink.user('[unknown]', '[unknown]');
-    this.userTail(buf, t + 1, e);
+    // the memo: hashed by the address's last hex digits, checked against the whole text
+    let t = p, h = 0;
+    for (; t < e && buf[t] !== 32; t++) h = (h << 4) ^ buf[t]! ^ (h >>> 15);
+    h = (h ^ (e - p)) & USER_MASK;
+    const known = this.userText[h];
+    // Buffer.compare: measured faster here than a JS loop over the bytes
+    if (known !== undefined && known.length === e - p && known.compare(buf, p, e) === 0) return this.sink.repeat(this.userId[h]!);
+    const id = t >= e ? this.sink.user('[unknown]', '[unknown]') : this.userTail(buf, t + 1, e);
+    if (id >= 0) { this.userText[h] = Buffer.from(buf.subarray(p, e)); this.userId[h] = id; }
   }
 
-  /** `SYM+0xOFF (DSO)` from s to the line end, as stackcollapse-perf.pl names it. */
-  private userTail(buf: Buffer, s: number, e: number): void {
+  /** `SYM+0xOFF (DSO)` from s to the line end, as stackcollapse-perf.pl names it; the sink's id, -1 for none. */
+  private userTail(buf: Buffer, s: number, e: number): number {
     let dso = '[unknown]', symEnd = e;
     if (buf[e - 1] === 41) {
       // the "(" that the last ")" closes: a dso may hold parentheses (`/memfd:x (deleted)`)
@@ -145,12 +163,15 @@ export class SampleWalker {
       if (o > s && buf[o - 1] === 32) { dso = buf.toString('latin1', o + 1, e - 1); symEnd = o - 1; }
     }
     const name = collapseFrame(buf.toString('latin1', s, symEnd), dso);
-    if (name !== null) this.sink.user(name, dso);
+    return name !== null ? this.sink.user(name, dso) : -1;
   }
 
   private header(buf: Buffer, s: number, e: number): void {
+    // most headers end with the event (`cycles:`): when neither comm nor period is wanted, no
+    // string is made for them; one that ends with a frame's `(dso)` is read (-G, no -g)
+    if (!this.needs.comm && !this.needs.period && buf[e - 1] !== 41) return this.begin(null, 1);
     const l = buf.toString('latin1', s, e);
-    const comm = eventComm(l.trimStart());
+    const comm = this.needs.comm ? eventComm(l.trimStart()) : null;
     // a kernel frame on the header line itself (-G one-line samples, no -g): the header's own frame
     let q = s;
     const f = this.f;

@@ -255,11 +255,12 @@ export class SampleCollector {
   private period = 1;
   private printed = false;
   constructor(readonly profile: Profile) {}
-  sample(comm: string | null, period: number, printed = period !== 1): void { this.stack = []; this.comm = comm; this.period = period; this.printed = printed; }
+  sample(comm: string | null, period: number, printed = period !== 1): void { this.stack.length = 0; this.comm = comm; this.period = period; this.printed = printed; }
   kernel(i: number, r: Resolution | null, printedName: string | null): void {
     const p = this.profile;
     this.stack.push(i >= 0 ? p.symbolFrame(i) : r ? p.resolvedFrame(r, printedName) : p.unknownKernelFrame(printedName));
   }
-  user(name: string, dso: string): void { this.stack.push(this.profile.userFrame(name, dso)); }
-  end(): void { this.profile.addSample(this.stack, this.period, this.printed, this.comm); this.stack = []; }
+  user(name: string, dso: string): number { const id = this.profile.userFrame(name, dso); this.stack.push(id); return id; }
+  repeat(id: number): void { this.stack.push(id); }
+  end(): void { this.profile.addSample(this.stack, this.period, this.printed, this.comm); this.stack.length = 0; }
 }

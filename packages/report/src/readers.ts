@@ -60,7 +60,7 @@ export async function peek(input: TransformInput): Promise<Buffer> {
 /** perf script text: the shared driver reads it (live or in chunks cut after blank lines), the walker counts. */
 async function readPerfText(profile: Profile, table: SymbolTable, opts: AnnotatorOptions, input: TransformInput): Promise<void> {
   const collector = new SampleCollector(profile);
-  const walker = new SampleWalker(table, opts, collector);
+  const walker = new SampleWalker(table, opts, collector, { comm: Boolean(profile.opts.paths), period: Boolean(profile.opts.period) });
   const ann: Annotator = {
     chunk(buf) { walker.chunk(buf); return NOTHING; },
     end() { walker.end(); return NOTHING; },
