@@ -58,5 +58,7 @@ const load = spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
 console.log(`${text}: ${(size / 1e6).toFixed(0)} MB, median of ${runs}; ${load}`);
 console.log(`${'what'.padEnd(32)} ${'MB/s'.padStart(6)} ${'× cat|wc'.padStart(9)} ${'× sed'.padStart(6)} ${'× perf'.padStart(7)}`);
 for (const r of Object.keys(rows)) {
-  console.log(`${r.padEnd(32)} ${(size / m[r] / 1e6).toFixed(0).padStart(6)} ${(m['cat | wc -l'] / m[r]).toFixed(3).padStart(9)} ${(m["sed 's/x/y/'"] / m[r]).toFixed(2).padStart(6)} ${(m['kallmod perf (default path)'] / m[r]).toFixed(2).padStart(7)}`);
+  const x = (base, d) => (m[base] / m[r]).toFixed(d);
+  console.log(`${r.padEnd(32)} ${(size / m[r] / 1e6).toFixed(0).padStart(6)} ${x('cat | wc -l', 3).padStart(9)} ${x("sed 's/x/y/'", 2).padStart(6)} `
+    + x('kallmod perf (default path)', 2).padStart(7));
 }

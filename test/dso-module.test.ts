@@ -31,7 +31,8 @@ it('6.12: a built-in module frame names its module in the dso; loadable and core
   const f = text612();
   const plain = kallmod(['perf', ...src(), f]).toString('latin1');
   const dso = kallmod(['perf', '--dso-module', ...src(), f]).toString('latin1');
-  const refs = kallmod(['perf', '--refs', ...src(), f]).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; modules: string[]; ambiguous: boolean });
+  const refs = kallmod(['perf', '--refs', ...src(), f]).toString('utf8').trim().split('\n')
+    .map((l) => JSON.parse(l) as { line: number; modules: string[]; ambiguous: boolean });
   const p = plain.split('\n'), d = dso.split('\n');
   expect(d.length).toBe(p.length);
   let changed = 0;
@@ -69,6 +70,7 @@ describe.skipIf(why !== null)('--dso-module: the same bytes with KALLMOD_NATIVE=
     const g = join(dir(), 'system-g.perf');
     writeFileSync(g, spawnSync('xz', ['-dc', join(k('..'), 'perf/system-g.script.xz')], { maxBuffer: 1 << 30 }).stdout);
     const ks = ['--kallsyms', join(k('..'), 'perf/kallsyms.xz')];
-    expect(kallmod(['perf', '--dso-module', ...ks, g], { KALLMOD_NATIVE: '1' }).equals(kallmod(['perf', '--dso-module', ...ks, g], { KALLMOD_NATIVE: '0' }))).toBe(true);
+    const n1 = kallmod(['perf', '--dso-module', ...ks, g], { KALLMOD_NATIVE: '1' });
+    expect(n1.equals(kallmod(['perf', '--dso-module', ...ks, g], { KALLMOD_NATIVE: '0' }))).toBe(true);
   });
 });

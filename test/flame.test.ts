@@ -71,7 +71,8 @@ describe.skipIf(why !== null)('kallmod flame in headless Chromium', () => {
     writeFileSync(page, html);
     const ctx = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
       viewport: { width: 1400, height: 860 },
     });
     const errors: string[] = [];
@@ -113,7 +114,8 @@ describe.skipIf(why !== null)('kallmod flame in headless Chromium', () => {
       expect(after).toBeGreaterThan(full * 0.95);
       // the tooltip gives the triplet and counts
       await frame.hover();
-      await expect.poll(() => p.locator('.d3-flame-graph-tip').innerText()).toMatch(/null_queue_rqs \[null_blk\][\s\S]*module: null_blk · objname: \S*main\.o[\s\S]*loadable module[\s\S]*total \d+ samples/);
+      await expect.poll(() => p.locator('.d3-flame-graph-tip').innerText())
+        .toMatch(/null_queue_rqs \[null_blk\][\s\S]*module: null_blk · objname: \S*main\.o[\s\S]*loadable module[\s\S]*total \d+ samples/);
       // search highlights
       await p.fill('#search', 'lkdtm');
       await expect.poll(() => p.locator('#details').innerText()).toMatch(/search: \d+ of 15/);

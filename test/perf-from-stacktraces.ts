@@ -52,7 +52,7 @@ export function perfTextFrom612Dmesg(): { text: string; samples: number; frames:
     addr.set(m[2]!, addr.has(m[2]!) ? null : { a: BigInt('0x' + m[1]), mod: m[3] ?? null });
   }
   const out: string[] = [];
-  let samples = 0, frames = 0, inTrace = false, comm = 'swapper', pid = '0', cpu = '0', time = '0';
+  let samples = 0, frames = 0, inTrace = false, comm = 'swapper', pid = '0', cpu = '0';
   const close = () => { if (inTrace) out.push(''); inTrace = false; };
   for (const l of readFileSync(k('boot-kaslr/dmesg.txt'), 'utf8').split('\n')) {
     const who = /CPU: (\d+) UID: \d+ PID: (\d+) Comm: (\S+)/.exec(l);
@@ -60,7 +60,7 @@ export function perfTextFrom612Dmesg(): { text: string; samples: number; frames:
     const ct = /^\[\s*([\d.]+)\] Call Trace:$/.exec(l);
     if (ct) {
       close();
-      time = ct[1]!;
+      const time = ct[1]!;
       out.push(`${comm} ${pid.padStart(6)} [${cpu.padStart(3, '0')}] ${time.padStart(12)}:          1 oops: `);
       samples++; inTrace = true;
       continue;

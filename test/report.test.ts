@@ -24,7 +24,10 @@ function xz(rel: string): string {
 }
 
 interface ModRow { kind: string; module: string; self: number; total: number }
-interface ReportJson { samples: number; samplesRead: number; weight: number; kernelSamples: number; modules: ModRow[]; objects: ModRow[]; symbols: (ModRow & { name: string; label: string })[] }
+interface ReportJson {
+  samples: number; samplesRead: number; weight: number; kernelSamples: number;
+  modules: ModRow[]; objects: ModRow[]; symbols: (ModRow & { name: string; label: string })[];
+}
 
 /**
  * The second count: samples split at blank lines (a header line first); a sample's kernel frames
@@ -110,7 +113,7 @@ describe('kallmod report: 6.12 kernel with built-in and loadable modules (its ow
     for (const l of t.out.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
     expect(t.out).toMatch(/built-in +\S/);
     expect(t.out).toMatch(/loadable +null_blk/);
-    expect(t.out).not.toMatch(/\x1b\[/); // NO_COLOR, and not a terminal
+    expect(t.out).not.toContain('\u001b['); // NO_COLOR, and not a terminal
   });
 });
 
@@ -195,8 +198,9 @@ describe.skipIf(liveWhy !== null)('kallmod report on a profile recorded now (per
     expect(rec.status).toBe(0);
     const text = spawnSync('perf', ['script', '-i', data], { maxBuffer: 1 << 30 }).stdout;
     // perf's own counts, by other means: one line per sample with only the time; the leaf ip only (-G)
-    const times = spawnSync('perf', ['script', '-i', data, '-F', 'time'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout.split('\n').filter((l) => l.trim()).length;
-    const leaves = spawnSync('perf', ['script', '-i', data, '-G', '-F', 'ip'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout.split('\n').filter((l) => /^\s*ffff[0-9a-f]{12}\s*$/.test(l)).length;
+    const perfLines = (...a: string[]) => spawnSync('perf', ['script', '-i', data, ...a], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout.split('\n');
+    const times = perfLines('-F', 'time').filter((l) => l.trim()).length;
+    const leaves = perfLines('-G', '-F', 'ip').filter((l) => /^\s*ffff[0-9a-f]{12}\s*$/.test(l)).length;
     writeFileSync(join(dir(), 'live.perf'), text);
     const r = JSON.parse(run(['report', '--json', join(dir(), 'live.perf')]).out) as ReportJson;
     expect(times).toBeGreaterThan(0);

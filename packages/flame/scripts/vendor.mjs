@@ -14,7 +14,12 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(pkg, 'dist', 'vendor');
 mkdirSync(out, { recursive: true });
 const entry = join(out, '.entry.mjs');
-writeFileSync(entry, `import flamegraph, { tooltip } from 'd3-flame-graph';\nimport { select } from 'd3-selection';\nglobalThis.kallmodFlame = { flamegraph, tooltip, select };\n`);
+writeFileSync(entry, [
+  "import flamegraph, { tooltip } from 'd3-flame-graph';",
+  "import { select } from 'd3-selection';",
+  'globalThis.kallmodFlame = { flamegraph, tooltip, select };',
+  '',
+].join('\n'));
 await build({
   input: entry,
   cwd: pkg,
@@ -27,8 +32,10 @@ const require = createRequire(join(pkg, 'package.json'));
 copyFileSync(join(dirname(require.resolve('d3-flame-graph')), 'd3-flamegraph.css'), join(out, 'flamegraph.css'));
 rmSync(entry);
 // who wrote what the page carries, and under which licence, at its top
-const nm = (p) => JSON.parse(readFileSync([join(pkg, 'node_modules', p, 'package.json'), join(pkg, '../../node_modules', p, 'package.json')].find(existsSync), 'utf8'));
-const used = ['d3-flame-graph', 'd3-selection', 'd3-format', 'd3-array', 'd3-hierarchy', 'd3-scale', 'd3-ease', 'd3-transition', 'd3-dispatch', 'd3-interpolate', 'd3-color', 'd3-timer', 'd3-time', 'd3-time-format', 'internmap']
+const nm = (p) => JSON.parse(readFileSync([join(pkg, 'node_modules', p, 'package.json'), join(pkg, '../../node_modules', p, 'package.json')]
+  .find(existsSync), 'utf8'));
+const used = ['d3-flame-graph', 'd3-selection', 'd3-format', 'd3-array', 'd3-hierarchy', 'd3-scale', 'd3-ease', 'd3-transition', 'd3-dispatch',
+  'd3-interpolate', 'd3-color', 'd3-timer', 'd3-time', 'd3-time-format', 'internmap']
   .map((p) => { try { const j = nm(p); return `${j.name} ${j.version} (${j.license})`; } catch { return null; } }).filter(Boolean);
 const js = readFileSync(join(out, 'flamegraph.js'), 'utf8');
 writeFileSync(join(out, 'flamegraph.js'), `/*! ${used.join(', ')}: https://github.com/spiermar/d3-flame-graph, https://d3js.org */\n${js}`);

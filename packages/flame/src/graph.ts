@@ -36,7 +36,9 @@ export function buildGraph(p: Profile, title: string): Graph {
   const legend: LegendEntry[] = p.groups.map((g, i) => ({
     module: g.label, kind: g.kind, color: moduleColor(g.kind, g.label), self: p.groupCounts.self[i]!, total: p.groupCounts.total[i]!,
   }));
-  const frames: FrameDetail[] = p.frames.map((f) => ({ name: f.name, modules: f.modules, objname: f.objname, kind: f.group < 0 ? 'comm' : f.kind, dso: f.dso }));
+  const frames: FrameDetail[] = p.frames.map((f) => ({
+    name: f.name, modules: f.modules, objname: f.objname, kind: f.group < 0 ? 'comm' : f.kind, dso: f.dso,
+  }));
   const convert = (node: PathNode): GraphNode => {
     const f = node.frame >= 0 ? p.frames[node.frame]! : null;
     const out: GraphNode = { n: f ? f.label : 'all', v: node.total, s: node.self, g: f ? f.group : -1, f: node.frame };
@@ -48,7 +50,10 @@ export function buildGraph(p: Profile, title: string): Graph {
   const root = convert(p.root);
   const fix = (n: GraphNode) => { if (n.g >= 0) n.g = remap.get(n.g)!; n.c?.forEach(fix); };
   fix(root);
-  return { title, weighedBy: p.opts.period ? 'period' : 'samples', total: p.root.total, samples: p.samples, root, legend: order.map((i) => legend[i]!), frames };
+  return {
+    title, weighedBy: p.opts.period ? 'period' : 'samples', total: p.root.total, samples: p.samples, root,
+    legend: order.map((i) => legend[i]!), frames,
+  };
 }
 
 function labelOf(p: Profile, n: PathNode): string { return p.frames[n.frame]!.label; }

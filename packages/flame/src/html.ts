@@ -75,7 +75,8 @@ const PAGE_JS = `
     var n = d.data, f = n.f >= 0 ? data.frames[n.f] : null;
     var lines = ['<b>' + esc(n.n) + '</b>'];
     if (f && f.kind !== 'comm') {
-      lines.push('name: ' + esc(f.name) + ' · module: ' + (f.modules.length ? esc(f.modules.join(' ')) : (f.kind === 'core' ? '(core kernel)' : '-')) + ' · objname: ' + esc(f.objname || '-'));
+      var mod = f.modules.length ? esc(f.modules.join(' ')) : (f.kind === 'core' ? '(core kernel)' : '-');
+      lines.push('name: ' + esc(f.name) + ' · module: ' + mod + ' · objname: ' + esc(f.objname || '-'));
       lines.push(esc(kinds[f.kind]) + (f.dso ? ' · ' + esc(f.dso) : ''));
     } else if (f) lines.push('process (comm)');
     lines.push('total ' + n.v + ' ' + unit + ' (' + pct(n.v) + ') · self ' + n.s + ' (' + pct(n.s) + ')');
@@ -90,12 +91,16 @@ const PAGE_JS = `
   document.getElementById('reset').addEventListener('click', function () { chart.resetZoom(); });
   var legend = document.getElementById('legend');
   var lastKind = null;
-  function mark() { Array.prototype.forEach.call(legend.querySelectorAll('li[data-g]'), function (li) { li.classList.toggle('on', Number(li.dataset.g) === selected); }); }
+  function mark() {
+    Array.prototype.forEach.call(legend.querySelectorAll('li[data-g]'), function (li) { li.classList.toggle('on', Number(li.dataset.g) === selected); });
+  }
   data.legend.map(function (e, i) { return { e: e, i: i }; })
     .sort(function (a, b) { return order(a.e.kind) - order(b.e.kind) || b.e.total - a.e.total; })
     .forEach(function (x) {
       var e = x.e;
-      if (e.kind !== lastKind) { var k = document.createElement('li'); k.className = 'kind'; k.textContent = kinds[e.kind] + ':'; legend.appendChild(k); lastKind = e.kind; }
+      if (e.kind !== lastKind) {
+        var k = document.createElement('li'); k.className = 'kind'; k.textContent = kinds[e.kind] + ':'; legend.appendChild(k); lastKind = e.kind;
+      }
       var li = document.createElement('li');
       li.dataset.g = String(x.i);
       li.dataset.module = e.module;
@@ -115,7 +120,9 @@ const PAGE_JS = `
 export function flameHtml(g: Graph): string {
   const v = vendorFiles();
   const kernelModules = g.legend.filter((e) => e.kind === 'built-in' || e.kind === 'loadable').length;
-  const summary = `${g.samples} samples${g.weighedBy === 'period' ? `, weighed by period (${g.total})` : ''}; ${g.legend.length} modules and DSOs (${kernelModules} kernel modules). Click a frame to zoom, hover for its triplet; click a legend entry to highlight its frames.`;
+  const weighed = g.weighedBy === 'period' ? `, weighed by period (${g.total})` : '';
+  const summary = `${g.samples} samples${weighed}; ${g.legend.length} modules and DSOs (${kernelModules} kernel modules). `
+    + 'Click a frame to zoom, hover for its triplet; click a legend entry to highlight its frames.';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -129,7 +136,8 @@ export function flameHtml(g: Graph): string {
 <h1>${esc(g.title)}</h1>
 <div id="summary">${esc(summary)}</div>
 <ul id="legend"></ul>
-<div id="bar"><input id="search" type="search" placeholder="search frames (substring)" aria-label="search frames"><button id="reset" type="button">reset zoom</button></div>
+<div id="bar"><input id="search" type="search" placeholder="search frames (substring)" aria-label="search frames">
+<button id="reset" type="button">reset zoom</button></div>
 <div id="chart"></div>
 <div id="details"></div>
 <script type="application/json" id="kallmod-data">${scriptSafe(JSON.stringify(g))}</script>

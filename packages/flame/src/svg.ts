@@ -25,7 +25,9 @@ export function flameSvg(g: Graph): string {
     const text = `${e.module} ${pct(e.total)}`;
     const w = 18 + text.length * CHAR + 14;
     if (lx + w > W - PAD) { lx = PAD; ly += 18; }
-    legend.push(`<g><title>${esc(`${KIND_NAMES[e.kind]}: self ${e.self}, total ${e.total} ${unit}`)}</title><rect x="${lx}" y="${ly - 11}" width="12" height="12" fill="${e.color}" stroke="#0004"/><text x="${lx + 17}" y="${ly}">${esc(text)}</text></g>`);
+    const title = esc(`${KIND_NAMES[e.kind]}: self ${e.self}, total ${e.total} ${unit}`);
+    legend.push(`<g><title>${title}</title><rect x="${lx}" y="${ly - 11}" width="12" height="12" fill="${e.color}" stroke="#0004"/>`
+      + `<text x="${lx + 17}" y="${ly}">${esc(text)}</text></g>`);
     lx += w;
   }
   const top = ly + 20;
@@ -36,10 +38,14 @@ export function flameSvg(g: Graph): string {
     const y = d; // rows counted from the bottom, placed once the depth is known
     const f = n.f >= 0 ? frames[n.f]! : null;
     const color = n.g >= 0 ? g.legend[n.g]!.color : '#dcdcdc';
-    const tip = `${n.n}\n${f && f.kind !== 'comm' ? `module: ${f.modules.join(' ') || (f.kind === 'core' ? '(core kernel)' : '-')}, objname: ${f.objname ?? '-'}, ${KIND_NAMES[f.kind]}\n` : ''}total ${n.v} ${unit} (${pct(n.v)}), self ${n.s} (${pct(n.s)})`;
+    const mod = f ? f.modules.join(' ') || (f.kind === 'core' ? '(core kernel)' : '-') : '';
+    const what = f && f.kind !== 'comm' ? `module: ${mod}, objname: ${f.objname ?? '-'}, ${KIND_NAMES[f.kind]}\n` : '';
+    const tip = `${n.n}\n${what}total ${n.v} ${unit} (${pct(n.v)}), self ${n.s} (${pct(n.s)})`;
     const chars = Math.floor((w - 6) / CHAR);
     const label = chars >= 3 ? (n.n.length <= chars ? n.n : n.n.slice(0, chars - 1) + '…') : '';
-    rects.push(`${y}\t<g><title>${esc(tip)}</title><rect x="${(PAD + x).toFixed(1)}" y="@Y" width="${w.toFixed(1)}" height="${ROW - 1}" fill="${color}" rx="2"/>${label ? `<text x="${(PAD + x + 3).toFixed(1)}" y="@T">${esc(label)}</text>` : ''}</g>`);
+    const text = label ? `<text x="${(PAD + x + 3).toFixed(1)}" y="@T">${esc(label)}</text>` : '';
+    const rect = `<rect x="${(PAD + x).toFixed(1)}" y="@Y" width="${w.toFixed(1)}" height="${ROW - 1}" fill="${color}" rx="2"/>`;
+    rects.push(`${y}\t<g><title>${esc(tip)}</title>${rect}${text}</g>`);
     let cx = x;
     for (const c of n.c ?? []) { walk(c, cx, d + 1, frames); cx += (c.v / total) * (W - 2 * PAD); }
   };
@@ -51,11 +57,12 @@ export function flameSvg(g: Graph): string {
     const y = height - PAD - (d + 1) * ROW;
     return r.slice(tab + 1).replace('@Y', String(y)).replace('@T', String(y + ROW - 5));
   });
+  const weighed = g.weighedBy === 'period' ? `, weighed by period (${g.total})` : '';
   return `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="DejaVu Sans Mono, monospace" font-size="11">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="${PAD}" y="22" font-size="16" font-family="sans-serif">${esc(g.title)}</text>
-<text x="${PAD}" y="36" fill="#555" font-family="sans-serif">${esc(`${g.samples} samples${g.weighedBy === 'period' ? `, weighed by period (${g.total})` : ''}; coloured by module`)}</text>
+<text x="${PAD}" y="36" fill="#555" font-family="sans-serif">${esc(`${g.samples} samples${weighed}; coloured by module`)}</text>
 ${legend.join('\n')}
 ${body.join('\n')}
 </svg>

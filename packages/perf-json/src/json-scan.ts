@@ -45,7 +45,11 @@ export class CallchainScanner {
   private headLen = 0;
 
   /** `refs`: count lines for onEntry, and output only what onEntry returns. */
-  constructor(private readonly onEntry: (entry: Buffer, line: number, out: OutBuffer) => void, refs = false, private readonly hooks: CallchainHooks | null = null) {
+  constructor(
+    private readonly onEntry: (entry: Buffer, line: number, out: OutBuffer) => void,
+    refs = false,
+    private readonly hooks: CallchainHooks | null = null,
+  ) {
     this.countLines = refs;
     this.passthrough = !refs;
   }

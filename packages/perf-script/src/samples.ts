@@ -54,7 +54,10 @@ export class SampleWalker {
   private readonly userText: (Buffer | undefined)[] = new Array<Buffer | undefined>(USER_MASK + 1);
   private readonly userId = new Int32Array(USER_MASK + 1);
 
-  constructor(readonly table: SymbolTable, opts: AnnotatorOptions, private readonly sink: SampleSink, private readonly needs: WalkerNeeds = { comm: true, period: true }) {
+  constructor(
+    readonly table: SymbolTable, opts: AnnotatorOptions, private readonly sink: SampleSink,
+    private readonly needs: WalkerNeeds = { comm: true, period: true },
+  ) {
     this.res = new FrameResolver(table, opts);
   }
 

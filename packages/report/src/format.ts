@@ -36,9 +36,10 @@ export interface Report {
 }
 
 function order(rows: Row[], sort: SortKey): Row[] {
+  const other = sort === 'self' ? 'total' : 'self';
   const by = sort === 'name'
     ? (a: Row, b: Row) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0)
-    : (a: Row, b: Row) => b[sort] - a[sort] || b[sort === 'self' ? 'total' : 'self'] - a[sort === 'self' ? 'total' : 'self'] || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0);
+    : (a: Row, b: Row) => b[sort] - a[sort] || b[other] - a[other] || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0);
   return rows.sort(by);
 }
 
@@ -75,7 +76,9 @@ export function rows(p: Profile, sort: SortKey): Report {
   };
 }
 
-const KIND_TEXT: Record<FrameKind, string> = { core: 'core', 'built-in': 'built-in', loadable: 'loadable', user: 'user', unknown: 'unknown', ambiguous: 'ambiguous' };
+const KIND_TEXT: Record<FrameKind, string> = {
+  core: 'core', 'built-in': 'built-in', loadable: 'loadable', user: 'user', unknown: 'unknown', ambiguous: 'ambiguous',
+};
 
 function pct(v: number, of: number): string { return of > 0 ? (100 * v / of).toFixed(1) : '-'; }
 
@@ -99,13 +102,16 @@ export function table(r: Report, opts: { limit: number; color: boolean; width?: 
   };
   const lines: string[] = [];
   const kernelPart = r.samples ? ` (${pct(r.kernelSamples, r.samples)}% with a kernel leaf)` : '';
-  lines.push(fit(`${r.samples} samples${r.samplesRead !== r.samples ? ` of ${r.samplesRead} read (--kernel-only)` : ''}${kernelPart}; % of ${r.weighedBy === 'period' ? `period ${r.weight}` : 'samples'}`, width));
+  const readPart = r.samplesRead !== r.samples ? ` of ${r.samplesRead} read (--kernel-only)` : '';
+  lines.push(fit(`${r.samples} samples${readPart}${kernelPart}; % of ${r.weighedBy === 'period' ? `period ${r.weight}` : 'samples'}`, width));
   const section = (title: string, rs: Row[], col: string) => {
     lines.push('', `${title}:`, `${head}${col}`);
     const shown = opts.limit > 0 ? rs.slice(0, opts.limit) : rs;
     for (const x of shown) {
       const kind = KIND_TEXT[x.kind].padEnd(9);
-      lines.push(`${pct(x.self, r.weight).padStart(6)} ${pct(x.total, r.weight).padStart(6)} ${String(x.self).padStart(numW)} ${String(x.total).padStart(numW)}  ${tint(x.kind, kind)} ${fit(x.label, nameW)}`);
+      const shares = `${pct(x.self, r.weight).padStart(6)} ${pct(x.total, r.weight).padStart(6)}`;
+      const nums = `${shares} ${String(x.self).padStart(numW)} ${String(x.total).padStart(numW)}`;
+      lines.push(`${nums}  ${tint(x.kind, kind)} ${fit(x.label, nameW)}`);
     }
     if (shown.length < rs.length) lines.push(`${''.padStart(head.length)}… ${rs.length - shown.length} more (--limit 0: all)`);
   };

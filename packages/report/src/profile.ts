@@ -100,7 +100,9 @@ export class Profile {
       const t = this.table;
       const modules = t.modules(i);
       const kind: FrameKind = modules.length === 0 ? 'core' : t.isBuiltin(i) ? 'built-in' : 'loadable';
-      id = this.addFrame({ name: t.name(i), label: t.name(i) + t.annotation(i, this.objnameMode), kind, modules, objname: t.objname(i), objnameShort: t.objnameShort(i), dso: null });
+      id = this.addFrame({
+        name: t.name(i), label: t.name(i) + t.annotation(i, this.objnameMode), kind, modules, objname: t.objname(i), objnameShort: t.objnameShort(i), dso: null,
+      });
       this.bySymbol.set(i, id);
     }
     return id;
@@ -111,7 +113,7 @@ export class Profile {
     const i = symbolIndexOf(r);
     if (i >= 0) return this.symbolFrame(i);
     const name = r.name ?? printed ?? '[unknown]';
-    if (!r.ambiguous) return this.keyed(`U\0${name}`, () => ({ name, label: name, kind: 'unknown', modules: [], objname: null, objnameShort: null, dso: null }));
+    if (!r.ambiguous) return this.unknownKernelFrame(name);
     const ann = this.table.annotationOf(r, this.objnameMode);
     return this.keyed(`A\0${name}${ann}`, () => {
       // one module set shared by every candidate is still known: the row is that module's
@@ -143,7 +145,9 @@ export class Profile {
     const group = this.groupOf(f.kind, f.modules, f.dso);
     const object = this.objectOf(group, f.ambiguousObject ? '?' : f.objname, f.ambiguousObject ? '?' : f.objnameShort);
     const id = this.frames.length;
-    this.frames.push({ name: f.name, label: f.label, kind: f.kind, modules: f.modules, objname: f.objname, objnameShort: f.objnameShort, dso: f.dso, group, object });
+    this.frames.push({
+      name: f.name, label: f.label, kind: f.kind, modules: f.modules, objname: f.objname, objnameShort: f.objnameShort, dso: f.dso, group, object,
+    });
     this.frameCounts.add();
     return id;
   }
@@ -255,7 +259,9 @@ export class SampleCollector {
   private period = 1;
   private printed = false;
   constructor(readonly profile: Profile) {}
-  sample(comm: string | null, period: number, printed = period !== 1): void { this.stack.length = 0; this.comm = comm; this.period = period; this.printed = printed; }
+  sample(comm: string | null, period: number, printed = period !== 1): void {
+    this.stack.length = 0; this.comm = comm; this.period = period; this.printed = printed;
+  }
   kernel(i: number, r: Resolution | null, printedName: string | null): void {
     const p = this.profile;
     this.stack.push(i >= 0 ? p.symbolFrame(i) : r ? p.resolvedFrame(r, printedName) : p.unknownKernelFrame(printedName));

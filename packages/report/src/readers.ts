@@ -142,7 +142,9 @@ async function readFolded(profile: Profile, table: SymbolTable, input: Transform
     if (l === '' || l.startsWith('#')) return;
     const sp = l.lastIndexOf(' ');
     const count = sp > 0 ? Number(l.slice(sp + 1)) : NaN;
-    if (!(count >= 0) || !/^\d+(\.\d+)?$/.test(l.slice(sp + 1))) throw new KallmodError(`not a folded stack (FRAMES COUNT): ${l.length > 60 ? l.slice(0, 60) + '…' : l}`, { file: name, line: lineNo });
+    if (!(count >= 0) || !/^\d+(\.\d+)?$/.test(l.slice(sp + 1))) {
+      throw new KallmodError(`not a folded stack (FRAMES COUNT): ${l.length > 60 ? l.slice(0, 60) + '…' : l}`, { file: name, line: lineNo });
+    }
     const parts = l.slice(0, sp).split(';');
     const comm = parts.shift()!;
     const stack: number[] = [];
@@ -187,7 +189,9 @@ function foldedFrame(profile: Profile, table: SymbolTable, text: string): number
   return profile.unknownKernelFrame(name);
 }
 
-export async function readProfile(profile: Profile, table: SymbolTable, opts: AnnotatorOptions, input: TransformInput, format: InputFormat | null, name: string): Promise<InputFormat> {
+export async function readProfile(
+  profile: Profile, table: SymbolTable, opts: AnnotatorOptions, input: TransformInput, format: InputFormat | null, name: string,
+): Promise<InputFormat> {
   const fmt = format ?? detectFormat(await peek(input));
   if (fmt === 'json') await readPerfJson(profile, table, opts, input);
   else if (fmt === 'folded') await readFolded(profile, table, input, name);

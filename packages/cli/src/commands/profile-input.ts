@@ -26,9 +26,13 @@ perf.pl: the first frame is the comm, the count the weight).
   --period           weigh samples by the period perf printed (default: 1 each)
   --objname MODE     {obj.o} in symbol names: always, ambiguous (default), never`;
 
-export async function readProfileFromFlags(values: FlagValues, positionals: string[], opts: Pick<ProfileOptions, 'paths'> = {}): Promise<{ profile: Profile; format: InputFormat }> {
+export async function readProfileFromFlags(
+  values: FlagValues, positionals: string[], opts: Pick<ProfileOptions, 'paths'> = {},
+): Promise<{ profile: Profile; format: InputFormat }> {
   const fmt = values['input'];
-  if (fmt !== undefined && fmt !== 'perf' && fmt !== 'json' && fmt !== 'folded') throw new KallmodError(`--input must be perf, json or folded (got ${String(fmt)})`, { exitCode: 2 });
+  if (fmt !== undefined && fmt !== 'perf' && fmt !== 'json' && fmt !== 'folded') {
+    throw new KallmodError(`--input must be perf, json or folded (got ${String(fmt)})`, { exitCode: 2 });
+  }
   if (positionals.length > 1) throw new KallmodError('at most one FILE', { exitCode: 2 });
   const objname = objnameMode(values);
   const file = positionals[0];

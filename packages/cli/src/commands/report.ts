@@ -33,7 +33,9 @@ export async function run(argv: string[]): Promise<number> {
   const sort = (values['sort'] ?? 'self') as SortKey;
   if (!SORT_KEYS.includes(sort)) throw new KallmodError(`--sort must be ${SORT_KEYS.join(', ')} (got ${String(values['sort'])})`, { exitCode: 2 });
   const lim = values['limit'];
-  if (lim !== undefined && (typeof lim !== 'string' || !/^[0-9]+$/.test(lim))) throw new KallmodError(`--limit must be a number of rows (got ${String(lim)})`, { exitCode: 2 });
+  if (lim !== undefined && (typeof lim !== 'string' || !/^[0-9]+$/.test(lim))) {
+    throw new KallmodError(`--limit must be a number of rows (got ${String(lim)})`, { exitCode: 2 });
+  }
   if (values['json'] && values['csv']) throw new KallmodError('--json or --csv, not both', { exitCode: 2 });
   const { profile } = await readProfileFromFlags(values, positionals);
   if (values['period'] && profile.periodsSeen === 0 && profile.samples > 0) {
