@@ -120,7 +120,7 @@ describe('errors', () => {
     expect(run(['frobnicate']).code).toBe(2);
   });
   it('--help everywhere', () => {
-    for (const c of ['lookup', 'sources', 'dups', 'capture', 'perf', 'trace', 'dmesg', 'stack', 'json', 'resolve']) {
+    for (const c of ['lookup', 'sources', 'dups', 'capture', 'perf', 'trace', 'dmesg', 'stack', 'json', 'resolve', 'report', 'flame']) {
       const r = run([c, '--help']);
       expect(r.code, c).toBe(0);
       expect(r.out, c).toMatch(/usage: kallmod/);

@@ -125,7 +125,7 @@ describe('a pipe closed after the first output: every command ends quietly (exit
 describe('a directory, a missing or an unwritable file: one line naming it, exit 1, no stack', () => {
   const missing = join(tmp, 'no-such-file');
   const fileCases: [string, string[], string][] = [
-    ...['perf', 'trace', 'dmesg', 'stack', 'json'].map((c): [string, string[], string] => [`${c} DIR`, [c, ...KALLSYMS, DIR], DIR]),
+    ...['perf', 'trace', 'dmesg', 'stack', 'json', 'report', 'flame'].map((c): [string, string[], string] => [`${c} DIR`, [c, ...KALLSYMS, DIR], DIR]),
     ['perf --fold DIR', ['perf', '--fold', ...KALLSYMS, DIR], DIR],
     ['perf --refs DIR', ['perf', '--refs', ...KALLSYMS, DIR], DIR],
     ['perf -j 2 DIR', ['perf', '-j', '2', ...KALLSYMS, DIR], DIR],
@@ -176,7 +176,7 @@ describe('a directory, a missing or an unwritable file: one line naming it, exit
     });
   }
 
-  for (const c of ['perf', 'trace', 'dmesg', 'stack', 'json', 'lookup', 'resolve']) {
+  for (const c of ['perf', 'trace', 'dmesg', 'stack', 'json', 'lookup', 'resolve', 'report', 'flame']) {
     it(`${c} < DIR (stdin a directory): an error, not an empty run`, () => {
       const fd = openSync(DIR, 'r');
       try {
@@ -244,7 +244,7 @@ describe('-j N: a usage error when not a positive integer; clamped to the cores 
 });
 
 describe('kallmod help COMMAND', () => {
-  for (const c of ['perf', 'json', 'trace', 'dmesg', 'stack', 'lookup', 'resolve', 'sources', 'dups', 'capture']) {
+  for (const c of ['perf', 'json', 'trace', 'dmesg', 'stack', 'lookup', 'resolve', 'sources', 'dups', 'capture', 'report', 'flame']) {
     it(`help ${c} prints \`${c} --help\``, () => {
       const a = run(['help', c]), b = run([c, '--help']);
       expect(a.code).toBe(0);

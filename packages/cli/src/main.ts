@@ -12,6 +12,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'annotate kernel stacks: bpftrace, bcc, /proc/PID/stack, crash bt, drgn, perf report',
     load: () => transformer(import('@kallmod/stack/command')),
   },
+  report: { summary: 'samples by module, object file and symbol (perf script, perf JSON, folded)', load: () => import('./commands/report.js') },
+  flame: { summary: 'a flame graph coloured by module: one HTML file (or --svg)', load: () => import('./commands/flame.js') },
   lookup: { summary: 'address or name[+off[/size]] → (name, module, objname)', load: () => import('./commands/lookup.js') },
   resolve: { summary: 'triplet → address, kprobe, ftrace filter index (trace one duplicate)', load: () => import('./commands/resolve.js') },
   sources: { summary: 'what was found and merged, coverage and consistency warnings', load: () => import('./commands/sources.js') },

@@ -19,7 +19,7 @@ import type { Resolution } from '@kallmod/core/types';
 
 const PERF_CONTEXT_MAX = keyFromHex('fffffffffffff001');
 
-interface Fields { ip: string | null; symbol: string | null; dso: string | null }
+export interface Fields { ip: string | null; symbol: string | null; dso: string | null }
 
 export class EntryAnnotator {
   /** Annotated bytes by entry text, and the consistency checks its resolution made (replayed on a hit). */
@@ -99,6 +99,16 @@ export class EntryAnnotator {
     out.str(JSON.stringify({ ...refJson(line, { text, name: f.symbol, offset: null, size: null, address: f.ip }, r), symbolName: r.name }) + '\n');
   }
 
+  /**
+   * For samples (`kallmod report`): a kernel entry's resolution, or null for a user-space one
+   * (its fields: `fields(e)`); an entry with no "ip" is a user one named `[unknown]`.
+   */
+  kernelResolution(e: Buffer): Resolution | null {
+    const f = fields(e);
+    if (!f.ip || !this.isKernelEntry(e)) return null;
+    return this.resolve(f);
+  }
+
   /** By the one policy (core table/resolve-policy.ts): a callchain ip may be a return address. */
   private resolve(f: Fields): Resolution {
     return this.table.resolve({ name: f.symbol, offset: null, size: null, address: f.ip }, PERF_FRAME);
@@ -110,7 +120,7 @@ const PERF_FRAME: Hints = { returnAddress: true };
 function isWs(c: number): boolean { return c === 32 || c === 9 || c === 10 || c === 13; }
 
 /** The raw (unescaped: kernel names need none) string values of ip, symbol, dso. */
-function fields(e: Buffer): Fields {
+export function fields(e: Buffer): Fields {
   return { ip: stringField(e, IP), symbol: stringField(e, SYMBOL), dso: stringField(e, DSO) };
 }
 const IP = Buffer.from('"ip"'), SYMBOL = Buffer.from('"symbol"'), DSO = Buffer.from('"dso"');

@@ -14,6 +14,15 @@ import { OutBuffer } from '@kallmod/core/stream/out-buffer';
 
 const OBJ = 0, ARR = 1, CALLCHAIN = 2;
 const CALLCHAIN_KEY = Buffer.from('callchain');
+/** A sample's fields before its callchain (timestamp, pid, tid, cpu, comm, ...) are a few dozen bytes: at most this much is kept. */
+const MAX_HEAD = 1 << 16;
+
+/**
+ * Samples rather than entries (`kallmod report`, `kallmod flame`): `start` gets the bytes of the
+ * sample object up to its callchain (`{ "timestamp": ..., "comm": "dd",`, cut at MAX_HEAD), `end`
+ * runs when the callchain closes; the entries come between them, to onEntry.
+ */
+export interface CallchainHooks { start(head: Buffer): void; end(): void }
 
 export class CallchainScanner {
   private readonly stack = new Uint8Array(4096);
@@ -31,9 +40,16 @@ export class CallchainScanner {
   private readonly out = new OutBuffer(1 << 20);
   private readonly countLines: boolean;
   private readonly passthrough: boolean;
+  private headStart = -1;            // offset in this chunk of the open sample object's "{", -1 none
+  private head: Buffer[] = [];       // its bytes from earlier chunks
+  private headLen = 0;
 
   /** `refs`: count lines for onEntry, and output only what onEntry returns. */
-  constructor(private readonly onEntry: (entry: Buffer, line: number, out: OutBuffer) => void, refs = false) {
+  constructor(
+    private readonly onEntry: (entry: Buffer, line: number, out: OutBuffer) => void,
+    refs = false,
+    private readonly hooks: CallchainHooks | null = null,
+  ) {
     this.countLines = refs;
     this.passthrough = !refs;
   }
@@ -62,6 +78,7 @@ export class CallchainScanner {
         const top = stack[depth - 1];
         stack[depth++] = OBJ;
         expectKey = true;
+        if (this.hooks && top === ARR) { this.headStart = i; this.head = []; this.headLen = 0; }
         if (top === CALLCHAIN && this.entryDepth < 0) {
           if (this.passthrough) out.bytes(buf, copyFrom, i);
           copyFrom = i;
@@ -70,6 +87,7 @@ export class CallchainScanner {
         }
       } else if (c === 91) { // [
         stack[depth] = stack[depth - 1] === OBJ && this.lastKeyIsCallchain ? CALLCHAIN : ARR;
+        if (this.hooks && stack[depth] === CALLCHAIN) this.startSample(buf, i);
         depth++;
         expectKey = false;
       } else if (c === 125 || c === 93) { // } ]
@@ -81,18 +99,35 @@ export class CallchainScanner {
           copyFrom = i + 1;
         }
         if (depth > 0) depth--;
+        if (this.hooks && c === 93 && stack[depth] === CALLCHAIN) this.hooks.end();
         expectKey = false;
       } else if (c === 44) expectKey = stack[depth - 1] === OBJ; // ,
       else if (c === 58) expectKey = false; // :
       i++;
     }
     this.depth = depth; this.expectKey = expectKey;
+    // a sample object open at the chunk's end: its head goes on in the next chunk, from byte 0
+    if (this.headStart >= 0) { this.keepHead(buf.subarray(this.headStart, len)); this.headStart = 0; }
     if (this.entryDepth >= 0) {
       // an entry spans the chunk boundary: keep its bytes (a copy: the chunk may be reused)
       this.entry.push(Buffer.from(buf.subarray(copyFrom, len)));
     } else if (this.passthrough) out.bytes(buf, copyFrom, len);
     if (this.countLines) this.lines += nl + countNl(buf, counted, len);
     return out.take();
+  }
+
+  /** The callchain of the sample object being read opens at buf[i]: its head to the hooks. */
+  private startSample(buf: Buffer, i: number): void {
+    if (this.headStart >= 0) this.keepHead(buf.subarray(this.headStart, i));
+    const h = Buffer.concat(this.head, this.headLen);
+    this.head = []; this.headLen = 0; this.headStart = -1;
+    this.hooks!.start(h);
+  }
+
+  private keepHead(b: Buffer): void {
+    if (this.headLen >= MAX_HEAD) return;
+    const part = Buffer.from(b.subarray(0, MAX_HEAD - this.headLen));
+    this.head.push(part); this.headLen += part.length;
   }
 
   /** End of input: whatever is still held (a truncated entry passes through unchanged). */

@@ -17,8 +17,11 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
   const sc = new Scanner(table, fold ? { ...opts, refs: false } : opts);
   // text: the native rewriter once it pays (byte-identical; lines it does not decide go to
   // this Scanner), else the Scanner itself (packages/core/src/native.ts)
-  // --lines: the TypeScript path (the native rewriter has no DWARF reader)
-  const text: Annotator = (!opts.lines && (!opts.refs || fold) ? createPerfRewriterWhenWorthIt(table, opts, (b, l, into) => sc.chunk(b, l, into)) : null) ?? sc;
+  // --lines and --dso-module: the TypeScript path (the native rewriter has no DWARF reader and
+  // does not rewrite dsos; the same bytes either way, as every other line of the native path)
+  const dsoModule = Boolean(opts.extra?.['dsoModule']);
+  const native = !opts.lines && !dsoModule && (!opts.refs || fold);
+  const text: Annotator = (native ? createPerfRewriterWhenWorthIt(table, opts, (b, l, into) => sc.chunk(b, l, into)) : null) ?? sc;
   if (!fold) return text;
   const folder = new Folder();
   return {
@@ -27,8 +30,4 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
   };
 }
 
-/** Samples end at a blank line: cut after the last one before `limit` (see run.ts). */
-export function cutPoint(buf: Buffer, limit: number): number {
-  const i = buf.lastIndexOf('\n\n', limit - 2);
-  return i < 0 ? -1 : i + 2;
-}
+export { cutPoint } from './cut-point.js';

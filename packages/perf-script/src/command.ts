@@ -14,9 +14,12 @@ Frames perf printed without a name get the resolved one in angle brackets:
 Branch records keep one token: 0xffffffff812da8e0<vfs_read[ext4]>/0x4011a0/P/-/-/0
 
   --fold             write folded stacks (comm;root;...;leaf PERIOD), one line per sample,
-                     with FlameGraph stackcollapse-perf rules over the annotated frames`,
-  flags: { fold: { type: 'boolean' } },
-  extraOptions: (v) => ({ fold: Boolean(v['fold']) }),
+                     with FlameGraph stackcollapse-perf rules over the annotated frames
+  --dso-module       also name the module in the dso: ([kernel.kallsyms]) becomes
+                     ([kernel.kallsyms:ext4]) (one token, still [ and kallsyms), so tools that
+                     group by dso (Firefox Profiler, speedscope, inferno) show built-in modules`,
+  flags: { fold: { type: 'boolean' }, 'dso-module': { type: 'boolean' } },
+  extraOptions: (v) => ({ fold: Boolean(v['fold']), dsoModule: Boolean(v['dso-module']) }),
   loadAnnotator: () => import('./annotator.js'),
   annotatorModule: '@kallmod/perf-script/annotator',
 };

@@ -20,8 +20,10 @@ import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { hex16, hex16Low } from './frame-parse.js';
 
 const MEMO_MASK = (1 << 14) - 1;
+const KERNEL_DSO = Buffer.from('[kernel.kallsyms]'), GUEST_KERNEL_DSO = Buffer.from('[guest.kernel.kallsyms]');
+const NO_MODULES: readonly string[] = [];
 import { FrameResolver } from './frame-resolver.js';
-import { BARE, NAMED, newFrame, parseFrame, type Frame } from './frame-parse.js';
+import { BARE, NAMED, newFrame, parseFrame, sameBytes, type Frame } from './frame-parse.js';
 import { annotateHeaderLine } from './header-line.js';
 import { RefSink } from './refs.js';
 
@@ -39,9 +41,12 @@ export class Scanner {
   /** --lines: where source lines come from; the next frame is a sample's own ip (exact), the others return addresses */
   private readonly lines: LineSource | null;
   private nextIsIp = true;
+  /** --dso-module: `[kernel.kallsyms]` gains the frame's module (`[kernel.kallsyms:ext4]`). */
+  private readonly dsoModule: boolean;
 
   constructor(readonly table: SymbolTable, readonly opts: AnnotatorOptions) {
     this.lines = opts.lines ?? null;
+    this.dsoModule = Boolean(opts.extra?.['dsoModule']) && !opts.refs;
     this.res = new FrameResolver(table, opts);
     this.unnamed = new SymbolCache(table.length);
     this.refs = opts.refs ? new RefSink(table, this.res, this.out) : null;
@@ -60,7 +65,8 @@ export class Scanner {
     this.runStart = 0;
     const len = buf.length;
     const f = this.frame;
-    const fast = !this.refs && !this.lines;
+    // --lines and --dso-module need the frame parsed (the dso's place on the line: parseFrame finds it)
+    const fast = !this.refs && !this.lines && !this.dsoModule;
     const table = this.table, res = this.res, memoKey = this.memoKey, memoIdx = this.memoIdx;
     let pos = 0, line = firstLine;
     while (pos < len) {
@@ -137,13 +143,35 @@ export class Scanner {
     if (f.kind === NAMED) {
       const i = f.inlined ? -1 : table.lookupKey(f.key);
       // the fast path's test (the printed name at the printed address); anything else: the policy
-      if (i >= 0 && this.res.nameIs(i, buf, f.nameStart, f.nameEnd)) { table.noteCheck(true); return this.insert(f.nameEnd, this.annotation(i)); }
-      return this.insert(f.nameEnd, table.annotationOf(this.res.resolve(f, buf), this.opts.objname));
+      if (i >= 0 && this.res.nameIs(i, buf, f.nameStart, f.nameEnd)) {
+        table.noteCheck(true);
+        this.insert(f.nameEnd, this.annotation(i));
+        return this.dsoModuleAt(f, buf, table.modules(i));
+      }
+      const r = this.res.resolve(f, buf);
+      this.insert(f.nameEnd, table.annotationOf(r, this.opts.objname));
+      // an ambiguous frame's module is not known: its dso stays as perf printed it
+      return this.dsoModuleAt(f, buf, r.ambiguous ? NO_MODULES : r.modules);
     }
     // no name printed: the policy's answer is the symbol the address lies in, looked up here
     // without a Resolution (`-F ip` text is all such frames)
     const i = table.lookupKey(f.key);
-    if (i >= 0) this.insert(f.kind === BARE ? f.addrStart + 16 : f.nameEnd, this.unnamedText(i));
+    if (i >= 0) {
+      this.insert(f.kind === BARE ? f.addrStart + 16 : f.nameEnd, this.unnamedText(i));
+      this.dsoModuleAt(f, buf, table.modules(i));
+    }
+  }
+
+  /**
+   * --dso-module: `:MOD` inserted before the `]` of a `[kernel.kallsyms]` (or guest) dso, so
+   * that tools grouping by dso (Firefox Profiler, speedscope, inferno) show built-in modules;
+   * one token still, starting with `[` and containing `kallsyms` (how they know a kernel frame).
+   * Several modules (one object linked into several) are joined by `,`.
+   */
+  private dsoModuleAt(f: Frame, buf: Buffer, modules: readonly string[]): void {
+    if (!this.dsoModule || modules.length === 0 || f.dsoEnd <= f.dsoStart) return;
+    if (!sameBytes(buf, f.dsoStart, f.dsoEnd, KERNEL_DSO) && !sameBytes(buf, f.dsoStart, f.dsoEnd, GUEST_KERNEL_DSO)) return;
+    this.insert(f.dsoEnd - 1, `:${modules.join(',')}`);
   }
 
   /**
@@ -182,7 +210,7 @@ export class Scanner {
  * digits (a comm, a brstack token), or the next one is a pid ("dd  1234 [000] ..."). Mirrored
  * by native/src/perf.rs not_user_frame.
  */
-function notUserFrame(buf: Uint8Array, p: number, e: number): boolean {
+export function notUserFrame(buf: Uint8Array, p: number, e: number): boolean {
   let k = p;
   while (k < e && buf[k] !== 32 && buf[k] !== 9) { if (!isHexDigit(buf[k]!)) return true; k++; }
   while (k < e && (buf[k] === 32 || buf[k] === 9)) k++;

@@ -89,6 +89,11 @@ export const HIDDEN_ADDRESSES = 'the symbol sources hide every address (all zero
 const SYMBOL_INDEX = Symbol('kallmod.symbolIndex');
 type IndexedResolution = Resolution & { [SYMBOL_INDEX]?: number };
 
+/** The table index of the symbol a Resolution names, -1 when none (ambiguous, unresolved, or not made from the table). */
+export function symbolIndexOf(r: Resolution): number {
+  return (r as IndexedResolution)[SYMBOL_INDEX] ?? -1;
+}
+
 export function isTextType(t: number): boolean {
   // t T w W (and i for some arches' init text)
   const c = t | 32;

@@ -1,0 +1,3 @@
+export { buildGraph, type Graph } from './graph.js';
+export { flameHtml } from './html.js';
+export { flameSvg } from './svg.js';
