@@ -5,6 +5,7 @@
  * of each function); the DW_TAG_inlined_subroutine tree of a function is read when an address
  * in it is asked about.
  */
+import { rangeIndexAt } from './range-index.js';
 import { cstring } from './elf-file.js';
 import type { DwarfSections } from './dwarf-sections.js';
 import { abbrevTable, fixedLayout, type AbbrevTable } from './dwarf-abbrev.js';
@@ -153,16 +154,7 @@ export class UnitFunctions {
 
   /** Entry index of the function range containing (sec, addr), innermost (last starting) first; -1 when none. */
   functionAt(sec: number, addr: number): number {
-    let lo = 0, hi = this.start.length - 1, found = -1;
-    while (lo <= hi) {
-      const m = (lo + hi) >> 1;
-      if (this.sec[m]! < sec || (this.sec[m] === sec && this.start[m]! <= addr)) { found = m; lo = m + 1; } else hi = m - 1;
-    }
-    for (let i = found; i >= 0 && i > found - 16; i--) {
-      if (this.sec[i] !== sec) break;
-      if (addr >= this.start[i]! && addr < this.end[i]!) return i;
-    }
-    return -1;
+    return rangeIndexAt(this.sec, this.start, this.end, sec, addr, 16);
   }
 
   /** The inline tree of the function whose DIE is at `die` (read once). */

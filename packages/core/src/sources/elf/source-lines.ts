@@ -4,6 +4,7 @@
  * program and the inline tree of the one function asked about, each read on first use and kept
  * in a bounded cache (a whole vmlinux's line rows would not fit the memory budget).
  */
+import { rangeIndexAt } from './range-index.js';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { KallmodError } from '../../errors.js';
 import { readSourceFile } from '../read-file.js';
@@ -139,16 +140,8 @@ export class SourceLines {
   }
 
   private unitAt(sec: number, addr: number): number {
-    let lo = 0, hi = this.rStart.length - 1, found = -1;
-    while (lo <= hi) {
-      const m = (lo + hi) >> 1;
-      if (this.rs[m]! < sec || (this.rs[m] === sec && this.rStart[m]! <= addr)) { found = m; lo = m + 1; } else hi = m - 1;
-    }
-    for (let i = found; i >= 0 && i > found - 8; i--) {
-      if (this.rs[i] !== sec) break;
-      if (addr >= this.rStart[i]! && addr < this.rEnd[i]!) return this.rUnit[i]!;
-    }
-    return -1;
+    const i = rangeIndexAt(this.rs, this.rStart, this.rEnd, sec, addr, 8);
+    return i < 0 ? -1 : this.rUnit[i]!;
   }
 
   private unit(u: number): UnitFunctions {
