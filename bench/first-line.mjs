@@ -1,5 +1,5 @@
 /** Timing helpers shared by the bench scripts. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 /** Seconds from spawn to the first byte of output, for one line on stdin. */
 export function firstLine(cmd, args, line) {
@@ -13,3 +13,14 @@ export function firstLine(cmd, args, line) {
     child.stdin.end(line + '\n');
   });
 }
+
+/** Wall seconds of one `bash -c cmd` (stdout discarded); a failure throws. */
+export function timeCommand(cmd, env = {}) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('bash', ['-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`failed: ${cmd}`);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+/** The upper median (the middle of an odd count). */
+export const upperMedian = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];

@@ -11,11 +11,11 @@
  * Rows: the TypeScript path (KALLMOD_NATIVE=0) inline (--jobs 1) and with 2 workers, and the
  * default path (native addon when it loads, automatic jobs).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { timeCommand, upperMedian } from './first-line.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KM = join(root, 'packages/cli/bin/kallmod');
@@ -27,13 +27,7 @@ const kallsyms = opt('--kallsyms', '/proc/kallsyms');
 const runs = Number(opt('--runs', '5'));
 if (!existsSync(text)) { console.error(`no ${text}: run ../shared/checks/perf-live and perf-throughput first, or pass --text FILE`); process.exit(2); }
 
-function time(cmd, env = {}) {
-  const t = process.hrtime.bigint();
-  const r = spawnSync('bash', ['-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`failed: ${cmd}`);
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const time = timeCommand, median = upperMedian;
 
 function bench(file, rows) {
   const size = statSync(file).size;

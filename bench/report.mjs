@@ -14,6 +14,7 @@ import { appendFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { timeCommand, upperMedian } from './first-line.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KM = join(root, 'packages/cli/bin/kallmod');
@@ -31,13 +32,7 @@ if (!text) {
   }
 }
 
-function time(cmd, env = {}) {
-  const t = process.hrtime.bigint();
-  const r = spawnSync('bash', ['-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`failed: ${cmd}`);
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const time = timeCommand, median = upperMedian;
 
 const size = statSync(text).size;
 const k = `--kallsyms '${kallsyms}'`;
