@@ -33,12 +33,22 @@ export interface FrameInfo {
 export interface GroupInfo { label: string; kind: FrameKind; modules: string[] }
 export interface ObjectInfo { group: number; objname: string | null; objnameShort: string | null }
 
-/** self and total weight per row, and the last sample that counted a row's total (once per sample). */
+/**
+ * self and total weight per row, and the last sample that counted a row's total (once per
+ * sample); typed arrays grown by doubling (rows: [0, length)).
+ */
 class Counts {
-  self: number[] = [];
-  total: number[] = [];
-  private stamp: number[] = [];
-  add(): void { this.self.push(0); this.total.push(0); this.stamp.push(-1); }
+  self: Float64Array = new Float64Array(64);
+  total: Float64Array = new Float64Array(64);
+  private stamp: Float64Array = new Float64Array(64).fill(-1);
+  length = 0;
+  add(): void {
+    if (this.length === this.self.length) {
+      const grow = (a: Float64Array, fill: number): Float64Array => { const b = new Float64Array(a.length * 2).fill(fill); b.set(a); return b; };
+      this.self = grow(this.self, 0); this.total = grow(this.total, 0); this.stamp = grow(this.stamp, -1);
+    }
+    this.length++;
+  }
   self_(i: number, w: number): void { this.self[i]! += w; }
   once(i: number, w: number, sample: number): void {
     if (this.stamp[i] === sample) return;
@@ -49,6 +59,8 @@ class Counts {
 
 /** One call path node for the flame graph: children by frame, root first. */
 export interface PathNode { frame: number; self: number; total: number; children: Map<number, PathNode> }
+
+const STEP_BITS = 16;
 
 export interface ProfileOptions {
   /** Only samples whose leaf is a kernel frame; user frames left out of every stack. */
@@ -78,6 +90,16 @@ export class Profile {
   /** Samples that printed a period (--period without any: the report says so). */
   periodsSeen = 0;
   readonly root: PathNode = { frame: -1, self: 0, total: 0, children: new Map() };
+  // the path nodes by index (root: 0), and a direct-mapped cache of (node, frame) -> child:
+  // a profile's stacks repeat, and a Map lookup per frame per sample was most of flame's time
+  private readonly nodes: PathNode[] = [this.root];
+  private readonly nodeIds = new Map<PathNode, number>([[this.root, 0]]);
+  private readonly stepNode = new Int32Array(1 << STEP_BITS).fill(-1);
+  private readonly stepFrame = new Int32Array(1 << STEP_BITS);
+  private readonly stepChild = new Int32Array(1 << STEP_BITS);
+  /** frames[i].group and .object, as arrays of small integers for the per-sample loop. */
+  private readonly frameGroup: number[] = [];
+  private readonly frameObject: number[] = [];
   private readonly bySymbol = new Map<number, number>();
   private readonly byKey = new Map<string, number>();
   private readonly groupByKey = new Map<string, number>();
@@ -148,6 +170,8 @@ export class Profile {
     this.frames.push({
       name: f.name, label: f.label, kind: f.kind, modules: f.modules, objname: f.objname, objnameShort: f.objnameShort, dso: f.dso, group, object,
     });
+    this.frameGroup.push(group);
+    this.frameObject.push(object);
     this.frameCounts.add();
     return id;
   }
@@ -183,6 +207,8 @@ export class Profile {
     if (id === undefined) {
       id = this.frames.length;
       this.frames.push({ name: comm, label: comm, kind: 'user', modules: [], objname: null, objnameShort: null, dso: null, group: -1, object: -1 });
+      this.frameGroup.push(-1);
+      this.frameObject.push(-1);
       this.frameCounts.add();
       this.commFrames.set(comm, id);
       this.commFrame.add(id);
@@ -217,26 +243,37 @@ export class Profile {
       this.groupCounts.self_(leaf.group, w);
       this.objectCounts.self_(leaf.object, w);
     }
-    for (const id of frames) {
-      const f = this.frames[id]!;
-      this.frameCounts.once(id, w, n);
-      this.groupCounts.once(f.group, w, n);
-      this.objectCounts.once(f.object, w, n);
+    const fc = this.frameCounts, gc = this.groupCounts, oc = this.objectCounts, fg = this.frameGroup, fo = this.frameObject;
+    for (let k = 0; k < frames.length; k++) {
+      const id = frames[k]!;
+      fc.once(id, w, n);
+      gc.once(fg[id]!, w, n);
+      oc.once(fo[id]!, w, n);
     }
     if (this.opts.paths) this.addPath(frames, comm, w);
   }
 
   private addPath(frames: readonly number[], comm: string | null, w: number): void {
-    let node = this.root;
-    node.total += w;
-    const path = comm !== null ? [this.commOf(comm), ...[...frames].reverse()] : [...frames].reverse();
-    for (const id of path) {
-      let c = node.children.get(id);
-      if (!c) { c = { frame: id, self: 0, total: 0, children: new Map() }; node.children.set(id, c); }
-      c.total += w;
-      node = c;
+    this.root.total += w;
+    let node = comm !== null ? this.step(0, this.commOf(comm), w) : 0;
+    for (let k = frames.length - 1; k >= 0; k--) node = this.step(node, frames[k]!, w);
+    this.nodes[node]!.self += w;
+  }
+
+  /** The child of path node `node` (an index into nodes) for `frame`, its total counted: by the step cache, else the node's map. */
+  private step(node: number, frame: number, w: number): number {
+    const h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(frame, 0x85ebca6b)) >>> (32 - STEP_BITS);
+    let c: number;
+    if (this.stepNode[h] === node && this.stepFrame[h] === frame) c = this.stepChild[h]!;
+    else {
+      const parent = this.nodes[node]!;
+      let n = parent.children.get(frame);
+      if (!n) { n = { frame, self: 0, total: 0, children: new Map() }; parent.children.set(frame, n); this.nodeIds.set(n, this.nodes.length); this.nodes.push(n); }
+      c = this.nodeIds.get(n)!;
+      this.stepNode[h] = node; this.stepFrame[h] = frame; this.stepChild[h] = c;
     }
-    node.self += w;
+    this.nodes[c]!.total += w;
+    return c;
   }
 }
 
@@ -262,9 +299,11 @@ export class SampleCollector {
   sample(comm: string | null, period: number, printed = period !== 1): void {
     this.stack.length = 0; this.comm = comm; this.period = period; this.printed = printed;
   }
-  kernel(i: number, r: Resolution | null, printedName: string | null): void {
+  kernel(i: number, r: Resolution | null, printedName: string | null): number {
     const p = this.profile;
-    this.stack.push(i >= 0 ? p.symbolFrame(i) : r ? p.resolvedFrame(r, printedName) : p.unknownKernelFrame(printedName));
+    const id = i >= 0 ? p.symbolFrame(i) : r ? p.resolvedFrame(r, printedName) : p.unknownKernelFrame(printedName);
+    this.stack.push(id);
+    return id;
   }
   user(name: string, dso: string): number { const id = this.profile.userFrame(name, dso); this.stack.push(id); return id; }
   repeat(id: number): void { this.stack.push(id); }
