@@ -137,6 +137,7 @@ async function readPerfJson(profile: Profile, table: SymbolTable, opts: Annotato
  * among the symbols of that name, as `kallmod perf` chose when it wrote it.
  */
 async function readFolded(profile: Profile, table: SymbolTable, input: TransformInput, name: string): Promise<void> {
+  profile.foldedCounts = true;
   const frames = new Map<string, number>();
   const frameOf = (text: string): number => {
     let id = frames.get(text);
