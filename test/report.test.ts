@@ -183,6 +183,15 @@ describe('kallmod report: this machine\'s real perf capture (fixtures/perf)', ()
     expect(bad.err).toMatch(/system-g\.perf:1: not a folded stack/);
   });
 
+  it('another kernel\'s sources: the warning kallmod perf gives, with the same figures, and exit 0', () => {
+    const other = ['--kallsyms', k('boot-kaslr/kallsyms.xz')];
+    const r = run(['report', ...other, file()]), p = run(['perf', ...other, file()]);
+    expect(r.status).toBe(0);
+    expect(r.err).toMatch(/^kallmod report: warning: \d+ of \d+ printed symbols checked do not match the symbol sources/);
+    expect(r.err.replace('kallmod report', 'kallmod perf')).toBe(p.err);
+    expect(run(['report', ...perfSources(), file()]).err).toBe('');
+  });
+
   it('reads stdin; -G one-line samples count the same kernel leaves', () => {
     const a = JSON.parse(run(['report', '--json', ...perfSources()], text).out) as ReportJson;
     expect(a.samples).toBe(2532);
