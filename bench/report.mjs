@@ -46,6 +46,7 @@ const rows = {
   'kallmod perf (default path)': { cmd: `'${KM}' perf ${k} '${text}' > /dev/null` },
   'kallmod perf, TS': { cmd: `'${KM}' perf ${k} '${text}' > /dev/null`, env: { KALLMOD_NATIVE: '0' } },
   'kallmod report': { cmd: `'${KM}' report ${k} '${text}' > /dev/null` },
+  'kallmod report, TS': { cmd: `'${KM}' report ${k} '${text}' > /dev/null`, env: { KALLMOD_NATIVE: '0' } },
   'kallmod report --period --json': { cmd: `'${KM}' report --period --json ${k} '${text}' > /dev/null` },
   'kallmod report < pipe': { cmd: `cat '${text}' | '${KM}' report ${k} > /dev/null` },
   'kallmod flame': { cmd: `'${KM}' flame ${k} '${text}' > /dev/null` },
