@@ -27,6 +27,21 @@ export interface NativePerfRewriter {
   setSymbol(i: number, name: Uint8Array, annotation: Uint8Array): void;
 }
 
+/**
+ * Whole lines remembered by their bytes (native/src/line_memo.rs), for `kallmod report` and
+ * `kallmod flame`: what a line means is the caller's; the memo only gives back the value learnt.
+ */
+export interface NativeLineMemo {
+  /**
+   * One event per line of `chunk` from line start io[0] into `events`, until either ends;
+   * returns how many. An event is the line's learnt value (>= 0), -1 for a blank line (empty,
+   * or a lone CR), or -(line start + 2) for a line not learnt. io[0] = where it stopped.
+   */
+  scan(chunk: Uint8Array, events: Int32Array, io: Float64Array): number;
+  /** Learn n lines of chunk: lines[3k] its start, lines[3k+1] its end (before "\n"), lines[3k+2] its value (>= 0). */
+  learn(chunk: Uint8Array, lines: Int32Array, n: number): void;
+}
+
 export interface KallmodNative {
   /**
    * A lookup over TableData's own arrays (kept alive, never copied; they must not be modified
@@ -34,6 +49,8 @@ export interface KallmodNative {
    * Same answer as SymbolTable.lookupKey.
    */
   createTable(keys: Float64Array, ksizes: Float64Array, flags: Uint8Array, exactSizes: Float64Array, types: Uint8Array): NativeTable;
+  /** An empty line memo (bounded: cleared when it holds 2^19 lines or 64 MiB). */
+  createLineMemo(): NativeLineMemo;
   /** Number of "\n" bytes in buf. */
   countLines(buf: Uint8Array): number;
 }

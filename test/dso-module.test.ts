@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, k, sourceFlags } from './kernel-fixture.js';
 import { nativeSkipReason } from './native-addon.js';
-import { perfTextFrom612Dmesg, perfTextFrom612Stacktraces, snapshotOf } from './perf-from-stacktraces.js';
+import { perfTextFrom612Dmesg, perfTextFrom612Stacktraces } from './perf-from-stacktraces.js';
+import { sharedSnapshot } from './shared-snapshot.js';
 import { tempDir } from './temp-dir.js';
 
 const dir = tempDir('dso-module');
-const src = snapshotOf(dir, sourceFlags('kaslr'));
+const src = sharedSnapshot(sourceFlags('kaslr'));
 
 function kallmod(args: string[], env: Record<string, string> = {}): Buffer {
   const r = spawnSync(CLI, args, { maxBuffer: 1 << 30, env: { ...process.env, ...env } });

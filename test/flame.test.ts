@@ -7,17 +7,17 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, k, sourceFlags } from './kernel-fixture.js';
 import { perfTextFrom612Dmesg, perfTextFrom612Stacktraces } from './perf-from-stacktraces.js';
 import { tempDir } from './temp-dir.js';
-import { snapshotOf } from './perf-from-stacktraces.js';
+import { sharedSnapshot } from './shared-snapshot.js';
 
 const dir = tempDir('flame');
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-output');
 // one capture of the 6.12 boot's sources per file: each run then starts from it in milliseconds
-const src = snapshotOf(dir, sourceFlags('kaslr'));
+const src = sharedSnapshot(sourceFlags('kaslr'));
 
 function kallmod(args: string[], input?: string): { out: string; err: string; status: number | null } {
   const r = spawnSync(CLI, args, { input, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -64,20 +64,22 @@ const why = !existsSync(CHROMIUM) ? `${CHROMIUM} is absent (apt-get install chro
 if (why) console.log(`[flame browser] skipped: ${why}`);
 
 describe.skipIf(why !== null)('kallmod flame in headless Chromium', () => {
+  // one browser for the file (its start was a third of each test), a fresh context per page
+  let browser: Promise<import('playwright-core').Browser> | null = null;
+  afterAll(async () => { if (browser) await (await browser).close(); });
+
   async function open(html: string, shot: string, fn: (page: import('playwright-core').Page) => Promise<void>): Promise<string[]> {
-    const { chromium } = await import('playwright-core');
-    const profileDir = join(dir(), `chromium-${shot}`);
-    const page = join(dir(), `${shot}.html`);
-    writeFileSync(page, html);
-    const ctx = await chromium.launchPersistentContext(profileDir, {
+    browser ??= import('playwright-core').then(({ chromium }) => chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 860 },
-    });
+    }));
+    const page = join(dir(), `${shot}.html`);
+    writeFileSync(page, html);
+    const ctx = await (await browser).newContext({ viewport: { width: 1400, height: 860 } });
     const errors: string[] = [];
     try {
-      const p = ctx.pages()[0] ?? await ctx.newPage();
+      const p = await ctx.newPage();
       p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
       p.on('pageerror', (e) => errors.push(String(e)));
       // offline: any request but the page itself fails the test

@@ -9,8 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CLI, k } from './kernel-fixture.js';
+import { k } from './kernel-fixture.js';
 
 export function perfTextFrom612Stacktraces(): { text: string; samples: number; frames: number } {
   const lines = readFileSync(k('boot-kaslr/trace-events-stacktrace-symoffset.txt'), 'utf8').split('\n');
@@ -78,21 +77,4 @@ export function perfTextFrom612Dmesg(): { text: string; samples: number; frames:
   }
   close();
   return { text: out.join('\n') + '\n', samples, frames };
-}
-
-/**
- * `--snapshot F` of `kallmod capture` over these source flags, made on first use in the test
- * file's temp dir (`dir`): a hundred runs of raw .xz sources took a minute on a loaded machine.
- */
-export function snapshotOf(dir: () => string, flags: string[]): () => string[] {
-  let path: string | null = null;
-  return () => {
-    if (!path) {
-      const p = join(dir(), 'sources.snap');
-      const r = spawnSync(CLI, ['capture', '-o', p, ...flags], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`kallmod capture: ${r.stderr}`);
-      path = p;
-    }
-    return ['--snapshot', path];
-  };
 }

@@ -1,5 +1,6 @@
 //! kallmod's optional Node-API addon: batched address lookups over the TS core's own typed
-//! arrays, and the whole-chunk perf script rewriter (one call per chunk, never one per line).
+//! arrays, the whole-chunk perf script rewriter (one call per chunk, never one per line), and
+//! a memo of whole lines by their bytes (`kallmod report` and `kallmod flame`: line_memo.rs).
 //!
 //! No crates: the Node-API functions are declared by hand (napi.rs). Every JS-visible function
 //! carries an `Arc` of its state as its data pointer and drops it in a finalizer, so there is no
@@ -7,6 +8,7 @@
 //! The JS side is native/index.d.ts; the TS loader is packages/core/src/native.ts.
 
 mod js;
+mod line_memo;
 mod napi;
 mod perf;
 mod table;
@@ -190,6 +192,77 @@ unsafe extern "C" fn rewrite_into(env: napi_env, info: napi_callback_info) -> na
     }
 }
 
+/// A line memo's state (line_memo.rs): no napi references to release.
+struct MemoState {
+    memo: Mutex<line_memo::LineMemo>,
+}
+
+impl Shared for MemoState {
+    unsafe fn release(&mut self, _env: napi_env) {}
+}
+
+/// createLineMemo() → { scan, learn }
+unsafe extern "C" fn create_line_memo(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv: [napi_value; 0] = [];
+    if args(env, info, &mut argv, 0, "createLineMemo()").is_none() {
+        return std::ptr::null_mut();
+    }
+    let st = Arc::new(MemoState { memo: Mutex::new(line_memo::LineMemo::new()) });
+    make_object(env, st, &[("scan", memo_scan), ("learn", memo_learn)])
+}
+
+/// Chunks are addressed by i32 offsets in the events (-(start + 2)).
+const MEMO_MAX_CHUNK: usize = (i32::MAX - 2) as usize;
+
+/// scan(chunk: Uint8Array, events: Int32Array, io: Float64Array) → events written, one per line
+/// from line start io[0]: the line's learnt value (>= 0), -1 for a blank line, -(start + 2) for
+/// a line not known. io[0] = where it stopped (a line start; the chunk's length when done).
+unsafe extern "C" fn memo_scan(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv = [std::ptr::null_mut(); 3];
+    let Some(data) = args(env, info, &mut argv, 3, "scan(chunk, events, io)") else {
+        return std::ptr::null_mut();
+    };
+    let st = state::<MemoState>(data);
+    let Some(chunk) = js::view::<u8>(env, argv[0], UINT8, "chunk") else { return std::ptr::null_mut() };
+    let Some(events) = js::view_mut::<i32>(env, argv[1], INT32, "events") else { return std::ptr::null_mut() };
+    let Some(io) = js::view_mut::<f64>(env, argv[2], FLOAT64, "io") else { return std::ptr::null_mut() };
+    if chunk.len() > MEMO_MAX_CHUNK {
+        return throw(env, "scan: chunk larger than 2 GiB");
+    }
+    if io.is_empty() || !(io[0] >= 0.0 && io[0] <= chunk.len() as f64) {
+        return throw(env, "scan: io[0] must be a position in the chunk");
+    }
+    let Ok(memo) = st.memo.lock() else { return throw(env, "scan: poisoned") };
+    let (at, k) = memo.scan(chunk, io[0] as usize, events);
+    io[0] = at as f64;
+    js::double(env, k as f64)
+}
+
+/// learn(chunk: Uint8Array, lines: Int32Array, n: number): remember n lines, each three numbers
+/// of `lines`: start, end (before its "\n") and value (>= 0).
+unsafe extern "C" fn memo_learn(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv = [std::ptr::null_mut(); 3];
+    let Some(data) = args(env, info, &mut argv, 3, "learn(chunk, lines, n)") else {
+        return std::ptr::null_mut();
+    };
+    let st = state::<MemoState>(data);
+    let Some(chunk) = js::view::<u8>(env, argv[0], UINT8, "chunk") else { return std::ptr::null_mut() };
+    let Some(lines) = js::view::<i32>(env, argv[1], INT32, "lines") else { return std::ptr::null_mut() };
+    let mut n = 0f64;
+    if !check(napi_get_value_double(env, argv[2], &mut n)) || !(n >= 0.0) || n * 3.0 > lines.len() as f64 {
+        return throw(env, "learn: n must be a count of triples in lines");
+    }
+    let Ok(mut memo) = st.memo.lock() else { return throw(env, "learn: poisoned") };
+    for t in lines[..3 * n as usize].chunks_exact(3) {
+        let (s, e) = (t[0] as usize, t[1] as usize);
+        if t[0] < 0 || s > e || e > chunk.len() {
+            return throw(env, "learn: a line outside the chunk");
+        }
+        memo.set(&chunk[s..e], t[2]);
+    }
+    js::undefined(env)
+}
+
 /// countLines(buf: Uint8Array) → number of "\n" (the stream driver's chunk line count).
 unsafe extern "C" fn count_lines(env: napi_env, info: napi_callback_info) -> napi_value {
     let mut argv = [std::ptr::null_mut(); 1];
@@ -204,7 +277,8 @@ unsafe extern "C" fn count_lines(env: napi_env, info: napi_callback_info) -> nap
 /// Called by node once per environment (main thread, each worker) with a valid env and exports.
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
-    let fns: [(&std::ffi::CStr, napi_callback); 2] = [(c"createTable", create_table), (c"countLines", count_lines)];
+    let fns: [(&std::ffi::CStr, napi_callback); 3] =
+        [(c"createTable", create_table), (c"countLines", count_lines), (c"createLineMemo", create_line_memo)];
     for (name, cb) in fns {
         let mut f = std::ptr::null_mut();
         let ok = check(napi_create_function(env, name.as_ptr(), NAPI_AUTO_LENGTH, cb, std::ptr::null_mut(), &mut f))

@@ -349,7 +349,7 @@ fn stop_at(chunk: &[u8], out: &mut [u8], run: usize, w: usize, mut o: Outcome) -
 /// Position of the first `c` in `s`: 16 bytes at a time with SSE2 (every x86-64 has it), else
 /// a word at a time (no crates).
 #[inline]
-fn memchr(c: u8, s: &[u8]) -> Option<usize> {
+pub(crate) fn memchr(c: u8, s: &[u8]) -> Option<usize> {
     let mut i = 0;
     #[cfg(target_arch = "x86_64")]
     {

@@ -15,8 +15,8 @@ import type { SymbolTable } from './table/symbol-table.js';
 import type { ObjnameMode } from './types.js';
 
 // The addon's interface has one home, native/index.d.ts (type-only: core runs without the addon)
-import type { KallmodNative, NativeTable, NativePerfRewriter } from '@kallmod/native';
-export type { NativeTable, NativePerfRewriter };
+import type { KallmodNative, NativeLineMemo, NativeTable, NativePerfRewriter } from '@kallmod/native';
+export type { NativeLineMemo, NativeTable, NativePerfRewriter };
 
 export interface NativeStatus {
   path: 'native' | 'typescript';
@@ -180,6 +180,21 @@ export function createPerfRewriterWhenWorthIt(
       return rw ? rw.chunk(buf, firstLine, into) : fallback(buf, firstLine, into);
     },
   };
+}
+
+/**
+ * The addon's line memo for a reader of `inputSize` bytes (unknown: a stream), when it is worth
+ * loading, as the perf rewriter: null on the TS path; under KALLMOD_NATIVE=1 the memo (or the
+ * one-line error); unset, for a file of NATIVE_AFTER_BYTES or more, else once that much has gone
+ * by (`seen`: the caller's running byte count; null until then, and where it does not load).
+ */
+export function lineMemoWhenWorthIt(inputSize: number | undefined): (seen: number) => NativeLineMemo | null {
+  const want = process.env['KALLMOD_NATIVE'];
+  if (want === '0') return () => null;
+  let memo: NativeLineMemo | null | undefined;
+  const make = (): NativeLineMemo | null => (memo ??= nativeAddon()?.createLineMemo() ?? null);
+  if (want === '1' || (inputSize ?? 0) >= NATIVE_AFTER_BYTES) make();
+  return (seen) => memo !== undefined ? memo : seen >= NATIVE_AFTER_BYTES ? make() : null;
 }
 
 function grow(b: Buffer, used: number, more: number): Buffer {

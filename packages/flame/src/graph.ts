@@ -4,6 +4,7 @@
  * the legend: every module of the profile with its kind, colour and share.
  */
 import type { FrameKind, PathNode, Profile } from '@kallmod/report/profile';
+import { weighedBy, type WeighedBy } from '@kallmod/report/format';
 import { moduleColor } from './colors.js';
 
 export interface GraphNode {
@@ -24,7 +25,7 @@ export interface FrameDetail { name: string; modules: string[]; objname: string 
 
 export interface Graph {
   title: string;
-  weighedBy: 'samples' | 'period';
+  weighedBy: WeighedBy;
   total: number;
   samples: number;
   root: GraphNode;
@@ -51,7 +52,7 @@ export function buildGraph(p: Profile, title: string): Graph {
   const fix = (n: GraphNode) => { if (n.g >= 0) n.g = remap.get(n.g)!; n.c?.forEach(fix); };
   fix(root);
   return {
-    title, weighedBy: p.opts.period ? 'period' : 'samples', total: p.root.total, samples: p.samples, root,
+    title, weighedBy: weighedBy(p), total: p.root.total, samples: p.samples, root,
     legend: order.map((i) => legend[i]!), frames,
   };
 }

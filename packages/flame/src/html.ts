@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { KIND_NAMES } from './colors.js';
 import type { Graph } from './graph.js';
+import { countedText } from '@kallmod/report/format';
 
 let vendor: { js: string; css: string } | null = null;
 /** The bundled d3-flame-graph, by package specifier: this code may run from the CLI bundle. */
@@ -49,7 +50,7 @@ const PAGE_JS = `
   var data = JSON.parse(document.getElementById('kallmod-data').textContent);
   var F = window.kallmodFlame;
   var total = data.total || 1;
-  var unit = data.weighedBy === 'period' ? 'period' : 'samples';
+  var unit = data.weighedBy === 'period' ? 'period' : data.weighedBy === 'count' ? 'counts' : 'samples';
   var kinds = ${JSON.stringify(KIND_NAMES)};
   function pct(v) { return (100 * v / total).toFixed(2) + '%'; }
   function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]; }); }
@@ -121,7 +122,7 @@ export function flameHtml(g: Graph): string {
   const v = vendorFiles();
   const kernelModules = g.legend.filter((e) => e.kind === 'built-in' || e.kind === 'loadable').length;
   const weighed = g.weighedBy === 'period' ? `, weighed by period (${g.total})` : '';
-  const summary = `${g.samples} samples${weighed}; ${g.legend.length} modules and DSOs (${kernelModules} kernel modules). `
+  const summary = `${countedText(g.samples, g.weighedBy)}${weighed}; ${g.legend.length} modules and DSOs (${kernelModules} kernel modules). `
     + 'Click a frame to zoom, hover for its triplet; click a legend entry to highlight its frames.';
   return `<!DOCTYPE html>
 <html lang="en">

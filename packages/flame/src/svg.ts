@@ -6,6 +6,7 @@
  */
 import { KIND_NAMES } from './colors.js';
 import type { Graph, GraphNode } from './graph.js';
+import { countedText } from '@kallmod/report/format';
 
 function esc(s: string): string { return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!); }
 
@@ -13,7 +14,7 @@ const W = 1200, ROW = 17, PAD = 10, CHAR = 6.6;
 
 export function flameSvg(g: Graph): string {
   const total = g.total || 1;
-  const unit = g.weighedBy === 'period' ? 'period' : 'samples';
+  const unit = g.weighedBy === 'period' ? 'period' : g.weighedBy === 'count' ? 'counts' : 'samples';
   const pct = (v: number) => `${(100 * v / total).toFixed(2)}%`;
   const minW = (W - 2 * PAD) * 0.0005;
   let depth = 0;
@@ -62,7 +63,7 @@ export function flameSvg(g: Graph): string {
 <svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="DejaVu Sans Mono, monospace" font-size="11">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="${PAD}" y="22" font-size="16" font-family="sans-serif">${esc(g.title)}</text>
-<text x="${PAD}" y="36" fill="#555" font-family="sans-serif">${esc(`${g.samples} samples${weighed}; coloured by module`)}</text>
+<text x="${PAD}" y="36" fill="#555" font-family="sans-serif">${esc(`${countedText(g.samples, g.weighedBy)}${weighed}; coloured by module`)}</text>
 ${legend.join('\n')}
 ${body.join('\n')}
 </svg>

@@ -13,6 +13,7 @@
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import type { Resolution } from '@kallmod/core/types';
+import type { NativeLineMemo } from '@kallmod/core/native';
 import { BARE, NAMED, hex16, hex16Low, isKernelAddrAt, newFrame, parseFrame, type Frame } from './frame-parse.js';
 import { FrameResolver } from './frame-resolver.js';
 import { collapseFrame, eventComm, samplePeriod } from './fold.js';
@@ -24,20 +25,23 @@ export interface SampleSink {
   /**
    * A kernel frame of the open sample, leaf first: the index of its symbol, or -1 and the
    * policy's resolution (ambiguous, unresolved: `r.name` null) when the fast test did not decide.
+   * Returns the sink's id of the frame (handed over again as `repeat(id)` from the line memo).
    */
-  kernel(i: number, r: Resolution | null, printedName: string | null): void;
+  kernel(i: number, r: Resolution | null, printedName: string | null): number;
   /**
    * A user-space frame: its name as stackcollapse-perf.pl spells it, and its dso. Returns an id
    * of the sink's: the same frame text again is handed over as `repeat(id)`, without strings.
    */
   user(name: string, dso: string): number;
-  /** The user-space frame `user` returned `id` for, once more. */
+  /** The frame `user` or `kernel` returned `id` for, once more. */
   repeat(id: number): void;
   /** The open sample ended (a blank line, the next header, the end of the input). */
   end(): void;
 }
 
 const MEMO_MASK = (1 << 14) - 1;
+/** Events per native line memo call: a 1 MiB chunk has some 20,000 lines. */
+const EVENTS = 1 << 15;
 const USER_MASK = (1 << 15) - 1;
 
 /** What the sink needs from a header: the comm (flame graphs), the period (--period). */
@@ -53,6 +57,15 @@ export class SampleWalker {
   // user stacks repeat, and a string per frame was most of the time
   private readonly userText: (Buffer | undefined)[] = new Array<Buffer | undefined>(USER_MASK + 1);
   private readonly userId = new Int32Array(USER_MASK + 1);
+  /**
+   * What the line just read did, for the native line memo: -1 anything but one frame (or not
+   * repeatable as it is), else the frame's id * 2, + 1 when it was a kernel frame the fast test
+   * confirmed (one `consistency.checked` to count again for every repeat).
+   */
+  private lineValue = -1;
+  private events: Int32Array | null = null;
+  private learnt: Int32Array | null = null;
+  private readonly io = new Float64Array(1);
 
   constructor(
     readonly table: SymbolTable, opts: AnnotatorOptions, private readonly sink: SampleSink,
@@ -61,8 +74,14 @@ export class SampleWalker {
     this.res = new FrameResolver(table, opts);
   }
 
-  /** Whole lines in (the last one may lack its newline at the end of the input). */
-  chunk(buf: Buffer): void {
+  /**
+   * Whole lines in (the last one may lack its newline at the end of the input). With the
+   * addon's line memo, lines read before are not read again: a frame line means what its bytes
+   * say, so the memo hands back the frame its first reading gave (every other line, headers
+   * and blank lines included, is read here as without it: the same samples either way).
+   */
+  chunk(buf: Buffer, memo?: NativeLineMemo | null): void {
+    if (memo) return this.chunkMemo(buf, memo);
     const len = buf.length;
     let pos = 0;
     while (pos < len) {
@@ -73,6 +92,41 @@ export class SampleWalker {
       this.line(buf, pos, e);
       pos = nl + 1;
     }
+  }
+
+  private chunkMemo(buf: Buffer, memo: NativeLineMemo): void {
+    const events = (this.events ??= new Int32Array(EVENTS));
+    let learnt = (this.learnt ??= new Int32Array(3 * 1024));
+    const io = this.io, len = buf.length, sink = this.sink, consistency = this.table.consistency;
+    let n = 0;
+    io[0] = 0;
+    while (io[0]! < len) {
+      const k = memo.scan(buf, events, io);
+      for (let j = 0; j < k; j++) {
+        const v = events[j]!;
+        if (v >= 0) {
+          if (!this.open) this.begin(null, 1);
+          // counted where the TS path counts it: a disagreement's 5% test sees the same figures
+          if (v & 1) consistency.checked++;
+          sink.repeat(v >> 1);
+        } else if (v === -1) this.close();
+        else {
+          const s = -v - 2;
+          let nl = buf.indexOf(10, s);
+          if (nl < 0) nl = len;
+          let e = nl;
+          if (e > s && buf[e - 1] === 13) e--;
+          this.lineValue = -1;
+          this.line(buf, s, e);
+          if (this.lineValue >= 0) {
+            if (3 * n + 3 > learnt.length) { const l = new Int32Array(learnt.length * 2); l.set(learnt); learnt = this.learnt = l; }
+            learnt[3 * n] = s; learnt[3 * n + 1] = nl; learnt[3 * n + 2] = this.lineValue;
+            n++;
+          }
+        }
+      }
+    }
+    if (n) memo.learn(buf, learnt, n);
   }
 
   /** The input ended: the last sample, when no blank line closed it (`perf script | head`). */
@@ -119,7 +173,7 @@ export class SampleWalker {
         const t = buf[st + n];
         if (k === n && (t === 43 || t === 32 || st + n === e)) {
           table.consistency.checked++;
-          this.sink.kernel(i, null, null);
+          this.lineValue = 2 * this.sink.kernel(i, null, null) + 1;
           return true;
         }
       }
@@ -135,8 +189,9 @@ export class SampleWalker {
     const table = this.table;
     if (f.kind === NAMED) {
       const i = f.inlined ? -1 : table.lookupKey(f.key);
-      if (i >= 0 && this.res.nameIs(i, buf, f.nameStart, f.nameEnd)) { table.noteCheck(true); return this.sink.kernel(i, null, null); }
-      return this.sink.kernel(-1, this.res.resolve(f, buf), buf.toString('latin1', f.nameStart, f.nameEnd));
+      if (i >= 0 && this.res.nameIs(i, buf, f.nameStart, f.nameEnd)) { table.noteCheck(true); this.sink.kernel(i, null, null); return; }
+      this.sink.kernel(-1, this.res.resolve(f, buf), buf.toString('latin1', f.nameStart, f.nameEnd));
+      return;
     }
     const i = table.lookupKey(f.key);
     this.sink.kernel(i, null, i < 0 && f.kind !== BARE ? '[unknown]' : null);
@@ -151,9 +206,13 @@ export class SampleWalker {
     h = (h ^ (e - p)) & USER_MASK;
     const known = this.userText[h];
     // Buffer.compare: measured faster here than a JS loop over the bytes
-    if (known !== undefined && known.length === e - p && known.compare(buf, p, e) === 0) return this.sink.repeat(this.userId[h]!);
+    if (known !== undefined && known.length === e - p && known.compare(buf, p, e) === 0) {
+      const id = this.userId[h]!;
+      this.lineValue = 2 * id;
+      return this.sink.repeat(id);
+    }
     const id = t >= e ? this.sink.user('[unknown]', '[unknown]') : this.userTail(buf, t + 1, e);
-    if (id >= 0) { this.userText[h] = Buffer.from(buf.subarray(p, e)); this.userId[h] = id; }
+    if (id >= 0) { this.userText[h] = Buffer.from(buf.subarray(p, e)); this.userId[h] = id; this.lineValue = 2 * id; }
   }
 
   /** `SYM+0xOFF (DSO)` from s to the line end, as stackcollapse-perf.pl names it; the sink's id, -1 for none. */
@@ -183,13 +242,13 @@ export class SampleWalker {
       let t = q;
       while (t < e && buf[t] !== 32 && buf[t] !== 9) t++;
       if (t - q === 16 && isKernelAddrAt(buf, q, e) && parseFrame(buf, q, e, f, true)) {
-        this.begin(comm, headerPeriod(l.slice(0, q - s)));
+        this.begin(comm, this.needs.period ? headerPeriod(l.slice(0, q - s)) : 1);
         this.resolved(f, buf);
         return this.close();
       }
       q = t;
     }
-    const period = headerPeriod(l);
+    const period = this.needs.period ? headerPeriod(l) : 1;
     // a user-space frame there: `... event:  55d4f0af7fc7 [unknown] (/usr/bin/x)`
     const colon = l.lastIndexOf(': ');
     if (l.endsWith(')') && colon > 0 && !/:\s*$/.test(l)) {

@@ -29,7 +29,7 @@ export interface Report {
   weight: number;
   kernelSamples: number;
   kernelWeight: number;
-  weighedBy: 'samples' | 'period';
+  weighedBy: WeighedBy;
   modules: Row[];
   objects: Row[];
   symbols: Row[];
@@ -45,6 +45,14 @@ function order(rows: Row[], sort: SortKey): Row[] {
 
 /** A row of a frame only --kernel-only's dropped samples had. */
 function seen(x: Row): boolean { return x.total > 0 || x.self > 0; }
+
+/** What the numbers are: samples, their periods (--period), or folded stacks' counts (samples or periods: the folder's). */
+export type WeighedBy = 'samples' | 'period' | 'count';
+
+export function weighedBy(p: Profile): WeighedBy { return p.foldedCounts ? 'count' : p.opts.period ? 'period' : 'samples'; }
+
+/** The first words of a summary: `N samples`, or what a folded input's sum of counts is. */
+export function countedText(n: number, by: WeighedBy): string { return by === 'count' ? `${n} counted in folded stacks` : `${n} samples`; }
 
 export function rows(p: Profile, sort: SortKey): Report {
   const modules: Row[] = p.groups.map((g, i) => ({
@@ -71,7 +79,7 @@ export function rows(p: Profile, sort: SortKey): Report {
   });
   return {
     samples: p.samples, samplesRead: p.samplesRead, weight: p.weight, kernelSamples: p.kernelSamples, kernelWeight: p.kernelWeight,
-    weighedBy: p.opts.period ? 'period' : 'samples',
+    weighedBy: weighedBy(p),
     modules: order(modules.filter(seen), sort), objects: order(objects.filter(seen), sort), symbols: order(symbols.filter(seen), sort),
   };
 }
@@ -91,7 +99,7 @@ function fit(s: string, w: number): string { return s.length <= w ? s : s.slice(
  */
 export function table(r: Report, opts: { limit: number; color: boolean; width?: number }): string {
   const width = opts.width ?? 80;
-  const unit = r.weighedBy === 'period' ? 'period' : 'samples';
+  const unit = r.weighedBy === 'count' ? 'folded counts' : r.weighedBy;
   const numW = Math.max(7, String(Math.round(r.weight)).length);
   const head = `${'self%'.padStart(6)} ${'total%'.padStart(6)} ${'self'.padStart(numW)} ${'total'.padStart(numW)}  ${'kind'.padEnd(9)} `;
   const nameW = width - head.length;
@@ -103,7 +111,9 @@ export function table(r: Report, opts: { limit: number; color: boolean; width?: 
   const lines: string[] = [];
   const kernelPart = r.samples ? ` (${pct(r.kernelSamples, r.samples)}% with a kernel leaf)` : '';
   const readPart = r.samplesRead !== r.samples ? ` of ${r.samplesRead} read (--kernel-only)` : '';
-  lines.push(fit(`${r.samples} samples${readPart}${kernelPart}; % of ${r.weighedBy === 'period' ? `period ${r.weight}` : 'samples'}`, width));
+  const ofWhat = r.weighedBy === 'period' ? `period ${r.weight}` : r.weighedBy === 'count' ? 'them' : unit;
+  lines.push(fit(`${countedText(r.samples, r.weighedBy)}${readPart}${kernelPart}; % of ${ofWhat}`, width));
+  if (r.weighedBy === 'count') lines.push('(folded counts: samples, or periods where the folder summed them)');
   const section = (title: string, rs: Row[], col: string) => {
     lines.push('', `${title}:`, `${head}${col}`);
     const shown = opts.limit > 0 ? rs.slice(0, opts.limit) : rs;

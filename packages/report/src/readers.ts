@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { readSync } from 'node:fs';
 import { KallmodError } from '@kallmod/core/errors';
 import { runTransform } from '@kallmod/core/stream/run';
+import { lineMemoWhenWorthIt, type NativeLineMemo } from '@kallmod/core/native';
 import type { Annotator, AnnotatorModule, AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { TransformInput } from '@kallmod/core/stream/spec';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
@@ -61,12 +62,20 @@ export async function peek(input: TransformInput): Promise<Buffer> {
 async function readPerfText(profile: Profile, table: SymbolTable, opts: AnnotatorOptions, input: TransformInput): Promise<void> {
   const collector = new SampleCollector(profile);
   const walker = new SampleWalker(table, opts, collector, { comm: Boolean(profile.opts.paths), period: Boolean(profile.opts.period) });
+  // the addon's line memo where it pays (core native.ts): callchain lines repeat, and reading
+  // each one again was most of the time (bench/report.mjs)
+  let memoFor: (seen: number) => NativeLineMemo | null = () => null;
+  let seen = 0;
   const ann: Annotator = {
-    chunk(buf) { walker.chunk(buf); return NOTHING; },
+    chunk(buf) { walker.chunk(buf, memoFor(seen += buf.length)); return NOTHING; },
     end() { walker.end(); return NOTHING; },
   };
   // one aggregate, in this thread: never a worker pool
-  const mod: AnnotatorModule = { createAnnotator: () => ann, cutPoint, inlineOnly: true };
+  const mod: AnnotatorModule = {
+    createAnnotator: (_t, o) => { memoFor = lineMemoWhenWorthIt(o.inputSize); return ann; },
+    cutPoint,
+    inlineOnly: true,
+  };
   const { Writable } = await import('node:stream');
   const sink = new Writable({ write(_c, _e, cb) { cb(); } });
   await runTransform({ table, annotator: mod, annotatorModule: '@kallmod/report/readers', opts, input, output: sink, jobs: 1 });
@@ -128,6 +137,7 @@ async function readPerfJson(profile: Profile, table: SymbolTable, opts: Annotato
  * among the symbols of that name, as `kallmod perf` chose when it wrote it.
  */
 async function readFolded(profile: Profile, table: SymbolTable, input: TransformInput, name: string): Promise<void> {
+  profile.foldedCounts = true;
   const frames = new Map<string, number>();
   const frameOf = (text: string): number => {
     let id = frames.get(text);

@@ -8,6 +8,7 @@ import type { TransformInput } from '@kallmod/core/stream/spec';
 import { Profile, type ProfileOptions } from '@kallmod/report/profile';
 import { readProfile, type InputFormat } from '@kallmod/report/readers';
 import { checkStdin, namedReadError, openInputFile } from '../input.js';
+import { mismatchWarning, mostlyDisagrees } from '../mismatch.js';
 import { loadFromFlags, objnameMode } from '../common.js';
 
 export const PROFILE_FLAGS = {
@@ -27,7 +28,7 @@ perf.pl: the first frame is the comm, the count the weight).
   --objname MODE     {obj.o} in symbol names: always, ambiguous (default), never`;
 
 export async function readProfileFromFlags(
-  values: FlagValues, positionals: string[], opts: Pick<ProfileOptions, 'paths'> = {},
+  command: 'report' | 'flame', values: FlagValues, positionals: string[], opts: Pick<ProfileOptions, 'paths'> = {},
 ): Promise<{ profile: Profile; format: InputFormat }> {
   const fmt = values['input'];
   if (fmt !== undefined && fmt !== 'perf' && fmt !== 'json' && fmt !== 'folded') {
@@ -44,6 +45,8 @@ export async function readProfileFromFlags(
   const profile = new Profile(table, { kernelOnly: Boolean(values['kernel-only']), period: Boolean(values['period']), objname, ...opts });
   const format = await readProfile(profile, table, { objname, refs: false }, input, (fmt as InputFormat | undefined) ?? null, name)
     .catch((e) => { throw namedReadError(e, name); });
+  // the output comes at the end: so does the word that the input disagrees with the sources
+  if (mostlyDisagrees(table.consistency)) process.stderr.write(mismatchWarning(command, table.consistency, false));
   return { profile, format };
 }
 

@@ -37,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new KallmodError(`--limit must be a number of rows (got ${String(lim)})`, { exitCode: 2 });
   }
   if (values['json'] && values['csv']) throw new KallmodError('--json or --csv, not both', { exitCode: 2 });
-  const { profile } = await readProfileFromFlags(values, positionals);
+  const { profile } = await readProfileFromFlags('report', values, positionals);
   if (values['period'] && profile.periodsSeen === 0 && profile.samples > 0) {
     process.stderr.write('kallmod report: note: --period: no sample printed a period other than 1 (perf script -F ...,period prints it)\n');
   }

@@ -4,6 +4,7 @@ import { KallmodError } from '@kallmod/core/errors';
 import type { TransformerSpec, TransformInput } from '@kallmod/core/stream/spec';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { checkStdin, namedReadError, openInputFile } from '../input.js';
+import { mismatchWarning, mostlyDisagrees } from '../mismatch.js';
 import { jobsFlag, loadFromFlags, objnameMode, parse, stderrWarn, LINES_HELP, SOURCE_FLAGS_HELP } from '../common.js';
 
 const TRANSFORM_FLAGS = {
@@ -77,14 +78,12 @@ ${SOURCE_FLAGS_HELP}
   let warnedAt: { checked: number; disagreed: number } | null = null;
   const mismatch = (c: SymbolTable['consistency'], soFar: boolean) => {
     warnedAt = { checked: c.checked, disagreed: c.disagreed };
-    process.stderr.write(`kallmod ${spec.name}: warning: ${c.disagreed} of ${c.checked} printed symbols checked${soFar ? ' so far' : ''} ` +
-      `do not match the symbol sources${c.example ? ` (e.g. ${c.example})` : ''}: the input probably comes from another kernel or boot; ` +
-      'give that machine\'s sources (--snapshot, --kallsyms). Those references are resolved by name alone or left unresolved.\n');
+    process.stderr.write(mismatchWarning(spec.name, c, soFar));
   };
   if (live) table.watchConsistency((c) => mismatch(c, true));
   const atEnd = () => {
     const c = table.consistency;
-    if (!warnedAt) { if (c.disagreed >= 3 && c.disagreed * 20 > c.checked) mismatch(c, false); }
+    if (!warnedAt) { if (mostlyDisagrees(c)) mismatch(c, false); }
     else if (c.checked !== warnedAt.checked) {
       process.stderr.write(`kallmod ${spec.name}: in all, ${c.disagreed} of ${c.checked} printed symbols checked disagree with the symbol sources\n`);
     }
