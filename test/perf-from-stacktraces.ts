@@ -96,3 +96,35 @@ export function snapshotOf(dir: () => string, flags: string[]): () => string[] {
     return ['--snapshot', path];
   };
 }
+
+/**
+ * perf text of the 6.12 call chains above moved onto another kernel (the Debian 6.12 distro
+ * kernel, whose debug vmlinux has DWARF: no perf text of it exists): each core-kernel frame
+ * `name+0xOFF` is placed at that kernel's symbol of the same name (its only text symbol of that
+ * name), at OFF when the function is that long, else at OFF modulo its length (the distance to
+ * the next symbol); module frames and names that kernel lacks or has twice are left out. Real:
+ * the chains (which function called which, in a real 6.12 kernel), the target's symbols and
+ * addresses; not real: the offsets, which come from another build of the same functions.
+ */
+export function perfTextOnKernel(text: string, kallsyms: string): { text: string; frames: number } {
+  const sym = new Map<string, { a: bigint; size: bigint } | null>();
+  const ls = kallsyms.split('\n');
+  for (let n = 0; n < ls.length; n++) {
+    const m = /^([0-9a-f]{16}) [tT] (\S+)$/.exec(ls[n]!);
+    if (!m) continue;
+    const a = BigInt('0x' + m[1]), next = /^([0-9a-f]{16}) /.exec(ls[n + 1] ?? '');
+    sym.set(m[2]!, sym.has(m[2]!) ? null : { a, size: next ? BigInt('0x' + next[1]) - a : 1n });
+  }
+  let frames = 0;
+  const out = text.split('\n').flatMap((l) => {
+    const f = /^\t[0-9a-f]{16} ([\w.]+)\+(0x[0-9a-f]+) \(\[kernel\.kallsyms\]\)$/.exec(l);
+    if (!f) return l.startsWith('\t') ? [] : [l];
+    const s = sym.get(f[1]!);
+    if (!s || s.size <= 0n) return [];
+    let off = BigInt(f[2]!);
+    if (off >= s.size) off %= s.size;
+    frames++;
+    return [`\t${(s.a + off).toString(16)} ${f[1]}+0x${off.toString(16)} ([kernel.kallsyms])`];
+  });
+  return { text: out.join('\n'), frames };
+}
