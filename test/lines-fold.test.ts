@@ -12,14 +12,14 @@
  *   that fold output.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, k } from './kernel-fixture.js';
 import { perfTextFrom612Dmesg, perfTextFrom612Stacktraces, perfTextOnKernel } from './perf-from-stacktraces.js';
 import { STACKCOLLAPSE, stackcollapseSkipReason, sumFolded } from './stackcollapse.js';
 import { tempDir } from './temp-dir.js';
+import { DISTRO_BUILD_DIR, DISTRO_ROOT, DISTRO_VMLINUX, distroMeta, distroSkipReason } from './distro-tree.js';
 
 const dir = tempDir('lines-fold');
 const run = (args: string[], input?: string) => spawnSync(CLI, args, { input, encoding: 'latin1', maxBuffer: 1 << 28 });
@@ -64,18 +64,9 @@ describe('6.12 (real call chains, null_blk .ko DWARF)', () => {
   });
 });
 
-const LINKED = join(import.meta.dirname, '.distro-kernel');
-const DISTRO = process.env['KALLMOD_DISTRO_TREE'] ?? (existsSync(join(LINKED, 'ready.json')) ? LINKED
-  : join(process.env['KALLMOD_TEST_CACHE'] ?? join(homedir(), '.cache', 'kallmod-test'), 'distro', 'current'));
-const ready = existsSync(join(DISTRO, 'ready.json'));
-const HAVE_A2L = spawnSync('sh', ['-c', 'command -v addr2line']).status === 0;
-const skip = !ready ? `no ${join(DISTRO, 'ready.json')} (run \`node test/setup/distro-kernel.mjs\`)`
-  : !HAVE_A2L ? 'addr2line (binutils) not found in PATH' : stackcollapseSkipReason('lines=fold');
+const skip = distroSkipReason(['addr2line']) ?? stackcollapseSkipReason('lines=fold');
 if (skip) console.warn(`perf --lines=fold distro tests skipped: ${skip}`);
-const meta = ready ? (JSON.parse(readFileSync(join(DISTRO, 'ready.json'), 'utf8')) as { release: string; slide: string }) : { release: '', slide: '0' };
-const R = join(DISTRO, 'root');
-const VMLINUX = join(R, `usr/lib/debug/boot/vmlinux-${meta.release}`);
-const BUILD_DIR = 'debian/build/build_amd64_none_cloud-amd64/';
+const meta = distroMeta, R = DISTRO_ROOT, VMLINUX = DISTRO_VMLINUX, BUILD_DIR = DISTRO_BUILD_DIR;
 
 /** A perf frame line of kallmod's output: address, name, notation, offset, the dso, the ` file:line` after it. */
 const FRAME = /^\t([0-9a-f]{16}) ([^\s+]+)((?: \[[^\]\s]+\])*(?: \{[^}\s]+\})?)(\+0x[0-9a-f]+)? \((\S+)\)(?: (\S+:\d+))?$/;

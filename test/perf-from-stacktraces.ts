@@ -128,3 +128,27 @@ export function perfTextOnKernel(text: string, kallsyms: string): { text: string
   });
   return { text: out.join('\n'), frames };
 }
+
+/**
+ * The samples of perf script text as `perf data convert --to-json` writes them (its layout:
+ * tabs, one field per line; callchain entries `ip`, `symbol`, `dso`; perf prints no offset).
+ */
+export function perfJsonFromText(text: string): string {
+  const samples: string[] = [];
+  let head: RegExpExecArray | null = null, chain: string[] = [];
+  const flush = () => {
+    if (!head) return;
+    const [, comm, pid, cpu, time] = head;
+    samples.push(`\t\t{\n\t\t\t"timestamp": ${Math.round(Number(time) * 1e9)},\n\t\t\t"pid": ${pid},\n\t\t\t"tid": ${pid},\n\t\t\t"cpu": ${Number(cpu)},\n`
+      + `\t\t\t"comm": "${comm}",\n\t\t\t"callchain": [\n${chain.join(',\n')}\n\t\t\t]\n\t\t}`);
+    head = null; chain = [];
+  };
+  for (const l of text.split('\n')) {
+    const h = /^(\S+)\s+(\d+)\s+\[(\d+)\]\s+([\d.]+):/.exec(l);
+    if (h) { flush(); head = h; continue; }
+    const f = /^\t([0-9a-f]{16}) ([\w.]+)\+0x[0-9a-f]+ \((\S+)\)$/.exec(l);
+    if (f && head) chain.push(`\t\t\t\t{\n\t\t\t\t\t"ip": "0x${f[1]}",\n\t\t\t\t\t"symbol": "${f[2]}",\n\t\t\t\t\t"dso": "${f[3]}"\n\t\t\t\t}`);
+  }
+  flush();
+  return `{\n\t"linux-perf-json-version": 1,\n\t"samples": [\n${samples.join(',\n')}\n\t]\n}\n`;
+}

@@ -14,8 +14,8 @@ const TRANSFORM_FLAGS = {
   lines: { type: 'boolean' },
 } as const;
 
-/** The transformers that take --lines (json, stack: not yet). */
-const LINES_COMMANDS = new Set(['dmesg', 'perf', 'trace']);
+/** The transformers that take --lines. */
+const LINES_COMMANDS = new Set(['dmesg', 'perf', 'trace', 'json', 'stack']);
 /** ... and --lines=fold (inline frames as frames of their own). */
 const LINES_FOLD_COMMANDS = new Set(['perf']);
 
