@@ -78,3 +78,59 @@ export function perfTextFrom612Dmesg(): { text: string; samples: number; frames:
   close();
   return { text: out.join('\n') + '\n', samples, frames };
 }
+
+/**
+ * perf text of the 6.12 call chains above moved onto another kernel (the Debian 6.12 distro
+ * kernel, whose debug vmlinux has DWARF: no perf text of it exists): each core-kernel frame
+ * `name+0xOFF` is placed at that kernel's symbol of the same name (its only text symbol of that
+ * name), at OFF when the function is that long, else at OFF modulo its length (the distance to
+ * the next symbol); module frames and names that kernel lacks or has twice are left out. Real:
+ * the chains (which function called which, in a real 6.12 kernel), the target's symbols and
+ * addresses; not real: the offsets, which come from another build of the same functions.
+ */
+export function perfTextOnKernel(text: string, kallsyms: string): { text: string; frames: number } {
+  const sym = new Map<string, { a: bigint; size: bigint } | null>();
+  const ls = kallsyms.split('\n');
+  for (let n = 0; n < ls.length; n++) {
+    const m = /^([0-9a-f]{16}) [tT] (\S+)$/.exec(ls[n]!);
+    if (!m) continue;
+    const a = BigInt('0x' + m[1]), next = /^([0-9a-f]{16}) /.exec(ls[n + 1] ?? '');
+    sym.set(m[2]!, sym.has(m[2]!) ? null : { a, size: next ? BigInt('0x' + next[1]) - a : 1n });
+  }
+  let frames = 0;
+  const out = text.split('\n').flatMap((l) => {
+    const f = /^\t[0-9a-f]{16} ([\w.]+)\+(0x[0-9a-f]+) \(\[kernel\.kallsyms\]\)$/.exec(l);
+    if (!f) return l.startsWith('\t') ? [] : [l];
+    const s = sym.get(f[1]!);
+    if (!s || s.size <= 0n) return [];
+    let off = BigInt(f[2]!);
+    if (off >= s.size) off %= s.size;
+    frames++;
+    return [`\t${(s.a + off).toString(16)} ${f[1]}+0x${off.toString(16)} ([kernel.kallsyms])`];
+  });
+  return { text: out.join('\n'), frames };
+}
+
+/**
+ * The samples of perf script text as `perf data convert --to-json` writes them (its layout:
+ * tabs, one field per line; callchain entries `ip`, `symbol`, `dso`; perf prints no offset).
+ */
+export function perfJsonFromText(text: string): string {
+  const samples: string[] = [];
+  let head: RegExpExecArray | null = null, chain: string[] = [];
+  const flush = () => {
+    if (!head) return;
+    const [, comm, pid, cpu, time] = head;
+    samples.push(`\t\t{\n\t\t\t"timestamp": ${Math.round(Number(time) * 1e9)},\n\t\t\t"pid": ${pid},\n\t\t\t"tid": ${pid},\n\t\t\t"cpu": ${Number(cpu)},\n`
+      + `\t\t\t"comm": "${comm}",\n\t\t\t"callchain": [\n${chain.join(',\n')}\n\t\t\t]\n\t\t}`);
+    head = null; chain = [];
+  };
+  for (const l of text.split('\n')) {
+    const h = /^(\S+)\s+(\d+)\s+\[(\d+)\]\s+([\d.]+):/.exec(l);
+    if (h) { flush(); head = h; continue; }
+    const f = /^\t([0-9a-f]{16}) ([\w.]+)\+0x[0-9a-f]+ \((\S+)\)$/.exec(l);
+    if (f && head) chain.push(`\t\t\t\t{\n\t\t\t\t\t"ip": "0x${f[1]}",\n\t\t\t\t\t"symbol": "${f[2]}",\n\t\t\t\t\t"dso": "${f[3]}"\n\t\t\t\t}`);
+  }
+  flush();
+  return `{\n\t"linux-perf-json-version": 1,\n\t"samples": [\n${samples.join(',\n')}\n\t]\n}\n`;
+}

@@ -16,6 +16,7 @@ import type { Hints } from '@kallmod/core/table/resolve-policy';
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { OutBuffer } from '@kallmod/core/stream/out-buffer';
 import type { Resolution } from '@kallmod/core/types';
+import { lineFields } from '@kallmod/core/lines/line-text';
 
 const PERF_CONTEXT_MAX = keyFromHex('fffffffffffff001');
 
@@ -26,18 +27,36 @@ export class EntryAnnotator {
   private byText = new Map<string, { out: Buffer; agreed: number; disagreed: number; example: string }>();
   private kernelDso = new Map<string, boolean>();
 
+  /**
+   * --lines: the next entry is a callchain's first, the sample's own ip (looked up exactly); the
+   * others are return addresses (address - 1: the call). Set by the scanner's hooks (sampleStart).
+   */
+  private ipNext = false;
+
   constructor(readonly table: SymbolTable, readonly opts: AnnotatorOptions) {}
+
+  /** A callchain opens (--lines): its first entry is the sample's ip. */
+  sampleStart(): void { this.ipNext = true; }
+
+  /** Is the entry being read a return address (--lines)? Every entry asks once, kernel or not. */
+  private returnAddress(): boolean {
+    const ret = !this.ipNext;
+    this.ipNext = false;
+    return ret;
+  }
 
   /** Text mode: the entry, with the fields inserted when it is a kernel frame. */
   annotate(e: Buffer, out: OutBuffer): void {
+    const ret = this.returnAddress();
     // same bytes, same output: real callchains repeat the same frames over and over
     if (!this.isKernelEntry(e)) return out.bytes(e, 0, e.length);
-    const text = e.toString('latin1');
+    // --lines: an ip and a return address at the same bytes have other lines
+    const text = (this.opts.lines ? (ret ? 'r' : 'i') : '') + e.toString('latin1');
     const c = this.table.consistency;
     let done = this.byText.get(text);
     if (done === undefined) {
       const checked = c.checked, disagreed = c.disagreed;
-      const bytes = this.insertFields(e, text);
+      const bytes = this.insertFields(e, ret);
       const d = c.disagreed - disagreed;
       done = { out: bytes, agreed: c.checked - checked - d, disagreed: d, example: d ? `${fields(e).ip} printed as ${fields(e).symbol}` : '' };
       if (this.byText.size > 50_000) this.byText.clear(); // constant memory on any input
@@ -66,7 +85,8 @@ export class EntryAnnotator {
     return k;
   }
 
-  private insertFields(e: Buffer, text: string): Buffer {
+  private insertFields(e: Buffer, returnAddress: boolean): Buffer {
+    const text = e.toString('latin1');
     const f = fields(e);
     if (!f.ip) return e;
     const r = this.resolve(f);
@@ -86,17 +106,24 @@ export class EntryAnnotator {
     const sep = text.slice(e.indexOf(34, open + 1) + 1, v);
     const field = (k: string, val: unknown) => `,${indent}"${k}"${sep}${JSON.stringify(val)}`;
     const objname = this.opts.objname === 'never' ? null : r.objname;
-    const ins = field('modules', r.modules) + field('builtin', r.builtin) + field('objname', objname) + field('ambiguous', r.ambiguous);
+    let ins = field('modules', r.modules) + field('builtin', r.builtin) + field('objname', objname) + field('ambiguous', r.ambiguous);
+    if (this.opts.lines) {
+      // lookup --json's names; inlined: the chain innermost first, on the same line
+      const li = lineFields(this.opts.lines.lines(r, returnAddress));
+      ins += field('file', li.file) + field('line', li.line) + field('column', li.column) + field('inlined', li.inlined);
+    }
     return Buffer.concat([e.subarray(0, at), Buffer.from(ins, 'utf8'), e.subarray(at)]);
   }
 
   /** --refs: the JSON line for a kernel entry, '' for others. */
   ref(e: Buffer, line: number, out: OutBuffer): void {
+    const ret = this.returnAddress();
     const f = fields(e);
     if (!f.ip || !this.isKernelEntry(e)) return;
     const r = this.resolve(f);
     const text = e.toString('utf8').replace(/\s+/g, ' ');
-    out.str(JSON.stringify({ ...refJson(line, { text, name: f.symbol, offset: null, size: null, address: f.ip }, r), symbolName: r.name }) + '\n');
+    const o = { ...refJson(line, { text, name: f.symbol, offset: null, size: null, address: f.ip }, r), symbolName: r.name };
+    out.str(JSON.stringify(this.opts.lines ? { ...o, ...lineFields(this.opts.lines.lines(r, ret)) } : o) + '\n');
   }
 
   /**

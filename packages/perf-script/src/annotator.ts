@@ -23,7 +23,7 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
   const native = !opts.lines && !dsoModule && (!opts.refs || fold);
   const text: Annotator = (native ? createPerfRewriterWhenWorthIt(table, opts, (b, l, into) => sc.chunk(b, l, into)) : null) ?? sc;
   if (!fold) return text;
-  const folder = new Folder();
+  const folder = new Folder(Boolean(opts.extra?.['linesFold']));
   return {
     chunk: (buf, firstLine) => Buffer.from(folder.fold(text.chunk(buf, firstLine).toString('latin1')), 'latin1'),
     end: () => Buffer.from(folder.end(), 'latin1'),

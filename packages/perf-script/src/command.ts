@@ -17,9 +17,18 @@ Branch records keep one token: 0xffffffff812da8e0<vfs_read[ext4]>/0x4011a0/P/-/-
                      with FlameGraph stackcollapse-perf rules over the annotated frames
   --dso-module       also name the module in the dso: ([kernel.kallsyms]) becomes
                      ([kernel.kallsyms:ext4]) (one token, still [ and kallsyms), so tools that
-                     group by dso (Firefox Profiler, speedscope, inferno) show built-in modules`,
+                     group by dso (Firefox Profiler, speedscope, inferno) show built-in modules
+  --lines            append " file:line" after a frame's (dso) (folding ignores it)
+  --lines=fold       --lines, and each function inlined at a frame's address as a frame
+                     line of its own before it, innermost first, as perf script --inline
+                     prints them (Debian 6.12):
+          ffffffffad067f63 __dump_stack+0x53 (inlined) lib/dump_stack.c:96
+          ffffffffad067f63 dump_stack_lvl+0x53 ([kernel.kallsyms]) lib/dump_stack.c:123
+                     (perf's own (inlined) lines are kept, not repeated); with --fold they
+                     are frames marked _[i], FlameGraph's inline mark:
+                     ...;dump_stack_lvl;__dump_stack_[i]`,
   flags: { fold: { type: 'boolean' }, 'dso-module': { type: 'boolean' } },
-  extraOptions: (v) => ({ fold: Boolean(v['fold']), dsoModule: Boolean(v['dso-module']) }),
+  extraOptions: (v) => ({ fold: Boolean(v['fold']), dsoModule: Boolean(v['dso-module']), linesFold: Boolean(v['lines-fold']) }),
   loadAnnotator: () => import('./annotator.js'),
   annotatorModule: '@kallmod/perf-script/annotator',
 };

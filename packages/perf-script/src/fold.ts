@@ -133,6 +133,14 @@ const OFFSET = /\+0x[\da-f]+$/;
  * last sample too (end()).
  */
 export class Folder {
+  /**
+   * `markInlined` (--lines=fold): a frame of an `(inlined)` line gets `_[i]`, the mark
+   * stackcollapse-perf.pl gives the inlined parts of a `outer->inlined` frame (flamegraph.pl's
+   * and inferno's java palettes colour it; kallmod report reads it). Without it perf's own
+   * `(inlined)` lines fold as the Perl script folds them, as plain frames.
+   */
+  constructor(private readonly markInlined = false) {}
+
   private pname: string | null = null;
   private period = 1;
   private stack: string[] = [];
@@ -154,7 +162,8 @@ export class Folder {
       const m = stackFrame(l);
       if (m) {
         const f = collapseFrame(m[0], m[1]);
-        if (f !== null) this.stack.push(f); // leaf first: reversed when the sample ends
+        // leaf first: reversed when the sample ends
+        if (f !== null) this.stack.push(this.markInlined && m[1] === 'inlined' && !f.endsWith('_[i]') ? `${f}_[i]` : f);
       }
     }
     return out;

@@ -15,7 +15,8 @@ import { SymbolCache } from '@kallmod/core/table/symbol-cache';
 import { OutBuffer } from '@kallmod/core/stream/out-buffer';
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { LineSource } from '@kallmod/core/lines/line-source';
-import { lineSuffix } from '@kallmod/core/lines/line-text';
+import { lineSuffix, type LineInfo } from '@kallmod/core/lines/line-text';
+import type { Resolution } from '@kallmod/core/types';
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { hex16, hex16Low } from './frame-parse.js';
 
@@ -43,10 +44,15 @@ export class Scanner {
   private nextIsIp = true;
   /** --dso-module: `[kernel.kallsyms]` gains the frame's module (`[kernel.kallsyms:ext4]`). */
   private readonly dsoModule: boolean;
+  /** --lines=fold: inline frames as lines of their own (inlineLines) */
+  private readonly inlineFrames: boolean;
+  /** the address of the `(inlined)` line perf printed just before (NaN: none): perf expanded that frame's inlines itself */
+  private perfInlinedKey = NaN;
 
   constructor(readonly table: SymbolTable, readonly opts: AnnotatorOptions) {
     this.lines = opts.lines ?? null;
     this.dsoModule = Boolean(opts.extra?.['dsoModule']) && !opts.refs;
+    this.inlineFrames = Boolean(opts.extra?.['linesFold']) && !opts.refs;
     this.res = new FrameResolver(table, opts);
     this.unnamed = new SymbolCache(table.length);
     this.refs = opts.refs ? new RefSink(table, this.res, this.out) : null;
@@ -106,7 +112,7 @@ export class Scanner {
             let e = buf.indexOf(10, p);
             if (e < 0) e = len;
             if (buf[e - 1] === 13) e--; // CRLF input: the CR stays, after any insertion
-            if ((p + 16 === e || buf[p + 16] === 32) && parseFrame(buf, p, e, f, false)) this.frameAt(f, buf, line, e);
+            if ((p + 16 === e || buf[p + 16] === 32) && parseFrame(buf, p, e, f, false)) this.frameAt(f, buf, line, e, pos);
             from = e;
           }
         } else if (p < len && buf[p] !== 10) {
@@ -135,20 +141,35 @@ export class Scanner {
     return this.out.take(into);
   }
 
-  /** Annotate (or record) one parsed kernel frame. */
-  frameAt(f: Frame, buf: Buffer, line: number, lineEnd: number): void {
-    const table = this.table;
-    if (this.lines) return this.frameWithLines(f, buf, line, lineEnd);
+  /**
+   * Annotate (or record) one parsed kernel frame. `lineStart`: where its line starts, for a
+   * callchain line (--lines=fold puts inline frames before it), -1 on a header line.
+   */
+  frameAt(f: Frame, buf: Buffer, line: number, lineEnd: number, lineStart = -1): void {
+    if (this.lines) return this.frameWithLines(f, buf, line, lineEnd, lineStart);
     if (this.refs) return this.refs.frame(f, this.res.resolve(f, buf), buf, line, lineEnd);
+    this.finishFrame(f, buf, null);
+  }
+
+  /**
+   * The one place a frame's text is finished: the notation after the name (or ` <name>` for a
+   * frame perf printed without one) and, with --dso-module, the module in the dso. `r`: the
+   * frame's resolution when the caller has made it (--lines), else made here only when the fast
+   * test (the printed name at the printed address) fails.
+   */
+  private finishFrame(f: Frame, buf: Buffer, r: Resolution | null): void {
+    const table = this.table;
     if (f.kind === NAMED) {
-      const i = f.inlined ? -1 : table.lookupKey(f.key);
-      // the fast path's test (the printed name at the printed address); anything else: the policy
-      if (i >= 0 && this.res.nameIs(i, buf, f.nameStart, f.nameEnd)) {
-        table.noteCheck(true);
-        this.insert(f.nameEnd, this.annotation(i));
-        return this.dsoModuleAt(f, buf, table.modules(i));
+      if (r === null) {
+        const i = f.inlined ? -1 : table.lookupKey(f.key);
+        // the fast path's test (the printed name at the printed address); anything else: the policy
+        if (i >= 0 && this.res.nameIs(i, buf, f.nameStart, f.nameEnd)) {
+          table.noteCheck(true);
+          this.insert(f.nameEnd, this.annotation(i));
+          return this.dsoModuleAt(f, buf, table.modules(i));
+        }
+        r = this.res.resolve(f, buf);
       }
-      const r = this.res.resolve(f, buf);
       this.insert(f.nameEnd, table.annotationOf(r, this.opts.objname));
       // an ambiguous frame's module is not known: its dso stays as perf printed it
       return this.dsoModuleAt(f, buf, r.ambiguous ? NO_MODULES : r.modules);
@@ -175,19 +196,41 @@ export class Scanner {
   }
 
   /**
-   * --lines: the frame as frameAt annotates it, and ` file:line` at the end of the line, after
-   * ` (dso)`, where stackcollapse-perf.pl's frame pattern ignores it. A sample's first frame is
-   * its ip (looked up exactly), the others are return addresses (address - 1: the call).
+   * --lines: the frame as finishFrame annotates it, and ` file:line` at the end of the line,
+   * after ` (dso)`, where stackcollapse-perf.pl's frame pattern ignores it. A sample's first
+   * frame is its ip (looked up exactly), the others are return addresses (address - 1: the
+   * call); perf's own `(inlined)` lines repeat the address of the frame after them, so they do
+   * not count as the ip. --lines=fold: the functions inlined at the address as lines of their
+   * own before the frame (inlineLines), unless perf printed them already.
    */
-  private frameWithLines(f: Frame, buf: Buffer, line: number, lineEnd: number): void {
+  private frameWithLines(f: Frame, buf: Buffer, line: number, lineEnd: number, lineStart: number): void {
     const ip = this.nextIsIp;
-    this.nextIsIp = false;
+    if (!f.inlined) this.nextIsIp = false;
     const r = f.kind === NAMED ? this.res.resolve(f, buf) : this.table.resolveKey(f.key);
     const li = f.inlined ? null : this.lines!.lines(r, !ip);
+    const perfInlined = this.perfInlinedKey === f.key;
+    this.perfInlinedKey = f.inlined ? f.key : NaN;
     if (this.refs) return this.refs.frame(f, r, buf, line, lineEnd, li);
-    if (f.kind === NAMED) this.insert(f.nameEnd, this.table.annotationOf(r, this.opts.objname));
-    else { const i = this.table.lookupKey(f.key); if (i >= 0) this.insert(f.kind === BARE ? f.addrStart + 16 : f.nameEnd, this.unnamedText(i)); }
+    if (this.inlineFrames && li && li.inlined.length > 0 && lineStart >= 0 && !perfInlined) this.inlineLines(f, buf, r, li, lineStart, lineEnd);
+    this.finishFrame(f, buf, r);
     this.insert(lineEnd, lineSuffix(li));
+  }
+
+  /**
+   * --lines=fold: one line per function inlined at the frame's address, innermost first, before
+   * the frame, as perf script prints inline frames (`ADDR NAME+0xOFF (inlined)`: the frame's
+   * address, indentation and printed offset; the notation of the function it is inlined into,
+   * whose code it is; its own ` file:line`). stackcollapse-perf.pl folds them as frames of
+   * their own; `--fold --lines=fold` marks them `_[i]` (fold.ts).
+   */
+  private inlineLines(f: Frame, buf: Buffer, r: Resolution, li: LineInfo, lineStart: number, lineEnd: number): void {
+    const head = buf.toString('latin1', lineStart, f.addrStart + 16) + ' ';
+    const ann = this.table.annotationOf(r, this.opts.objname);
+    const off = f.kind === NAMED ? buf.toString('latin1', f.nameEnd, f.tokenEnd) : '';
+    const eol = buf[lineEnd] === 13 ? '\r\n' : '\n';
+    let text = '';
+    for (const x of li.inlined) text += `${head}${x.name ?? '??'}${ann}${off} (inlined)${lineSuffix(x)}${eol}`;
+    this.insert(lineStart, text);
   }
 
   annotation(i: number): string { return this.table.annotation(i, this.opts.objname); }

@@ -172,6 +172,20 @@ export class Profile {
     return this.keyed(`U\0${name}`, () => ({ name, label: name, kind: 'unknown', modules: [], objname: null, objnameShort: null, dso: null }));
   }
 
+  /**
+   * A function inlined into frame `outer` (`name_[i]` in folded stacks: `kallmod perf --fold
+   * --lines=fold`, stackcollapse-perf.pl's `outer->inlined`): its code is the outer function's,
+   * so it counts in that frame's module and object rows; one frame per name there (the same
+   * inlined helper under any caller of that object), labelled with the outer's notation.
+   */
+  inlinedFrame(name: string, outer: number): number {
+    const o = this.frames[outer]!;
+    const notation = o.label.startsWith(o.name) ? o.label.slice(o.name.length) : '';
+    return this.keyed(`I\0${o.group}\0${o.object}\0${name}${notation}`, () => ({
+      name, label: `${name}${notation} (inlined)`, kind: o.kind, modules: o.modules, objname: o.objname, objnameShort: o.objnameShort, dso: o.dso,
+    }));
+  }
+
   userFrame(name: string, dso: string): number {
     return this.keyed(`u\0${dso}\0${name}`, () => ({ name, label: name, kind: 'user', modules: [], objname: null, objnameShort: null, dso }));
   }

@@ -134,7 +134,9 @@ async function readPerfJson(profile: Profile, table: SymbolTable, opts: Annotato
  * Folded stacks (`comm;root;...;leaf COUNT`, `kallmod perf --fold`, stackcollapse-perf.pl): the
  * count is the sample's weight already (--fold sums periods). A frame is a kernel one when it
  * carries kallmod's notation, `_[k]`, or names a kernel symbol; the notation it carries picks
- * among the symbols of that name, as `kallmod perf` chose when it wrote it.
+ * among the symbols of that name, as `kallmod perf` chose when it wrote it. A frame marked
+ * `_[i]` (`--lines=fold`, stackcollapse-perf.pl's inline mark) is code inlined into the frame
+ * before it (Profile.inlinedFrame).
  */
 async function readFolded(profile: Profile, table: SymbolTable, input: TransformInput, name: string): Promise<void> {
   profile.foldedCounts = true;
@@ -142,6 +144,19 @@ async function readFolded(profile: Profile, table: SymbolTable, input: Transform
   const frameOf = (text: string): number => {
     let id = frames.get(text);
     if (id === undefined) { id = foldedFrame(profile, table, text); if (frames.size > 100_000) frames.clear(); frames.set(text, id); }
+    return id;
+  };
+  const inlined = new Map<string, number>();
+  const inlinedOf = (text: string, outer: number): number => {
+    const key = `${outer}\0${text}`;
+    let id = inlined.get(key);
+    if (id === undefined) {
+      const t = text.slice(0, -4), sp = t.indexOf(' ');
+      // the notation it carries is its outer function's (where its code is): the name alone
+      id = profile.inlinedFrame(sp >= 0 && NOTATION.test(t.slice(sp + 1)) ? t.slice(0, sp) : t, outer);
+      if (inlined.size > 100_000) inlined.clear();
+      inlined.set(key, id);
+    }
     return id;
   };
   let rest = '';
@@ -157,8 +172,14 @@ async function readFolded(profile: Profile, table: SymbolTable, input: Transform
     }
     const parts = l.slice(0, sp).split(';');
     const comm = parts.shift()!;
-    const stack: number[] = [];
-    for (let k = parts.length - 1; k >= 0; k--) stack.push(frameOf(parts[k]!));
+    // root first, so that an inlined frame (`name_[i]`) knows the function it is inlined into
+    const stack: number[] = new Array<number>(parts.length);
+    let outer = -1;
+    for (let k = 0; k < parts.length; k++) {
+      const t = parts[k]!;
+      if (outer >= 0 && t.endsWith('_[i]')) stack[parts.length - 1 - k] = inlinedOf(t, outer);
+      else stack[parts.length - 1 - k] = outer = frameOf(t);
+    }
     profile.addSample(stack, count, count !== 1, comm, count);
   };
   for await (const chunk of (await streamOf(input)) as AsyncIterable<Buffer>) {

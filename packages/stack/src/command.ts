@@ -17,7 +17,12 @@ export const spec: TransformerSpec = {
   drgn                "#5  func (file.c:12:3)", "#5 at 0xffff.. (func+0x400/0x578) in ..."
   perf report         "     1.49%  [k] exc_page_fault" (--stdio)
 The notation goes right after the function name (before +off, " at", _[k]). A printed address
-decides which symbol is meant; otherwise the name, narrowed by a printed [mod] and /size.`,
+decides which symbol is meant; otherwise the name, narrowed by a printed [mod] and /size.
+--lines appends " file:line" to a frame line that says a place in the function (an offset or
+an address): bpftrace, bcc, /proc/PID/stack, crash, drgn's "at 0x..." frames; the first frame
+of a bpftrace/bcc stack, crash's exception RIP and drgn's #0 looked up exactly, the others as
+return addresses (address - 1). Folded stacks, perf report rows and bare names get none (they
+name functions, not places), nor drgn frames that print their own.`,
   loadAnnotator: () => import('./annotator.js'),
   annotatorModule: '@kallmod/stack/annotator',
 };

@@ -29,7 +29,17 @@ export interface StackRef {
    * /proc/PID/stack, crash bt): a frame without one is not in a loadable module.
    */
   modulesPrinted: boolean;
+  /**
+   * What the frame's address is, for --lines: `ip` the exact place (crash's exception RIP, drgn's
+   * frame #0), `return` where a call returns to (looked up at address - 1), `stack` a frame of a
+   * bpftrace/bcc stack (the first of its stack is the ip, the others return addresses), null
+   * for no line (folded stacks and perf report rows name functions, not places; drgn prints
+   * its own file:line).
+   */
+  call: Call;
 }
+
+export type Call = 'ip' | 'return' | 'stack' | null;
 
 /** What one line tells about the next ones: a bcc stack's frames after its `--` are user space. */
 export interface LineState { user: boolean }
@@ -86,11 +96,12 @@ function moduleAt(s: string, i: number, end: number): [string, number] | null {
 }
 
 function ref(s: string, from: number, to: number, name: [number, number], offset: number | null, size: number | null,
-  address: string | null, module: string | null, modulesPrinted = false): StackRef {
+  address: string | null, module: string | null, modulesPrinted: boolean, call: Call): StackRef {
   return {
     printed: { text: s.slice(from, to), name: s.slice(name[0], name[1]), offset, size, address, module },
     at: name[1],
     modulesPrinted,
+    call,
   };
 }
 
@@ -128,7 +139,7 @@ function wholeLineFrame(s: string, i: number, end: number, st: LineState, addres
   if (k !== end) return false;
   // a bare name: at bcc's indents, outside the user part, and not a raw address (kstack(raw))
   if (!o && !printedModule && address === null && (!bccIndent(s, from) || (n - i >= 8 && hexEnd(s, i, n) === n))) return false;
-  out.push(ref(s, from, end, [i, n], offset, size, address, module, procStack || printedModule));
+  out.push(ref(s, from, end, [i, n], offset, size, address, module, procStack || printedModule, procStack ? 'return' : 'stack'));
   return true;
 }
 
@@ -149,11 +160,11 @@ function bracketFrame(s: string, i: number, end: number, st: LineState, out: Sta
   const o = offsetAt(s, n, end);
   const k = o ? o[1] : n;
   if (s.charCodeAt(k) !== 93) return;
-  out.push(ref(s, a, k, [a, n], o ? o[0] : null, null, null, null));
+  out.push(ref(s, a, k, [a, n], o ? o[0] : null, null, null, null, false, 'ip'));
 }
 
-/** crash's `name[+off][ (via x)] at ADDR[ [mod]]` from a (the frame's name): false when not one. */
-function crashTail(s: string, a: number, end: number, out: StackRef[]): boolean {
+/** crash's `name[+off][ (via x)] at ADDR[ [mod]]` from a (the frame's name): false when not one. `call`: a frame's return address, START's ip. */
+function crashTail(s: string, a: number, end: number, out: StackRef[], call: Call = 'return'): boolean {
   const n = nameEnd(s, a, end);
   if (n === a) return false;
   const o = offsetAt(s, n, end);
@@ -167,7 +178,7 @@ function crashTail(s: string, a: number, end: number, out: StackRef[]): boolean 
   const ha = hexEnd(s, t + 4, end);
   if (ha === t + 4 || ha - t - 4 > 16) return false;
   const m = moduleAt(s, ha, end);
-  out.push(ref(s, a, m ? m[1] : ha, [a, n], o ? o[0] : null, null, addressOf(s.slice(t + 4, ha)), m ? m[0] : null, true));
+  out.push(ref(s, a, m ? m[1] : ha, [a, n], o ? o[0] : null, null, addressOf(s.slice(t + 4, ha)), m ? m[0] : null, true, call));
   return true;
 }
 
@@ -196,7 +207,7 @@ function hashFrame(s: string, i: number, end: number, out: StackRef[]): void {
     const z = sizeAt(s, o[1], end);
     const t = z ? z[1] : o[1];
     if (s.charCodeAt(t) !== 41) return;
-    out.push(ref(s, a, t, [a, n], o[0], z ? z[0] : null, addressOf(s.slice(k + 5, h)), null));
+    out.push(ref(s, a, t, [a, n], o[0], z ? z[0] : null, addressOf(s.slice(k + 5, h)), null, false, drgnCall(s, i, end)));
     return;
   }
   const n = nameEnd(s, k, end);
@@ -209,7 +220,13 @@ function hashFrame(s: string, i: number, end: number, out: StackRef[]): void {
     if (z) [size, t] = z;
   }
   if (t !== end && !s.startsWith(' (', t)) return;
-  out.push(ref(s, k, t, [k, n], offset, size, null, null));
+  // ` (file:line)`: drgn's own line, none added
+  out.push(ref(s, k, t, [k, n], offset, size, null, null, false, t === end && offset !== null ? drgnCall(s, i, end) : null));
+}
+
+/** drgn's frame #0 is where the thread is; the others are return addresses. */
+function drgnCall(s: string, i: number, end: number): Call {
+  return Number(s.slice(i + 1, digitsEnd(s, i + 1, end))) === 0 ? 'ip' : 'return';
 }
 
 /** Every `[k] name` of a perf report --stdio line (`[k]` after a space or at the start). */
@@ -218,7 +235,7 @@ function perfReportFrames(s: string, from: number, end: number, out: StackRef[])
     if (k > 0 && !isSpace(s.charCodeAt(k - 1))) continue;
     const a = k + 4, n = nameEnd(s, a, end);
     if (n === a || (n < end && !isSpace(s.charCodeAt(n)))) continue;
-    out.push(ref(s, a, n, [a, n], null, null, null, null));
+    out.push(ref(s, a, n, [a, n], null, null, null, null, false, null));
   }
 }
 
@@ -241,7 +258,7 @@ function foldedFrames(s: string, end: number, out: StackRef[]): boolean {
     else {
       const marked = b - f > 4 && s.startsWith('_[k]', b - 4);
       const e = marked ? b - 4 : b;
-      if ((marked || kernel) && nameEnd(s, f, e) === e && e > f) out.push(ref(s, f, b, [f, e], null, null, null, null));
+      if ((marked || kernel) && nameEnd(s, f, e) === e && e > f) out.push(ref(s, f, b, [f, e], null, null, null, null, false, null));
     }
     a = b;
   }
@@ -268,6 +285,6 @@ export function findStackRefs(s: string, st: LineState, out: StackRef[]): void {
   }
   if (c === 91 /* [ */) { bracketFrame(s, i, end, st, out); if (out.length === 0) perfReportFrames(s, i, end, out); return; }
   if (c === 35 /* # */) { hashFrame(s, i, end, out); return; }
-  if (c === 83 /* S */ && s.startsWith('START: ', i)) { crashTail(s, i + 7, end, out); return; }
+  if (c === 83 /* S */ && s.startsWith('START: ', i)) { crashTail(s, i + 7, end, out, 'ip'); return; }
   if (!wholeLineFrame(s, i, end, st, null, out)) perfReportFrames(s, i, end, out);
 }

@@ -15,12 +15,33 @@ const TRANSFORM_FLAGS = {
   lines: { type: 'boolean' },
 } as const;
 
-/** The transformers that take --lines so far (json, stack: not yet). */
-const LINES_COMMANDS = new Set(['dmesg', 'perf', 'trace']);
+/** The transformers that take --lines. */
+const LINES_COMMANDS = new Set(['dmesg', 'perf', 'trace', 'json', 'stack']);
+/** ... and --lines=fold (inline frames as frames of their own). */
+const LINES_FOLD_COMMANDS = new Set(['perf']);
+
+/**
+ * `--lines=fold` is `--lines` plus `lines-fold` (parseArgs has no flag with an optional value);
+ * another value is a usage error.
+ */
+function linesValue(name: string, argv: string[]): { argv: string[]; fold: boolean } {
+  let fold = false;
+  const dd = argv.indexOf('--');
+  const end = dd < 0 ? argv.length : dd; // after `--`: file names, as given
+  const out = argv.map((a, n) => {
+    if (n >= end || !a.startsWith('--lines=')) return a;
+    if (a === '--lines=fold' && LINES_FOLD_COMMANDS.has(name)) { fold = true; return '--lines'; }
+    throw new KallmodError(`${a}: ${LINES_FOLD_COMMANDS.has(name) ? '--lines takes no value but =fold' : `${name} takes --lines without a value`} (see --help)`,
+      { exitCode: 2 });
+  });
+  return { argv: out, fold };
+}
 
 /** The one driver of every transformer command: sources, input, output, --refs, --jobs. */
 export async function runTransformer(spec: TransformerSpec, argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...TRANSFORM_FLAGS, ...spec.flags });
+  const lv = linesValue(spec.name, argv);
+  const { values, positionals } = parse(lv.argv, { ...TRANSFORM_FLAGS, ...spec.flags });
+  if (lv.fold) values['lines-fold'] = true;
   if (values['help']) {
     process.stdout.write(`usage: kallmod ${spec.name} [OPTIONS] [FILE]
 
@@ -48,7 +69,7 @@ ${SOURCE_FLAGS_HELP}
   }
   if (positionals.length > 1) throw new KallmodError('at most one FILE', { exitCode: 2 });
   if (values['lines'] && !LINES_COMMANDS.has(spec.name)) {
-    throw new KallmodError(`--lines: not available for ${spec.name} yet (dmesg, perf, trace and lookup take it)`, { exitCode: 2 });
+    throw new KallmodError(`--lines: not available for ${spec.name}`, { exitCode: 2 });
   }
   const loaded = await loadFromFlags(values);
   const { table } = loaded;

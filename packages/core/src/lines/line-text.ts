@@ -16,7 +16,7 @@ export function lineFields(li: LineInfo | null): LineInfo {
 }
 
 /** ` file:line` as perf, trace and dmesg append it ('' when unknown). */
-export function lineSuffix(li: LineInfo | null): string {
+export function lineSuffix(li: Pick<LineInfo, 'file' | 'line'> | null): string {
   return li && li.file ? ` ${li.file}:${li.line ?? 0}` : '';
 }
 
