@@ -25,6 +25,10 @@ export interface LineSourceFiles {
   vmlinux: string | null;
   modulesDirs: string[];
   moduleBuildId?: (mod: string) => string | null;
+  /** Where the vmlinux's line index is kept (sources/elf/line-index.ts; the cache base directory), null: none. */
+  indexDir?: string | null;
+  /** Said when the index is built (the CLI: when stderr is a terminal). */
+  progress?: (message: string) => void;
 }
 
 interface ModuleLines { lines: SourceLines; sections: { index: number; base: number; end: number }[] }
@@ -81,7 +85,11 @@ export class LineSource {
     this.vmlinux = null;
     const path = this.files.vmlinux;
     if (!path) { this.missing.add('vmlinux'); return null; }
-    const lines = elfReader().SourceLines.open(path);
+    const lines = elfReader().SourceLines.open(path, {
+      dir: this.files.indexDir ?? null,
+      warn: (source, message) => this.warn({ source, message }),
+      ...(this.files.progress ? { progress: this.files.progress } : {}),
+    });
     let slide: number | null;
     try {
       const code = lines.symbols().filter((s) => s.section !== null && (s.type === 'func' || s.type === 'notype'));

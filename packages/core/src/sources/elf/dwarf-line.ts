@@ -6,6 +6,7 @@ import { cstring } from './elf-file.js';
 import type { DwarfSections } from './dwarf-sections.js';
 import { addrIsMax, Cursor, DW_FORM, DwarfError, readAddress, readForm, type FormUnit } from './dwarf-reader.js';
 import { formString } from './dwarf-units.js';
+import { RangeIndex } from './range-index.js';
 
 /** One sequence: [start, end) in section `sec` (-1 in linked files), rows [lo, hi) of the table. */
 export interface LineSequence { sec: number; start: number; end: number; lo: number; hi: number }
@@ -14,6 +15,8 @@ export interface LineTable {
   /** file register value → path as the program names it (directory joined; "" where unnamed) */
   files: string[];
   seqs: LineSequence[];
+  /** which sequence holds an address (a tombstoned copy may overlap another) */
+  seqIndex: RangeIndex;
   addr: Float64Array;
   file: Uint32Array;
   line: Uint32Array;
@@ -155,7 +158,8 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
   }
   seqs.sort((a, b) => a.sec - b.sec || a.start - b.start);
   // copies of the used part: the program-sized arrays would hold the cache's memory
-  return { files, seqs, addr: A.slice(0, n), file: F.slice(0, n), line: L.slice(0, n), column: C.slice(0, n) };
+  const seqIndex = RangeIndex.of(seqs.map((q) => q.sec), seqs.map((q) => q.start), seqs.map((q) => q.end));
+  return { files, seqs, seqIndex, addr: A.slice(0, n), file: F.slice(0, n), line: L.slice(0, n), column: C.slice(0, n) };
 }
 
 /** Smallest key of a DWARF tombstone (-2 / -1) in a linked file (keyFromParts(0xffffffff, 0xfffffffe)). */
@@ -163,22 +167,10 @@ const TOMBSTONE_KEY = (0xffffffff - 0xffff0000) * 4294967296 + 0xfffffffe + 2 **
 
 /** Row index for `addr` in section `sec`: the last row at or before it in its sequence; -1 when none. */
 export function lineRowAt(t: LineTable, sec: number, addr: number): number {
-  const s = t.seqs;
-  let lo = 0, hi = s.length - 1, found = -1;
-  while (lo <= hi) {
-    const m = (lo + hi) >> 1, q = s[m]!;
-    if (q.sec < sec || (q.sec === sec && q.start <= addr)) { found = m; lo = m + 1; } else hi = m - 1;
-  }
-  // sequences may overlap (several CUs' code at one place is not possible, but a tombstoned copy
-  // is): look back a little for the one that contains addr
-  for (let i = found; i >= 0 && i > found - 8; i--) {
-    const q = s[i]!;
-    if (q.sec !== sec) break;
-    if (addr >= q.start && addr < q.end) {
-      let a = q.lo, b = q.hi - 1, r = q.lo;
-      while (a <= b) { const m = (a + b) >> 1; if (t.addr[m]! <= addr) { r = m; a = m + 1; } else b = m - 1; }
-      return r;
-    }
-  }
-  return -1;
+  const i = t.seqIndex.at(sec, addr);
+  if (i < 0) return -1;
+  const q = t.seqs[i]!;
+  let a = q.lo, b = q.hi - 1, r = q.lo;
+  while (a <= b) { const m = (a + b) >> 1; if (t.addr[m]! <= addr) { r = m; a = m + 1; } else b = m - 1; }
+  return r;
 }
