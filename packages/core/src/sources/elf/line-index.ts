@@ -5,7 +5,7 @@
  * with their names, call sites and ranges, line sequences and rows (rows that cannot be the
  * answer dropped: an earlier row at the same address, a row saying what the one before said),
  * the file table, the unit's strings. Made once from the DWARF by the same code that answers
- * lazily (source-lines.ts `buildIndex`), so both give the same frames; loaded with no DWARF
+ * lazily (source-lines.ts `build`, `unitLines`), so both give the same frames; loaded with no DWARF
  * parsing: a header and directory read at open, one positional read per unit when first asked.
  *
  * File: header (128 bytes) | unit blocks | directory. The header names the build-id and the

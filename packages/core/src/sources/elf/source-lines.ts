@@ -2,7 +2,9 @@
  * Source lines and inline frames of addresses in one vmlinux or .ko, from its DWARF: which unit
  * holds an address (aranges, else the units' ranges), then that unit's functions, its line
  * program and the inline tree of the one function asked about, each read on first use and kept
- * in a bounded cache (a whole vmlinux's line rows would not fit the memory budget).
+ * in a bounded cache (a whole vmlinux's line rows would not fit the memory budget). A big run
+ * over a vmlinux writes its line index (line-index.ts) and answers from it from then on, as every
+ * later run over that build does.
  */
 import { RangeIndex } from './range-index.js';
 import { closeSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
