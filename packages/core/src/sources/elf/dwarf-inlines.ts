@@ -120,7 +120,10 @@ export class UnitFunctions {
         else depth++;
       }
     }
-    const order = rs.map((_, i) => i).sort((a, b) => rs[a]! - rs[b]! || rStart[a]! - rStart[b]! || rEnd[a]! - rEnd[b]!);
+    const cmp = (a: number, b: number) => rs[a]! - rs[b]! || rStart[a]! - rStart[b]! || rEnd[a]! - rEnd[b]!;
+    let sorted = true; // most units list their functions in address order: no sort then (a stable sort would keep it)
+    for (let i = 1; i < rs.length && sorted; i++) sorted = cmp(i - 1, i) <= 0;
+    const order = sorted ? rs.map((_, i) => i) : rs.map((_, i) => i).sort(cmp);
     for (const i of order) { this.sec.push(rs[i]!); this.start.push(rStart[i]!); this.end.push(rEnd[i]!); this.die.push(rDie[i]!); }
     this.rangeIndex = RangeIndex.of(this.sec, this.start, this.end);
   }

@@ -106,10 +106,17 @@ interface Params {
   minInst: number; lineBase: number; lineRange: number; opcodeBase: number; opLengths: number[]; addrSize: number; asKey: boolean; version: number;
 }
 
+/** Rows as a program runs, before the used part is copied out: one set for every program (most of the allocation otherwise). */
+let rowsA = new Float64Array(0), rowsF = new Uint32Array(0), rowsL = new Uint32Array(0), rowsC = new Uint32Array(0);
+
 function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end: number, p: Params, files: string[]): LineTable {
   // every row takes at least one opcode byte: the program's length bounds the row count
   const cap = Math.max(1, end - c.pos);
-  const A = new Float64Array(cap), F = new Uint32Array(cap), L = new Uint32Array(cap), C = new Uint32Array(cap);
+  if (rowsA.length < cap) {
+    const k = Math.max(cap, 2 * rowsA.length);
+    rowsA = new Float64Array(k); rowsF = new Uint32Array(k); rowsL = new Uint32Array(k); rowsC = new Uint32Array(k);
+  }
+  const A = rowsA, F = rowsF, L = rowsL, C = rowsC;
   const seqs: LineSequence[] = [];
   let n = 0, addr = 0, sec = -1, file = 1, line = 1, col = 0, seqLo = 0, seqStart = 0, dropped = false;
   const { minInst, lineRange, lineBase, opcodeBase } = p;
@@ -157,7 +164,7 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
     if (n < cap) { A[n] = addr; F[n] = file; L[n] = line; C[n] = col; n++; }
   }
   seqs.sort((a, b) => a.sec - b.sec || a.start - b.start);
-  // copies of the used part: the program-sized arrays would hold the cache's memory
+  // copies of the used part (the scratch arrays are the next program's)
   const seqIndex = RangeIndex.of(seqs.map((q) => q.sec), seqs.map((q) => q.start), seqs.map((q) => q.end));
   return { files, seqs, seqIndex, addr: A.slice(0, n), file: F.slice(0, n), line: L.slice(0, n), column: C.slice(0, n) };
 }

@@ -99,6 +99,7 @@ export class SourceLines {
   private mayBuild = false;
   /** set by unit() when this run has parsed enough units: built after the lookup at hand */
   private pendingBuild = false;
+  private scratch = Buffer.alloc(0);
 
   constructor(elf: ElfFile, private readonly indexOpts: LineIndexOptions | null = null) {
     this.elf = elf;
@@ -190,7 +191,10 @@ export class SourceLines {
     const h = this.headers![u]!;
     const cu = readCompUnit(this.ds, h, false);
     if (!cu) throw new DwarfError(`unit at 0x${h.offset.toString(16)} is no compile unit`);
-    const { data, sectionAt } = this.ds.infoRange(h.offset, h.end - h.offset);
+    // the walk keeps nothing of the unit's bytes: one buffer serves every unit's walk
+    const len = h.end - h.offset;
+    if (this.scratch.length < len) this.scratch = Buffer.allocUnsafe(Math.max(len, 2 * this.scratch.length));
+    const { data, sectionAt } = this.ds.infoRange(h.offset, len, this.scratch);
     const fns = new UnitFunctions(this.ds, cu, data, sectionAt);
     this.units.set(u, fns);
     this.touch(u, fns);
