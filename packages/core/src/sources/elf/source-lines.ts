@@ -20,7 +20,7 @@ import { readCompUnit, readUnitHeaders, type UnitHeader } from './dwarf-units.js
 import { ElfFile, SHT_NOBITS } from './elf-file.js';
 import { isCompressedMagic } from './elf-object.js';
 import { gnuBuildId } from '../../kernel/identity.js';
-import { readSymbols, type ElfSymbol } from './symtab.js';
+import { readSymbols, symbols as symbolsOf, type ElfSymbol } from './symtab.js';
 import { encodeUnit, LineIndex, LineIndexUnusable, LineIndexWriter, type IndexIdentity, type UnitLines } from './line-index.js';
 
 /** One frame of an address, innermost first: the inlined function, then who inlined it, ..., the real function. */
@@ -131,6 +131,11 @@ export class SourceLines {
   /** The file's .symtab (section offsets in a .ko, keys in a vmlinux). */
   symbols(): ElfSymbol[] {
     return readSymbols(this.elf);
+  }
+
+  /** The same, in table order, made one at a time. */
+  eachSymbol(): Iterable<ElfSymbol> {
+    return symbolsOf(this.elf);
   }
 
   /** Hex GNU build-id from the file's notes, null when it has none. */
@@ -335,7 +340,11 @@ export class SourceLines {
       if (code) { o.warn?.(path, `line index not written (${code}): source lines from the DWARF`); return; }
       throw e;
     }
-    this.lineIndex = LineIndex.open(path, id);
+    try { this.lineIndex = LineIndex.open(path, id); } catch (e) {
+      if (!(e instanceof LineIndexUnusable) && !(e as NodeJS.ErrnoException).code) throw e;
+      o.warn?.(path, `line index not read back (${(e as Error).message}): source lines from the DWARF`);
+      return;
+    }
     for (const f of this.units.values()) f.compact();
     this.lineTables.clear();
     this.cached = 0;
