@@ -121,7 +121,8 @@ async function compare(file: string, rel: boolean, samples: Sample[], id: string
   const sl = SourceLines.open(file);
   const sec = rel ? sl.sectionIndex('.text') : -1;
   const t = performance.now();
-  const mine = samples.map((s) => render(sl.frames(s.addr, sec), s.sym));
+  const frames = samples.map((s) => sl.frames(s.addr, sec));
+  const mine = frames.map((f, i) => render(f, samples[i]!.sym));
   const ms = performance.now() - t;
   sl.close();
   const diffs: number[] = [];
@@ -147,8 +148,11 @@ async function compare(file: string, rel: boolean, samples: Sample[], id: string
     + `${explained} others as llvm-addr2line` +
     `${HAVE_LLVM ? '' : ' (not installed: differences unexplained)'}, ${unexplained.length} unexplained; kallmod ${ms.toFixed(0)} ms`);
   for (const u of unexplained.slice(0, 20)) console.log('  ' + u);
-  return { same, explained, unexplained, inlined };
+  return { same, explained, unexplained, inlined, answers: frames.map((f) => JSON.stringify(f)) };
 }
+
+/** The vmlinux sample's frames as the DWARF gives them (the first test's, for the index test). */
+let vmlinuxAnswers: string[] | null = null;
 
 describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`, () => {
   // one per-kernel cache for the CLI runs below: the first parses the vmlinux's DWARF
@@ -157,9 +161,35 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
   it('10,000 sampled text addresses of the debug vmlinux: >= 99.9% the same file:line and inline chain', async () => {
     const s = sample(VMLINUX, 10_000, 20261203);
     const r = await compare(VMLINUX, false, s, `vmlinux-${REL}-20261203-10000`);
+    vmlinuxAnswers = r.answers;
     expect(r.inlined).toBeGreaterThan(1000);
     expect(r.same, 'addr2line itself').toBeGreaterThanOrEqual(9_700);
     if (HAVE_LLVM) expect(r.same + r.explained).toBeGreaterThanOrEqual(9_990);
+  }, 120_000);
+
+  it('the line index of the debug vmlinux (built once, then read back) answers the same 10,000 addresses as its DWARF', () => {
+    const s = sample(VMLINUX, 10_000, 20261203);
+    let want = vmlinuxAnswers;
+    if (!want) {
+      const lazy = SourceLines.open(VMLINUX);
+      want = s.map((x) => JSON.stringify(lazy.frames(x.addr)));
+      lazy.close();
+    }
+    const warnings: string[] = [];
+    const opts = { dir: join(T(), 'index'), buildAfterUnits: 1, warn: (f: string, m: string) => warnings.push(`${f}: ${m}`) };
+    let t = performance.now();
+    const first = SourceLines.open(VMLINUX, opts);
+    expect(s.map((x) => JSON.stringify(first.frames(x.addr)))).toEqual(want);
+    expect(first.indexed).toBe(true);
+    first.close();
+    const built = performance.now() - t;
+    t = performance.now();
+    const warm = SourceLines.open(VMLINUX, opts);
+    expect(s.map((x) => JSON.stringify(warm.frames(x.addr)))).toEqual(want);
+    expect(warm.indexed).toBe(true);
+    warm.close();
+    console.log(`vmlinux line index: built and answered in ${built.toFixed(0)} ms, answered from it in ${(performance.now() - t).toFixed(0)} ms`);
+    expect(warnings).toEqual([]);
   }, 120_000);
 
   for (const ko of ['fs/udf/udf.ko', 'fs/fat/fat.ko', 'drivers/net/virtio_net.ko']) {

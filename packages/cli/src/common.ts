@@ -29,7 +29,8 @@ export function stderrWarn(w: Warning): void {
 
 export function loadFromFlags(values: FlagValues, warn: (w: Warning) => void = stderrWarn): Promise<LoadedTable> {
   refuseDirectories(values);
-  return loadTableAsync(sourceOptionsFromFlags(values as never), warn);
+  const options = sourceOptionsFromFlags(values as never);
+  return loadTableAsync(options, warn).then((l) => ({ ...l, options }));
 }
 
 /** The source flags that name a file (the others: directories, numbers, a release, a switch). */

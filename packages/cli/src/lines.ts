@@ -8,6 +8,7 @@ import type { LoadedTable } from '@kallmod/core/load';
 import { moduleBuildId } from '@kallmod/core/kernel/identity';
 import { LineSource, type LineSourceFiles } from '@kallmod/core/lines/line-source';
 import { debugPackage } from './commands/capabilities.js';
+import { cacheBaseDir } from '@kallmod/core/kernel/cache';
 
 /** The DWARF files a table was made from (explicit flags, the defaults, a cache or a snapshot's record). */
 export function lineSourceFiles(l: LoadedTable): LineSourceFiles {
@@ -17,7 +18,14 @@ export function lineSourceFiles(l: LoadedTable): LineSourceFiles {
   if (!dirs.length && l.discovery?.debugModules) dirs.push(l.discovery.debugModules);
   const running = l.loaded.some((x) => x.origin === 'running-kernel');
   const root = l.kernel?.root ?? l.discovery?.root ?? '';
-  return { vmlinux: vm, modulesDirs: [...new Set(dirs)], ...(running ? { moduleBuildId: (m: string) => moduleBuildId(root, m) } : {}) };
+  // the vmlinux's line index beside the per-kernel cache (keyed by the same build-id), unless --no-cache
+  const o = l.options;
+  const indexDir = o?.noCache ? null : cacheBaseDir({ ...(o?.cacheDir ? { cacheDir: o.cacheDir } : {}) });
+  const progress = (m: string) => { if (process.stderr.isTTY) process.stderr.write(`kallmod: ${m}\n`); };
+  return {
+    vmlinux: vm, modulesDirs: [...new Set(dirs)], indexDir, progress,
+    ...(running ? { moduleBuildId: (m: string) => moduleBuildId(root, m) } : {}),
+  };
 }
 
 export interface Lines { source: LineSource; done(): void }

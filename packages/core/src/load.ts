@@ -39,6 +39,8 @@ export interface LoadedTable {
   kernel?: KernelIdentity;
   discovery?: Discovery;
   cache?: CacheStatus | null;
+  /** The options it was loaded with (the CLI sets it: --lines keeps its index in the same cache directory). */
+  options?: SourceOptions;
 }
 
 /**

@@ -5,7 +5,7 @@
  * of each function); the DW_TAG_inlined_subroutine tree of a function is read when an address
  * in it is asked about.
  */
-import { rangeIndexAt } from './range-index.js';
+import { RangeIndex } from './range-index.js';
 import { cstring } from './elf-file.js';
 import type { DwarfSections } from './dwarf-sections.js';
 import { abbrevTable, fixedLayout, type AbbrevTable } from './dwarf-abbrev.js';
@@ -28,6 +28,10 @@ export class UnitFunctions {
   readonly end: number[] = [];
   readonly sec: number[] = [];
   readonly die: number[] = [];
+  /** the function ranges flattened (values: entry indices) */
+  rangeIndex = RangeIndex.EMPTY;
+  /** the whole unit's bytes while an index is built (at() then reads nothing) */
+  private bytes: Buffer | null = null;
   /** function DIE offset → the offset its subtree ends at (its sibling; the unit's end when it has none) */
   private readonly dieEnd = new Map<number, number>();
   private readonly inlines = new Map<number, InlineNode[]>();
@@ -62,8 +66,18 @@ export class UnitFunctions {
     this.inlines.clear();
   }
 
+  /** Keep the unit's bytes (from its first DIE offset) for the reads that follow, or drop them (null). */
+  useBytes(info: Buffer | null, sectionAt: Map<number, number>): void {
+    this.bytes = info;
+    this.sectionAt = sectionAt;
+  }
+
   /** Cursor at a .debug_info offset of this unit, over at least `len` bytes (clipped to the unit). */
   private at(off: number, len: number): Cursor {
+    if (this.bytes) {
+      const p = off - this.cu.offset;
+      return new Cursor(this.bytes.subarray(p, Math.min(p + len, this.bytes.length)), 0, off);
+    }
     const { data, sectionAt } = this.ds.infoRange(off, Math.min(len, this.cu.end - off));
     this.sectionAt = sectionAt;
     return new Cursor(data, 0, off);
@@ -106,8 +120,12 @@ export class UnitFunctions {
         else depth++;
       }
     }
-    const order = rs.map((_, i) => i).sort((a, b) => rs[a]! - rs[b]! || rStart[a]! - rStart[b]! || rEnd[a]! - rEnd[b]!);
+    const cmp = (a: number, b: number) => rs[a]! - rs[b]! || rStart[a]! - rStart[b]! || rEnd[a]! - rEnd[b]!;
+    let sorted = true; // most units list their functions in address order: no sort then (a stable sort would keep it)
+    for (let i = 1; i < rs.length && sorted; i++) sorted = cmp(i - 1, i) <= 0;
+    const order = sorted ? rs.map((_, i) => i) : rs.map((_, i) => i).sort(cmp);
     for (const i of order) { this.sec.push(rs[i]!); this.start.push(rStart[i]!); this.end.push(rEnd[i]!); this.die.push(rDie[i]!); }
+    this.rangeIndex = RangeIndex.of(this.sec, this.start, this.end);
   }
 
   /** A reference attribute's .debug_info offset. */
@@ -152,9 +170,9 @@ export class UnitFunctions {
     return { ranges: kept, sibling };
   }
 
-  /** Entry index of the function range containing (sec, addr), innermost (last starting) first; -1 when none. */
+  /** Entry index of the function range containing (sec, addr), the innermost (last starting) one; -1 when none. */
   functionAt(sec: number, addr: number): number {
-    return rangeIndexAt(this.sec, this.start, this.end, sec, addr, 16);
+    return this.rangeIndex.at(sec, addr);
   }
 
   /** The inline tree of the function whose DIE is at `die` (read once). */

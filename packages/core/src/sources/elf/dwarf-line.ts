@@ -6,6 +6,7 @@ import { cstring } from './elf-file.js';
 import type { DwarfSections } from './dwarf-sections.js';
 import { addrIsMax, Cursor, DW_FORM, DwarfError, readAddress, readForm, type FormUnit } from './dwarf-reader.js';
 import { formString } from './dwarf-units.js';
+import { RangeIndex } from './range-index.js';
 
 /** One sequence: [start, end) in section `sec` (-1 in linked files), rows [lo, hi) of the table. */
 export interface LineSequence { sec: number; start: number; end: number; lo: number; hi: number }
@@ -14,6 +15,8 @@ export interface LineTable {
   /** file register value → path as the program names it (directory joined; "" where unnamed) */
   files: string[];
   seqs: LineSequence[];
+  /** which sequence holds an address (a tombstoned copy may overlap another) */
+  seqIndex: RangeIndex;
   addr: Float64Array;
   file: Uint32Array;
   line: Uint32Array;
@@ -103,10 +106,17 @@ interface Params {
   minInst: number; lineBase: number; lineRange: number; opcodeBase: number; opLengths: number[]; addrSize: number; asKey: boolean; version: number;
 }
 
+/** Rows as a program runs, before the used part is copied out: one set for every program (most of the allocation otherwise). */
+let rowsA = new Float64Array(0), rowsF = new Uint32Array(0), rowsL = new Uint32Array(0), rowsC = new Uint32Array(0);
+
 function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end: number, p: Params, files: string[]): LineTable {
   // every row takes at least one opcode byte: the program's length bounds the row count
   const cap = Math.max(1, end - c.pos);
-  const A = new Float64Array(cap), F = new Uint32Array(cap), L = new Uint32Array(cap), C = new Uint32Array(cap);
+  if (rowsA.length < cap) {
+    const k = Math.max(cap, 2 * rowsA.length);
+    rowsA = new Float64Array(k); rowsF = new Uint32Array(k); rowsL = new Uint32Array(k); rowsC = new Uint32Array(k);
+  }
+  const A = rowsA, F = rowsF, L = rowsL, C = rowsC;
   const seqs: LineSequence[] = [];
   let n = 0, addr = 0, sec = -1, file = 1, line = 1, col = 0, seqLo = 0, seqStart = 0, dropped = false;
   const { minInst, lineRange, lineBase, opcodeBase } = p;
@@ -154,8 +164,9 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
     if (n < cap) { A[n] = addr; F[n] = file; L[n] = line; C[n] = col; n++; }
   }
   seqs.sort((a, b) => a.sec - b.sec || a.start - b.start);
-  // copies of the used part: the program-sized arrays would hold the cache's memory
-  return { files, seqs, addr: A.slice(0, n), file: F.slice(0, n), line: L.slice(0, n), column: C.slice(0, n) };
+  // copies of the used part (the scratch arrays are the next program's)
+  const seqIndex = RangeIndex.of(seqs.map((q) => q.sec), seqs.map((q) => q.start), seqs.map((q) => q.end));
+  return { files, seqs, seqIndex, addr: A.slice(0, n), file: F.slice(0, n), line: L.slice(0, n), column: C.slice(0, n) };
 }
 
 /** Smallest key of a DWARF tombstone (-2 / -1) in a linked file (keyFromParts(0xffffffff, 0xfffffffe)). */
@@ -163,22 +174,10 @@ const TOMBSTONE_KEY = (0xffffffff - 0xffff0000) * 4294967296 + 0xfffffffe + 2 **
 
 /** Row index for `addr` in section `sec`: the last row at or before it in its sequence; -1 when none. */
 export function lineRowAt(t: LineTable, sec: number, addr: number): number {
-  const s = t.seqs;
-  let lo = 0, hi = s.length - 1, found = -1;
-  while (lo <= hi) {
-    const m = (lo + hi) >> 1, q = s[m]!;
-    if (q.sec < sec || (q.sec === sec && q.start <= addr)) { found = m; lo = m + 1; } else hi = m - 1;
-  }
-  // sequences may overlap (several CUs' code at one place is not possible, but a tombstoned copy
-  // is): look back a little for the one that contains addr
-  for (let i = found; i >= 0 && i > found - 8; i--) {
-    const q = s[i]!;
-    if (q.sec !== sec) break;
-    if (addr >= q.start && addr < q.end) {
-      let a = q.lo, b = q.hi - 1, r = q.lo;
-      while (a <= b) { const m = (a + b) >> 1; if (t.addr[m]! <= addr) { r = m; a = m + 1; } else b = m - 1; }
-      return r;
-    }
-  }
-  return -1;
+  const i = t.seqIndex.at(sec, addr);
+  if (i < 0) return -1;
+  const q = t.seqs[i]!;
+  let a = q.lo, b = q.hi - 1, r = q.lo;
+  while (a <= b) { const m = (a + b) >> 1; if (t.addr[m]! <= addr) { r = m; a = m + 1; } else b = m - 1; }
+  return r;
 }

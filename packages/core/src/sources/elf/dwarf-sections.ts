@@ -57,14 +57,14 @@ export class DwarfSections {
    * Bytes [off, off+len) of .debug_info (clipped) and the relocation map to use with
    * section offsets. Linked files: positional read; relocatable: slice of the loaded section.
    */
-  infoRange(off: number, len: number): { data: Buffer; sectionAt: Map<number, number> } {
+  infoRange(off: number, len: number, scratch?: Buffer): { data: Buffer; sectionAt: Map<number, number> } {
     const idx = this.indexOf('.debug_info');
     if (idx < 0) return { data: Buffer.alloc(0), sectionAt: EMPTY_MAP };
     if (this.elf.isRel || this.elf.isCompressed(this.elf.sections[idx]!)) {
       const s = this.get('.debug_info')!;
       return { data: s.data.subarray(Math.min(off, s.data.length), Math.min(off + len, s.data.length)), sectionAt: s.sectionAt };
     }
-    return { data: this.elf.sectionRange(idx, off, len), sectionAt: EMPTY_MAP };
+    return { data: this.elf.sectionRange(idx, off, len, scratch), sectionAt: EMPTY_MAP };
   }
 
   /** NUL-terminated string at `off` of a string section, or null when the section is absent. */

@@ -107,12 +107,12 @@ export class ElfFile {
     this.cache.clear();
   }
 
-  /** Bytes [off, off+len) of the file. */
-  readRaw(off: number, len: number): Buffer {
+  /** Bytes [off, off+len) of the file; read into `scratch` when it is large enough (the caller keeps nothing of it). */
+  readRaw(off: number, len: number, scratch?: Buffer): Buffer {
     if (off < 0 || off + len > this.fileSize) throw new KallmodError('truncated ELF file', { file: this.path });
     if (this.buf) return this.buf.subarray(off, off + len);
     if (this.closed || this.fd === null) throw new KallmodError('ELF file already closed', { file: this.path });
-    const out = Buffer.allocUnsafe(len);
+    const out = scratch && scratch.length >= len ? scratch.subarray(0, len) : Buffer.allocUnsafe(len);
     let done = 0;
     while (done < len) {
       const n = readSync(this.fd, out, done, len - done, off + done);
@@ -220,7 +220,7 @@ export class ElfFile {
    * cache when the section has been loaded (or is compressed: then it is loaded whole);
    * otherwise a positional read of just that range.
    */
-  sectionRange(index: number, off: number, len: number): Buffer {
+  sectionRange(index: number, off: number, len: number, scratch?: Buffer): Buffer {
     const s = this.sections[index]!;
     const hit = this.cache.get(index);
     if (hit || this.isCompressed(s) || this.buf) {
@@ -230,7 +230,7 @@ export class ElfFile {
     this.checkBounds(s);
     const end = Math.min(off + len, s.size);
     if (off >= end) return Buffer.alloc(0);
-    return this.readRaw(s.offset + off, end - off);
+    return this.readRaw(s.offset + off, end - off, scratch);
   }
 
   private decompressSection(s: SectionHeader, raw: Buffer): Buffer {

@@ -13,13 +13,17 @@ export const R_X86_64_PC32 = 2;
 export const R_X86_64_32 = 10;
 export const R_X86_64_32S = 11;
 export const R_X86_64_PC64 = 24;
+const SHF_ALLOC = 2;
 
 export interface RelocatedSection {
   /** Section content with S + A written into every R_X86_64_64/32/32S site. */
   data: Buffer;
   /**
-   * Offset of a relocated field → section index of the relocation's symbol. An address field
-   * at offset `o` whose value is V means "V bytes into section sectionAt.get(o)".
+   * Offset of a relocated field → section index of the relocation's symbol, for fields that
+   * point into an allocated (code, data) section: an address field at offset `o` whose value is V
+   * means "V bytes into section sectionAt.get(o)". Offsets into other debug sections (most of a
+   * .ko's relocations: strp, line_strp, ...) are applied but not kept here (a map of all of
+   * them cost more than the rest of a module's --lines).
    */
   sectionAt: Map<number, number>;
 }
@@ -83,7 +87,7 @@ export function relocatedSection(elf: ElfFile, target: number): RelocatedSection
       data.writeUInt32LE(v >>> 0, off);
     }
     const sh = syms.shndx[symI]!;
-    if (sh !== 0 && sh < SHN_LORESERVE) sectionAt.set(off, sh);
+    if (sh !== 0 && sh < SHN_LORESERVE && ((elf.sections[sh]?.flags ?? SHF_ALLOC) & SHF_ALLOC) !== 0) sectionAt.set(off, sh);
   }
   return { data, sectionAt };
 }

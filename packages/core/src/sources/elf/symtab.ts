@@ -73,14 +73,18 @@ export function readRawSymbols(elf: ElfFile, symIdx: number): RawSymbols {
 
 /** All symbols except the null symbol 0, in table order. */
 export function readSymbols(elf: ElfFile): ElfSymbol[] {
+  return [...symbols(elf)];
+}
+
+/** The same, one at a time: a reader that needs only the first few (the --lines slide vote) makes no object for the rest. */
+export function* symbols(elf: ElfFile): Generator<ElfSymbol> {
   const symIdx = symtabIndex(elf);
-  if (symIdx < 0) return [];
+  if (symIdx < 0) return;
   const data = symData(elf, symIdx);
   const strIdx = elf.sections[symIdx]!.link;
   const strs = strIdx > 0 && strIdx < elf.sections.length ? elf.sectionData(strIdx) : Buffer.alloc(0);
   const xtab = xindexTable(elf, symIdx);
   const count = Math.floor(data.length / 24);
-  const out: ElfSymbol[] = [];
   const secs = elf.sections;
   let file: string | null = null;
   for (let i = 1; i < count; i++) {
@@ -95,7 +99,6 @@ export function readSymbols(elf: ElfFile): ElfSymbol[] {
     const type = TYPES[t] ?? 'other';
     const bind = BINDS[b] ?? 'other';
     if (type === 'file') file = name;
-    out.push({ name, value, size: readU64(data, o + 16), type, bind, section, file: bind === 'local' ? file : null });
+    yield { name, value, size: readU64(data, o + 16), type, bind, section, file: bind === 'local' ? file : null };
   }
-  return out;
 }
