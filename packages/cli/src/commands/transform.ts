@@ -58,8 +58,8 @@ Output:
   -j, --jobs N       worker threads for large files (default: inline on < 4 cores, where a
                      pool was measured slower; else up to 4 for files >= 16 MB); never more
                      than the cores, nor than the file has 1 MiB chunks
-${LINES_COMMANDS.has(spec.name) ? `${LINES_HELP.replace(/^ {2}--lines {2}/, '  --lines            ').replace(/\n {11}/g, '\n                     ')}
-                     (adds lines: see above; inline: no worker pool)
+${LINES_COMMANDS.has(spec.name) && !/^ {2}--lines /m.test(spec.help) ? `${LINES_HELP.replace(/^ {2}--lines {2}/, '  --lines            ').replace(/\n {11}/g, '\n                     ')}
+                     (the form it takes: above; no worker pool)
 ` : ''}  -v, --verbose      say on stderr what the sources lack (built-in modules, object names) and
                      what would add it (said anyway when stderr is a terminal)
 
