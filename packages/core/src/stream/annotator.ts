@@ -137,7 +137,7 @@ export function perLineAnnotator(
       let pos = 0, line = firstLine, run = 0;
       const len = buf.length;
       view.buf = buf;
-      let prev: MemoEntry | null = null; // the entry of the line before, whose `next` is tried first
+      let prev: MemoEntry | null = null; // the last entry met, whose `next` is tried first
       while (pos < len) {
         const guess: MemoEntry | null = prev !== null ? prev.next : null;
         if (guess !== null) {
@@ -157,7 +157,7 @@ export function perLineAnnotator(
         const next = nl < 0 ? len : nl + 1;
         if (nl < 0) nl = len;
         let maskEnd = memo && nl - pos <= MEMO_MAX_LINE ? memo(buf, pos, nl) : -1;
-        if (maskEnd === -2) { pos = next; line++; prev = null; continue; } // nothing to find in it
+        if (maskEnd === -2) { pos = next; line++; continue; } // nothing to find in it
         if (!cache) maskEnd = -1;
         let entry: MemoEntry | null = null;
         if (maskEnd >= 0) {
@@ -184,8 +184,8 @@ export function perLineAnnotator(
           try { ins = fn(view, w); } finally { table.checkLog = null; }
           if (view.memo) entry = cache!.store(buf, pos, nl, maskEnd, ins, log);
         } else ins = fn(view, w);
-        if (prev !== null && entry !== null) prev.next = entry;
-        prev = entry;
+        // a line that is no entry leaves the guess as it was: what came after it last time
+        if (entry !== null) { if (prev !== null) prev.next = entry; prev = entry; }
         if (!refs && ins) {
           for (const [off, text] of ins) {
             out.bytes(buf, run, pos + off);

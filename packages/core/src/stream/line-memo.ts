@@ -76,12 +76,19 @@ export class LineMemo {
     const o0 = out.length;
     const dst = out.reserve(end - start + e.textBytes);
     const k = e.key, offs = e.offsets, texts = e.texts;
-    let o = o0, i = start, j = 0;
+    let o = o0, i = start;
+    // the masked digits first (insertions are never among them: they follow a symbol)
+    const m = Math.min(maskEnd, end);
+    for (; i < m; i++) {
+      const c = buf[i]!;
+      if (k[i - start] !== (c >= 48 && c <= 57 ? 48 : c)) return false;
+      dst[o++] = c;
+    }
     for (let n = 0; n <= offs.length; n++) {
       const stop = n < offs.length ? start + offs[n]! : end;
-      for (; i < stop; i++, j++) {
+      for (let j = i - start; i < stop; i++, j++) {
         const c = buf[i]!;
-        if (k[j] !== (i < maskEnd && c >= 48 && c <= 57 ? 48 : c)) return false;
+        if (k[j] !== c) return false;
         dst[o++] = c;
       }
       if (n < offs.length) { const t = texts[n]!; for (let x = 0; x < t.length; x++) dst[o++] = t[x]!; }
@@ -112,6 +119,7 @@ export class LineMemo {
   ): MemoEntry | null {
     const slot = this.hash & (SLOTS - 1);
     if (this.seen[slot] !== this.hash) { this.seen[slot] = this.hash; return null; }
+    if (ins && ins.length && ins[0]![0] < maskEnd - start) return null; // write() copies the masked part whole first
     const key = new Uint8Array(end - start);
     for (let i = start, j = 0; i < end; i++, j++) { const c = buf[i]!; key[j] = i < maskEnd && isDigit(c) ? 48 : c; }
     const offsets: number[] = [], texts: Buffer[] = [];
