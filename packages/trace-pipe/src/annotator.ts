@@ -146,15 +146,6 @@ export function createRecogniser(table: SymbolTable, ctx: RecogniseContext = con
   };
 }
 
-/**
- * --lines: a stack trace's ` => func+off/size` frames, a function tracer's `<-parent` and a
- * kretprobe's return site are where calls return to (the call is at address - 1); a traced
- * function's own entry and a kprobe's probe point are exact.
- */
-function isReturnAddress(s: string, start: number): boolean {
-  return /(?:=>|<-|\(|\bret_site=?)\s*$/.test(s.slice(Math.max(0, start - 12), start)) && !/\bkp\w*: \($/.test(s.slice(Math.max(0, start - 40), start));
-}
-
 function isRegexSpace(c: number): boolean { return (c >= 9 && c <= 13) || c === 32 || c === 160; } // `\s` in latin1
 
 /**
@@ -268,7 +259,7 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
     if (v.memo && (rec.route === 'state' || (rec.route === 'text' && maskedUpTo >= 0 && !rec.table))) v.memo = false;
     if (!found) return null;
     const { hits, resolutions } = found;
-    const li = lines ? hits.map((h, i) => (h.name !== null || h.address !== null ? lines.lines(resolutions[i]!, isReturnAddress(s, h.start)) : null)) : null;
+    const li = lines ? hits.map((h, i) => (h.name !== null || h.address !== null ? lines.lines(resolutions[i]!, h.returnAddress === true) : null)) : null;
     if (opts.refs) {
       for (let i = 0; i < hits.length; i++) {
         const h = hits[i]!;
