@@ -4,7 +4,6 @@
  * token. State (function_graph frames per CPU, for evidence) lives in one annotator; the
  * recognisers in ./recognise are stateless.
  */
-import { ChunkWords } from '@kallmod/core/stream/chunk-words';
 import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { Resolution } from '@kallmod/core/types';
 import { lineSuffix } from '@kallmod/core/lines/line-text';
@@ -159,10 +158,10 @@ function isRegexSpace(c: number): boolean { return (c >= 9 && c <= 13) || c === 
  *     (irq markers). Then the answer is the payload's (after the entry prefix: its end is found
  *     by \d, \S and literal non-digits only, and lies after the first `: `, so the digits up to
  *     there are masked) or, with no prefix, the line's (then nothing may be masked: the
- *     annotator declines the memo, see `maskedUpTo`).
- * The words are found with ChunkWords (a byte loop over every line cost more than the rest).
+ *     annotator declines the memo, see `maskedUpTo`);
+ *   - a digit first: a stack-tracer row (stackTablePrefix), its columns masked.
  */
-function traceMemoPrefix(words: ChunkWords, buf: Buffer, start: number, end: number): number {
+function traceMemoPrefix(buf: Buffer, start: number, end: number): number {
   let i = start;
   while (i < end && (buf[i] === 32 || buf[i] === 9)) i++;
   if (i === end || buf[i] === 35 /* # */) return -2;
@@ -171,11 +170,18 @@ function traceMemoPrefix(words: ChunkWords, buf: Buffer, start: number, end: num
   while (j < end && isRegexSpace(buf[j]!)) j++;
   if (j < end && isDigit(buf[j]!)) return stackTablePrefix(buf, start, end);
   if (buf[start] === 67 && buf[start + 1] === 80 && buf[start + 2] === 85 && buf[start + 3] === 58 /* CPU: */) return -1;
-  words.line(buf, start);
-  if (words.within(GRAPH_BAR, start, end) || words.within(IRQ_MARK, start, end)) return -1;
-  // the prefix's `: ` (a byte loop: it is near the start of every line, and an indexOf per line cost more)
-  for (let c = start; c + 1 < end; c++) if (buf[c] === 58 && buf[c + 1] === 32) return c + 2;
-  return start;
+  // one byte loop: a graph frame's `| `, an irq marker's run of ten `=`, the prefix's first `: `
+  // (the memo's chained guesses take most lines before this is asked, so a search per word
+  // through the whole chunk, ChunkWords, cost more than a look at the lines asked about)
+  let colon = -1, eqRun = 0;
+  for (let c = start; c < end; c++) {
+    const b = buf[c]!;
+    if (b === 61) { if (++eqRun === 10) return -1; continue; }
+    eqRun = 0;
+    if (b === 124) { if (c + 1 < end && buf[c + 1] === 32) return -1; }
+    else if (b === 58 && colon < 0 && c + 1 < end && buf[c + 1] === 32) colon = c + 2;
+  }
+  return colon >= 0 ? colon : start;
 }
 
 function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
@@ -207,18 +213,14 @@ function stackTablePrefix(buf: Buffer, start: number, end: number): number {
   return k;
 }
 
-/** traceMemoPrefix's words: a graph frame's `| ` and an irq marker's `==========`. */
-const WORDS = ['| ', '=========='];
-const GRAPH_BAR = 0, IRQ_MARK = 1;
 
 export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Annotator {
   const ctx = contextFor(table);
   const rec = createRecogniser(table, ctx);
   const lines = opts.lines;
   let maskedUpTo = -1; // what traceMemoPrefix said of the line being annotated
-  const words = new ChunkWords(WORDS);
   const memoPrefix = (buf: Buffer, start: number, end: number): number => {
-    const m = traceMemoPrefix(words, buf, start, end);
+    const m = traceMemoPrefix(buf, start, end);
     maskedUpTo = m > start ? m : -1;
     return m;
   };
