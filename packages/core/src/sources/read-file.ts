@@ -23,21 +23,18 @@ export function readSourceFile(path: string): Buffer {
 }
 
 /**
- * xz: the system's `xz -dc` when it is on PATH (liblzma: ~3x faster than @napi-rs/lzma on a
- * 7 MB kallsyms, 40 vs 120-160 ms, and it runs beside this process's start-up), else
- * @napi-rs/lzma (pure Rust, prebuilt per platform through npm: node has no xz). A file xz
- * refuses is decoded again in process, so that the error says what it always said.
+ * xz: @napi-rs/lzma (pure-Rust, prebuilt per platform through npm: node has no xz); where its
+ * platform package is missing, the system's `xz`.
  */
 function unxz(raw: Buffer): Buffer {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const sys = spawnSync('xz', ['-dc'], { input: raw, maxBuffer: 4 << 30 });
-  if (sys.status === 0 && !sys.error) return sys.stdout;
   type Xz = { decompressSync(b: Uint8Array): Buffer };
   let lzma: Xz | null;
   try { lzma = require('@napi-rs/lzma/xz') as Xz; } catch { lzma = null; }
   if (lzma) return Buffer.from(lzma.decompressSync(raw));
-  if (sys.error) throw new Error(`no xz decoder (${sys.error.message})`);
-  throw new Error(sys.stderr.toString().trim());
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync('xz', ['-dc'], { input: raw, maxBuffer: 4 << 30 });
+  if (r.status !== 0) throw new Error(r.error ? `no xz decoder (${r.error.message})` : r.stderr.toString().trim());
+  return r.stdout;
 }
 
 export function decompress(raw: Buffer, path: string): Buffer {
