@@ -4,7 +4,9 @@
  * against `node -e 0`, interleaved round by round, wall and CPU (user + sys) time. CPU time is
  * given because a loaded machine stretches wall time far more than it does CPU time.
  *
- *   node bench/startup-raw.mjs [--rounds N] [FILE...]     (bench/run.mjs makes these rows too)
+ *   node bench/startup-raw.mjs [--rounds N] [--kallmod PATH] [FILE...]     (bench/run.mjs makes these rows too)
+ *
+ * --kallmod adds another build's CLI (a baseline tree) to the same rounds.
  *
  * Files: the 6.12 boot's kallsyms (fixtures/, 160k lines) as .xz and decompressed, this
  * machine's /proc/kallsyms when its addresses are readable, and a distro kallsyms made from
@@ -12,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,24 +64,28 @@ export function rawKallsymsFiles(work) {
 
 /** The address of _text in a kallsyms text: a lookup that finds a symbol. */
 function textAddress(f) {
-  return /^([0-9a-f]+) T _text$/m.exec(readFileSync(f, 'latin1'))?.[1] ?? 'ffffffff81000000';
+  let b = readFileSync(f);
+  if (b[0] === 0xfd && b[1] === 0x37) b = spawnSync('xz', ['-dc'], { input: b, maxBuffer: 1 << 30 }).stdout; // a given .xz
+  return /^([0-9a-f]+) T _text$/m.exec(b.toString('latin1'))?.[1] ?? 'ffffffff81000000';
 }
 
 /** Rows [what, figure, baseline, note] of the start-up from each file, node measured in the same rounds. */
-export function rawStartupRows(files, rounds = 11) {
+export function rawStartupRows(files, rounds = 11, builds = [KM]) {
   const t = { node: [] };
-  for (const k of Object.keys(files)) t[k] = [];
-  const addr = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, textAddress(f.text ?? f)]));
-  const cmd = (f) => [KM, 'lookup', '--kallsyms', f.path ?? f, addr[Object.keys(files).find((k) => files[k] === f)]];
+  const runs = [];
+  for (const [i, km] of builds.entries()) for (const k of Object.keys(files)) runs.push([i ? `${k} (${km})` : k, km, files[k]]);
+  for (const [k] of runs) t[k] = [];
+  const addr = new Map(Object.values(files).map((f) => [f, textAddress(f.text ?? f)]));
+  const cmd = (km, f) => [km, 'lookup', '--kallsyms', f.path ?? f, addr.get(f)];
   measure(['node', '-e', '0']);
-  for (const f of Object.values(files)) measure(cmd(f)); // warm-up (page cache)
+  for (const [, km, f] of runs) measure(cmd(km, f)); // warm-up (page cache)
   for (let r = 0; r < rounds; r++) {
     t.node.push(measure(['node', '-e', '0']));
-    for (const [k, f] of Object.entries(files)) t[k].push(measure(cmd(f)));
+    for (const [k, km, f] of runs) t[k].push(measure(cmd(km, f)));
   }
   const ms = (a, key) => median(a.map((x) => x[key])) * 1000;
   const nw = ms(t.node, 'wall'), nc = ms(t.node, 'cpu');
-  return Object.keys(files).map((k) => {
+  return runs.map(([k]) => {
     const w = ms(t[k], 'wall'), c = ms(t[k], 'cpu');
     return [`start-up from a raw kallsyms, one lookup: ${k}`, `${w.toFixed(0)} ms (CPU ${c.toFixed(0)} ms)`,
       `node -e 0: ${nw.toFixed(0)} ms (CPU ${nc.toFixed(0)} ms)`,
@@ -90,7 +96,10 @@ export function rawStartupRows(files, rounds = 11) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
   const rounds = argv.includes('--rounds') ? Number(argv[argv.indexOf('--rounds') + 1]) : 11;
-  const given = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--rounds');
+  const builds = [KM];
+  for (let i = 0; i < argv.length; i++) if (argv[i] === '--kallmod') builds.push(resolve(argv[++i]));
+  const given = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--rounds' && argv[i - 1] !== '--kallmod');
   const files = given.length ? Object.fromEntries(given.map((f) => [f, f])) : rawKallsymsFiles(join(process.env.TMPDIR || tmpdir(), 'kallmod-bench'));
-  for (const r of rawStartupRows(files, rounds)) console.log(r.join('  |  '));
+  console.log(`load ${loadavg().map((x) => x.toFixed(2)).join(' ')}; median of ${rounds}, interleaved`);
+  for (const r of rawStartupRows(files, rounds, builds)) console.log(r.join('  |  '));
 }

@@ -102,4 +102,20 @@ describe('line memo, hand-written edge cases', () => {
     expect(d.map((l) => ann.chunk(Buffer.from(l + '\n'), 1).toString('latin1'))).toEqual(alone);
     expect(alone[2]!.replace('3', '4')).not.toBe(alone[3]);
   });
+  it('trace: the line that followed last time is tried first, and a longer line that starts with it is not it', () => {
+    // A B seen three times (B stored, and linked after A), then A B' with B a prefix of B', then A
+    // and B' cut where B ends (the chunk's end is no line's end), and A B once more
+    const a = ' => null_queue_rqs', b = ' => null_queue_rq', b2 = ' => null_queue_rq+0x5/0x320', c = ' => null_complete_rq';
+    const seq = [a, b, a, b, a, b, a, b2, a, c, a, b, b, b, a, b2];
+    const alone = (l: string) => annotate(trace, table, Buffer.from(l + '\n')).out.toString('latin1');
+    const ann = trace.createAnnotator(table, OPTS);
+    const text = seq.join('\n') + '\n';
+    expect(ann.chunk(Buffer.from(text), 1).toString('latin1')).toBe(seq.map(alone).join(''));
+    const cut = text.lastIndexOf(b2) + b.length;
+    const ann2 = trace.createAnnotator(table, OPTS);
+    const parts = [ann2.chunk(Buffer.from(text.slice(0, cut)), 1), ann2.chunk(Buffer.from(text.slice(cut)), 1)];
+    // the chunk ends inside the line: no annotator sees it whole, each part is annotated as a line
+    expect(Buffer.concat(parts).toString('latin1')).toBe(seq.slice(0, -1).map(alone).join('') + alone(b).slice(0, -1) + alone('+0x5/0x320'));
+    expect(alone(b)).toBe(' => null_queue_rq [null_blk]\n'); // annotated: a wrong line end would show
+  });
 });

@@ -80,8 +80,9 @@ export function findRefs(s: string): FoundRef[] {
   return out;
 }
 
-/** worthParsingBytes' words, for ChunkWords. */
+/** worthParsingBytes' words, for ChunkWords, each found by its tail from the anchor on (`queue:`, `inline]`, `rom `). */
 const WORDS = ['+0x', WORKQUEUE, INLINE, FROM];
+const ANCHORS = [0, 4, 1, 2];
 
 /**
  * For the line memo (core stream/line-memo.ts): -2 for a line with nothing to find (none of
@@ -118,7 +119,7 @@ function decodedAlready(s: string, end: number): boolean {
 export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Annotator {
   const lines = opts.lines;
   const place: Placement = opts.extra?.['place'] === 'after' ? 'after' : 'before';
-  const words = new ChunkWords(WORDS);
+  const words = new ChunkWords(WORDS, ANCHORS);
   return perLineAnnotator(table, opts, (v, w) => {
     if (v.end - v.start < 6 || !worthParsingBytes(v.buf, v.start, v.end)) return null;
     const s = v.buf.toString('latin1', v.start, v.end);

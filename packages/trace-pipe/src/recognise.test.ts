@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnnotatorOptions, RefJson, SymbolTable } from '@kallmod/core';
-import { createAnnotator } from './annotator.js';
+import { createAnnotator, createRecogniser } from './annotator.js';
 import { kernelTable } from './kernel.test-util.js';
 
 let table: SymbolTable;
@@ -249,5 +249,27 @@ describe('trace forms (real kernel table, boot-kaslr)', () => {
       // an event whose name is also a function (kfree) is an event: its tracepoint exists
       expect(refs('              dd-885     [000] .....     5.815028: kfree: call_site=0xffffffffb30a97c0 ptr=0\n').map((x) => x.name)).toEqual([null]);
     });
+  });
+});
+
+describe('which printed addresses are return addresses (Hit.returnAddress, for --lines)', () => {
+  beforeAll(() => { table = kernelTable('kaslr'); }, 120_000);
+  const flags = (line: string) => (createRecogniser(table).line(line)?.hits ?? []).map((h) => [h.name, h.returnAddress === true]);
+  it('REAL: stack frames, a function tracer\'s parent, the stack tracer\'s rows; not a traced function or a kprobe\'s probe point', () => {
+    expect(flags(' => null_queue_rqs+0x5d/0xf0 [null_blk]')).toEqual([['null_queue_rqs', true]]);
+    expect(flags('              dd-898     [000] .....     8.700179: vfs_read+0x4/0x370 <-ksys_read+0x6f/0xf0'))
+      .toEqual([['vfs_read', false], ['ksys_read', true]]);
+    expect(flags('  1)     2480     264   get_page_from_freelist+0x3ec/0x12f0')).toEqual([['get_page_from_freelist', true]]);
+    expect(flags('              dd-885     [000] .....     5.814851: kp_nullq: (null_queue_rq+0x4/0x320 [null_blk])')).toEqual([['null_queue_rq', false]]);
+    expect(flags(' 0)               |  vfs_read() {')).toEqual([['vfs_read', false]]);
+  });
+  it('HAND-WRITTEN: a kprobe by its default name, a kretprobe, trace-cmd\'s parent, funcgraph-retaddr, trace_printk, a field', () => {
+    expect(flags('              dd-885     [000] .....     5.814099: p_vfs_read_0: (vfs_read+0x4/0x370)')).toEqual([['vfs_read', false]]);
+    expect(flags('              dd-885     [000] .....     5.814099: r_vfs_read_0: (ksys_read+0x6f/0xf0 <- vfs_read)'))
+      .toEqual([['ksys_read', true], ['vfs_read', false]]);
+    expect(flags('          <idle>-0     [000]   5.1: function:             vfs_read <-- ksys_read')).toEqual([['vfs_read', false], ['ksys_read', true]]);
+    expect(flags(' 0)               |  vfs_read() { /* <-ksys_read+0x6f/0xf0 */')).toEqual([['vfs_read', false], ['ksys_read', true]]);
+    expect(flags('              dd-885     [000] .....     5.814099: vfs_read+0x1c/0x370: hello')).toEqual([['vfs_read', false]]);
+    expect(flags('              dd-885     [000] .....     5.814099: timer_start: timer=000000001 function=vfs_read expires=1')).toEqual([['vfs_read', false]]);
   });
 });

@@ -2,7 +2,7 @@ import type { SymbolTable } from '../table/symbol-table.js';
 import type { ObjnameMode, PrintedRef, RefJson, Resolution } from '../types.js';
 import { refJson } from '../table/symbol-table.js';
 import { OutBuffer } from './out-buffer.js';
-import { LineMemo, MEMO_MAX_LINE } from './line-memo.js';
+import { LineMemo, MEMO_MAX_LINE, type MemoEntry } from './line-memo.js';
 import type { CheckRecord } from '../table/symbol-table.js';
 
 /**
@@ -17,7 +17,10 @@ export interface AnnotatorOptions {
   objname: ObjnameMode;
   /** Emit one JSON object per reference instead of the rewritten text. */
   refs: boolean;
-  /** Transformer-specific options (plain JSON: they cross into worker threads). */
+  /**
+   * Transformer-specific options (plain JSON: they cross into worker threads). `memo: false`
+   * turns the line memos off (tests compare the output with and without them).
+   */
   extra?: Record<string, unknown>;
   /** Size of the whole input when known (a regular file), so that a path can be chosen up front. */
   inputSize?: number;
@@ -41,6 +44,11 @@ export interface Annotator {
    * line follows it: `perf script | head -N`). Called once, after the last chunk.
    */
   end?(): Buffer;
+  /**
+   * The number of the line after the last chunk's (the driver then does not count a chunk's
+   * lines again before the next one: a second pass over every line of a log).
+   */
+  readonly nextLine?: number;
 }
 
 export interface AnnotatorModule {
@@ -77,6 +85,8 @@ export interface LineView { buf: Buffer; start: number; end: number; line: numbe
  * -2 for "nothing to find in this line" (passed as it is, also in refs mode), -1 for "not this
  * line", else the offset in buf up to which the line's digits are read only
  * by class (a prefix's timestamp, pid, CPU), so that they are masked in the key (`start`: none).
+ * The answer itself must read those digits only by class too: a line that matches a stored key
+ * (masked) is taken as its entry's without asking again (LineMemo.writeNext).
  */
 export type MemoPrefix = (buf: Buffer, start: number, end: number) => number;
 
@@ -119,19 +129,37 @@ export function perLineAnnotator(
   const out = w.out;
   const view: LineView = { buf: Buffer.alloc(0), start: 0, end: 0, line: 0, memo: false };
   const refs = opts.refs;
-  const cache = memo && !refs ? new LineMemo() : null;
+  const cache = memo && !refs && opts.extra?.['memo'] !== false ? new LineMemo() : null;
+  let nextLine = 1;
   return {
+    get nextLine() { return nextLine; },
     chunk(buf: Buffer, firstLine: number, into?: Buffer): Buffer {
       let pos = 0, line = firstLine, run = 0;
       const len = buf.length;
       view.buf = buf;
+      let prev: MemoEntry | null = null; // the last entry met, whose `next` is tried first
       while (pos < len) {
+        const guess: MemoEntry | null = prev !== null ? prev.next : null;
+        if (guess !== null) {
+          out.bytes(buf, run, pos);
+          run = pos;
+          const end = LineMemo.writeNext(out, buf, pos, len, guess);
+          if (end >= 0) {
+            LineMemo.replay(table, guess);
+            run = end;
+            pos = end + 1;
+            line++;
+            prev = guess;
+            continue;
+          }
+        }
         let nl = buf.indexOf(10, pos);
         const next = nl < 0 ? len : nl + 1;
         if (nl < 0) nl = len;
         let maskEnd = memo && nl - pos <= MEMO_MAX_LINE ? memo(buf, pos, nl) : -1;
         if (maskEnd === -2) { pos = next; line++; continue; } // nothing to find in it
         if (!cache) maskEnd = -1;
+        let entry: MemoEntry | null = null;
         if (maskEnd >= 0) {
           const e = cache!.find(buf, pos, nl, maskEnd);
           if (e) {
@@ -139,6 +167,8 @@ export function perLineAnnotator(
             run = pos;
             if (LineMemo.write(out, buf, pos, nl, maskEnd, e)) {
               LineMemo.replay(table, e);
+              if (prev !== null) prev.next = e;
+              prev = e;
               run = nl;
               pos = next;
               line++;
@@ -152,8 +182,10 @@ export function perLineAnnotator(
           const log: CheckRecord[] = [];
           table.checkLog = log;
           try { ins = fn(view, w); } finally { table.checkLog = null; }
-          if (view.memo) cache!.store(buf, pos, nl, maskEnd, ins, log);
+          if (view.memo) entry = cache!.store(buf, pos, nl, maskEnd, ins, log);
         } else ins = fn(view, w);
+        // a line that is no entry leaves the guess as it was: what came after it last time
+        if (entry !== null) { if (prev !== null) prev.next = entry; prev = entry; }
         if (!refs && ins) {
           for (const [off, text] of ins) {
             out.bytes(buf, run, pos + off);
@@ -164,6 +196,7 @@ export function perLineAnnotator(
         pos = next;
         line++;
       }
+      nextLine = line;
       if (!refs) out.bytes(buf, run, len);
       return out.take(into);
     },

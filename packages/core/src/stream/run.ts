@@ -76,7 +76,7 @@ async function runLive(o: RunOptions): Promise<void> {
   let line = 1;
   const emit = async (buf: Buffer) => {
     const out = ann.chunk(buf, line);
-    line += countLines(buf);
+    line = ann.nextLine ?? line + countLines(buf);
     await writeAsync(o.output, out);
   };
   for await (const c of input as AsyncIterable<Buffer>) {
@@ -93,12 +93,13 @@ async function runLive(o: RunOptions): Promise<void> {
 }
 
 /**
- * Chunks of whole records from a regular file of `size` bytes, each with its first line number;
+ * Chunks of whole records from a regular file of `size` bytes, each with its first line number
+ * (unless not `count`: the caller then knows them);
  * `last` on the one that ends the file (a worker then ends its annotator: Annotator.end).
  */
 function* fileChunks(
   fd: number, size: number, chunkSize: number, cut: AnnotatorModule['cutPoint'], progress: Progress | null,
-  alloc: (n: number) => Buffer = Buffer.allocUnsafeSlow,
+  alloc: (n: number) => Buffer = Buffer.allocUnsafeSlow, count = true,
 ): Generator<FileChunk> {
   let carry: Buffer | null = null;
   let line = 1;
@@ -129,7 +130,7 @@ function* fileChunks(
     const buf = data.subarray(0, end);
     // copy the tail first: the chunk's memory may be transferred to a worker
     if (end < data.length) carry = Buffer.from(data.subarray(end));
-    const lines = countLines(buf);
+    const lines = count ? countLines(buf) : 0;
     yield { buf, firstLine: line, last: carry === null && read >= size };
     line += lines;
   }
@@ -156,8 +157,25 @@ async function runBatch(ro: RunOptions, fd: number, size: number): Promise<void>
     const jobs = poolSize(wanted, cores, size, chunkSize);
     if (jobs <= 1) {
       const ann = o.annotator.createAnnotator(o.table, o.opts);
-      for (const { buf, firstLine } of fileChunks(fd, size, chunkSize, o.annotator.cutPoint, progress)) {
-        await writeAsync(o.output, ann.chunk(buf, firstLine));
+      // the annotator counts the lines it went through (nextLine) when it can: not again here
+      const counted = ann.nextLine === undefined;
+      let line = 1;
+      // results go into buffers written out already: one made per chunk cost its page faults
+      // (~10% of a trace or dmesg run, in take()'s copy)
+      const spares = new Spares(3, 2 * chunkSize + 65536);
+      let writing = 0;
+      const written = (spare: ArrayBuffer) => () => { writing--; spares.give([spare]); };
+      for (const { buf, firstLine } of fileChunks(fd, size, chunkSize, o.annotator.cutPoint, progress, undefined, counted)) {
+        let spare = spares.take(buf.length + 65536);
+        // a write done at once (a file, /dev/null) says so on the next tick, which a loop that
+        // never waits would not reach
+        if (!spare && writing) { await new Promise(setImmediate); spare = spares.take(buf.length + 65536); }
+        spare ??= new ArrayBuffer(2 * chunkSize + 65536);
+        const out = ann.chunk(buf, counted ? firstLine : line, Buffer.from(spare));
+        if (!counted) line = ann.nextLine!;
+        if (out.buffer !== spare) { spares.give([spare]); await writeAsync(o.output, out); continue; } // not used: free at once
+        writing++;
+        await writeAsync(o.output, out, written(spare));
       }
       if (ann.end) await writeAsync(o.output, ann.end());
       return;

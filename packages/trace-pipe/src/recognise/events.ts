@@ -14,6 +14,27 @@ const KEYED = new RegExp(String.raw`\b(?:function|func|callback|fn|call_site|cal
 const KRET = new RegExp(String.raw` <- (?=${NAME}(?: \[[\w.-]+\])?\))`, 'y');
 const LEAD = new RegExp(String.raw`(${NAME})(?:${OFFSZ})?(?: \[[\w.-]+\])?: `, 'y');
 
+/**
+ * Whether the %pS token at `at` is printed where a return address goes: after `=>`, `<-`,
+ * `ret_site=` or an opening `(` (spaces between allowed), except the `(` of a kprobe event
+ * (`NAME: (probe+0x4/0x370)` at the payload's start, seg: where the payload starts), whose
+ * address is the probe point. A kretprobe's `(ret_site <- func)` is said by the caller.
+ */
+function afterReturnMark(s: string, at: number, seg: number): boolean {
+  let i = at;
+  while (i > seg && /\s/.test(s[i - 1]!)) i--;
+  const c = s.charCodeAt(i - 1);
+  if (c === 40 /* ( */) {
+    // a kprobe: the payload is `NAME: (` and this token follows it
+    let k = seg;
+    while (k < i && /[\w.-]/.test(s[k]!)) k++;
+    return !(k > seg && s.startsWith(': (', k) && k + 3 === i);
+  }
+  if ((c === 62 && s.charCodeAt(i - 2) === 61) || (c === 45 && s.charCodeAt(i - 2) === 60)) return true; // => <-
+  const w = s.endsWith('ret_site=', i) ? i - 9 : s.endsWith('ret_site', i) ? i - 8 : -1;
+  return w >= 0 && !(w > 0 && /\w/.test(s[w - 1]!)); // \bret_site
+}
+
 /** Scan s[from, to) for references; `lead` = the segment starts an entry payload (trace_printk ip). */
 export function scanPayload(s: string, from: number, to: number, ctx: RecogniseContext, lead: boolean): Hit[] {
   const hits: Hit[] = [];
@@ -34,10 +55,12 @@ export function scanPayload(s: string, from: number, to: number, ctx: RecogniseC
     if (!h) continue;
     hits.push(h);
     pos = h.end;
+    h.returnAddress = afterReturnMark(s, h.start, from);
     // kretprobe: (ret_site+0x../0x.. <- func)
     if (s.charCodeAt(h.end - 1) !== 41) {
       KRET.lastIndex = h.end;
       if (KRET.exec(s)) {
+        h.returnAddress = true; // the return site
         const f = symbolAt(s, KRET.lastIndex, ctx, { module: true });
         if (f && f.offset === null) {
           f.evidenceFrom = hits.length - 1; f.evidenceLabel = 'return-site-module';

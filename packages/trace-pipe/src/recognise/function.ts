@@ -49,6 +49,7 @@ export function functionPayload(s: string, from: number, ctx: RecogniseContext, 
   if (s.charCodeAt(p) === 48 && onlyTrailingSpace(s, p + 1)) return [f]; // parent ip 0
   const parent = symbolAt(s, p, ctx, opts) ?? addressAt(s, p);
   if (!parent || !onlyTrailingSpace(s, parent.end)) return null;
+  parent.returnAddress = true;
   f.evidenceFrom = 1;
   f.evidenceLabel = 'parent-module';
   return [f, parent];

@@ -24,6 +24,14 @@ export interface Hit {
   evidenceFrom?: number;
   /** Label for resolvedBy when that evidence decides ("parent-module"). */
   evidenceLabel?: string;
+  /**
+   * The printed address is where a call returns to (its call is at address - 1: --lines): a
+   * stack trace's frames (` => `, the stack tracer's rows: both from the kernel's stack unwind),
+   * a function tracer's parent (`<-parent`, its parent_ip), a kretprobe's return site and
+   * funcgraph-retaddr's `<-caller`. Not: a traced function, a kprobe's probe point, a
+   * trace_printk ip, a function_graph frame, a field's function value.
+   */
+  returnAddress?: boolean;
 }
 
 /** Symbol names as kallsyms prints them (`do_execveat_common.isra.0`, `__x64_sys_read`). */

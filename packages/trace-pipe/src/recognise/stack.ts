@@ -27,6 +27,7 @@ export function stackLine(s: string, ctx: RecogniseContext): Hit[] | null {
   const pos = m[0].length;
   const h = symbolAt(s, pos, ctx, { angleAddr: true, parenAddr: true, module: true }) ?? addressAt(s, pos);
   if (!h || !onlyTrailingSpace(s, h.end)) return [];
+  h.returnAddress = true;
   return [h];
 }
 
@@ -37,5 +38,6 @@ export function stackTableLine(s: string, ctx: RecogniseContext): Hit[] | null {
   const pos = m[0].length;
   const h = symbolAt(s, pos, ctx, { module: true }) ?? addressAt(s, pos);
   if (!h || !onlyTrailingSpace(s, h.end)) return null;
+  h.returnAddress = true;
   return [h];
 }
