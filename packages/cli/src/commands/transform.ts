@@ -15,6 +15,13 @@ const TRANSFORM_FLAGS = {
   lines: { type: 'boolean' },
 } as const;
 
+/** The shared --lines entry, for a transformer whose own help does not describe the flag. */
+function genericLinesHelp(spec: { name: string; help: string }): string {
+  if (!LINES_COMMANDS.has(spec.name) || /^ {2}--lines /m.test(spec.help)) return '';
+  const entry = LINES_HELP.replace(/^ {2}--lines {2}/, '  --lines            ').replace(/\n {11}/g, '\n                     ');
+  return `${entry}\n                     (the form it takes: above; no worker pool)\n`;
+}
+
 /** The transformers that take --lines. */
 const LINES_COMMANDS = new Set(['dmesg', 'perf', 'trace', 'json', 'stack']);
 /** ... and --lines=fold (inline frames as frames of their own). */
@@ -58,9 +65,7 @@ Output:
   -j, --jobs N       worker threads for large files (default: inline on < 4 cores, where a
                      pool was measured slower; else up to 4 for files >= 16 MB); never more
                      than the cores, nor than the file has 1 MiB chunks
-${LINES_COMMANDS.has(spec.name) && !/^ {2}--lines /m.test(spec.help) ? `${LINES_HELP.replace(/^ {2}--lines {2}/, '  --lines            ').replace(/\n {11}/g, '\n                     ')}
-                     (the form it takes: above; no worker pool)
-` : ''}  -v, --verbose      say on stderr what the sources lack (built-in modules, object names) and
+${genericLinesHelp(spec)}  -v, --verbose      say on stderr what the sources lack (built-in modules, object names) and
                      what would add it (said anyway when stderr is a terminal)
 
 ${SOURCE_FLAGS_HELP}
