@@ -249,7 +249,7 @@ unsafe extern "C" fn memo_learn(env: napi_env, info: napi_callback_info) -> napi
     let Some(chunk) = js::view::<u8>(env, argv[0], UINT8, "chunk") else { return std::ptr::null_mut() };
     let Some(lines) = js::view::<i32>(env, argv[1], INT32, "lines") else { return std::ptr::null_mut() };
     let mut n = 0f64;
-    if !check(napi_get_value_double(env, argv[2], &mut n)) || !(n >= 0.0) || n * 3.0 > lines.len() as f64 {
+    if !check(napi_get_value_double(env, argv[2], &mut n)) || n.is_nan() || n < 0.0 || n * 3.0 > lines.len() as f64 {
         return throw(env, "learn: n must be a count of triples in lines");
     }
     let Ok(mut memo) = st.memo.lock() else { return throw(env, "learn: poisoned") };
