@@ -120,11 +120,16 @@ describe('errors', () => {
     expect(run(['frobnicate']).code).toBe(2);
   });
   it('--help everywhere', () => {
-    for (const c of ['lookup', 'sources', 'dups', 'capture', 'perf', 'trace', 'dmesg', 'stack', 'json', 'resolve', 'report', 'flame']) {
+    const commands = ['lookup', 'sources', 'dups', 'capture', 'perf', 'trace', 'dmesg', 'stack', 'json', 'resolve', 'report', 'flame',
+      'kallmodsyms', 'modules'];
+    for (const c of commands) {
       const r = run([c, '--help']);
       expect(r.code, c).toBe(0);
       expect(r.out, c).toMatch(/usage: kallmod/);
+      // a default terminal's width, whatever width the source text was written at
+      expect(r.out.split('\n').filter((l) => l.length > 80), c).toEqual([]);
     }
+    expect(run(['--help']).out.split('\n').filter((l) => l.length > 80)).toEqual([]);
   });
 });
 

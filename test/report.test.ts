@@ -229,13 +229,3 @@ describe.skipIf(liveWhy !== null)('kallmod report on a profile recorded now (per
     expect(sorted(got.self)).toEqual(sorted(ind.self));
   }, 60_000);
 });
-
-it('help fits 80 columns (the shared source flags\' text: 100, as elsewhere)', () => {
-  for (const c of ['report', 'flame']) {
-    const h = run([c, '--help']);
-    expect(h.status).toBe(0);
-    const [own, sources] = h.out.split('Symbol sources');
-    for (const l of own!.split('\n')) expect(l.length, l).toBeLessThanOrEqual(80);
-    for (const l of sources!.split('\n')) expect(l.length, l).toBeLessThanOrEqual(105);
-  }
-});

@@ -76,6 +76,6 @@ export function jobsFlag(values: FlagValues): number | undefined {
 /** --lines in every command's help (its code, lines.ts, loads only when the flag is given). */
 export const LINES_HELP = `  --lines  source file:line and inline frames, from the DWARF of the vmlinux
            and .ko files of the sources (--vmlinux, --modules-dir, or the running
-           kernel's debug package)`;
+           kernel's debug package).`;
 
 export { SOURCE_FLAGS_HELP };

@@ -1,3 +1,4 @@
+import { printHelp } from './help-text.js';
 import { KallmodError } from '@kallmod/core/errors';
 import { nativeAddon } from '@kallmod/core/native';
 import { exitQuietlyOnEpipe, ignoreStderrErrors } from '@kallmod/core/stream/quiet-exit';
@@ -61,7 +62,7 @@ export async function main(argv: string[]): Promise<void> {
     cmd = argv[1];
     argv = [cmd, '--help'];
   }
-  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') { process.stdout.write(usage()); return; }
+  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') { printHelp(usage()); return; }
   if (cmd === '--version' || cmd === '-V') { process.stdout.write(`kallmod ${VERSION}\n`); return; }
   const c = COMMANDS[cmd];
   if (!c) { process.stderr.write(`kallmod: unknown command '${cmd}'\n\n${usage()}`); process.exitCode = 2; return; }

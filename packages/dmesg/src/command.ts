@@ -18,10 +18,11 @@ The printed /size picks between same-name symbols (the kernel's kallsyms size).
                      scripts/decode_stacktrace.sh working on the output; after: kallmodsyms
                      order "func+0x12/0x40 [ext4] {super.o}" (decode_stacktrace.sh then skips
                      the line)
-  --lines adds lines: before a frame, one "func file:line [inline]" line per function
-  inlined into it, innermost first (syzbot's layout), and " file:line" after the frame (a
-  call trace's frames are return addresses: looked up at address - 1; RIP:/pc : exactly).
-  Without --lines the line count is always kept.
+  --lines            adds lines: before a frame, one "func file:line [inline]" line
+                     per function inlined into it, innermost first (syzbot's layout),
+                     and " file:line" after the frame (a call trace's frames are
+                     return addresses: looked up at address - 1; RIP:/pc : exactly).
+                     Without --lines the line count is always kept.
   -f, --follow       read ${KMSG_PATH} and keep following it (records pass through raw, as
                      cat ${KMSG_PATH} prints them); or pipe: dmesg -w | kallmod dmesg`,
   flags: {

@@ -1,3 +1,4 @@
+import { printHelp } from '../help-text.js';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname, release } from 'node:os';
@@ -31,7 +32,7 @@ function checkWritable(out: string): void {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { output: { type: 'string', short: 'o' } });
-  if (values['help']) { process.stdout.write(HELP); return 0; }
+  if (values['help']) { printHelp(HELP); return 0; }
   const out = values['output'];
   if (typeof out !== 'string') throw new KallmodError('-o FILE is required', { exitCode: 2 });
   if (values['snapshot']) throw new KallmodError('--snapshot cannot be captured again; copy the file instead', { exitCode: 2 });

@@ -1,3 +1,4 @@
+import { printHelp } from '../help-text.js';
 import { HIDDEN_ADDRESSES } from '@kallmod/core/table/symbol-table';
 import { copiesShare } from '@kallmod/core/table/duplicates';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
@@ -14,7 +15,7 @@ ${SOURCE_FLAGS_HELP}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv);
-  if (values['help']) { process.stdout.write(HELP); return 0; }
+  if (values['help']) { printHelp(HELP); return 0; }
   const { table: t } = await loadFromFlags(values);
   const rows: { name: string; stillAmbiguous: boolean; reason: string | null; symbols: ReturnType<typeof t.symbolJson>[] }[] = [];
   for (const [name, uniq] of t.duplicateGroups()) {

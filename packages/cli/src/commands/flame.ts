@@ -1,3 +1,4 @@
+import { printHelp } from '../help-text.js';
 import { writeFileSync } from 'node:fs';
 import { KallmodError } from '@kallmod/core/errors';
 import { fsErrorText } from '@kallmod/core/fs-error';
@@ -29,7 +30,7 @@ ${SOURCE_FLAGS_HELP}
 export async function run(argv: string[]): Promise<number> {
   const flags = { ...PROFILE_FLAGS, svg: { type: 'boolean' }, output: { type: 'string', short: 'o' }, title: { type: 'string' } } as const;
   const { values, positionals } = parse(argv, flags);
-  if (values['help']) { process.stdout.write(HELP); return 0; }
+  if (values['help']) { printHelp(HELP); return 0; }
   const { profile } = await readProfileFromFlags('flame', values, positionals, { paths: true });
   const title = typeof values['title'] === 'string' ? values['title'] : `kallmod flame: ${positionals[0] && positionals[0] !== '-' ? positionals[0] : 'stdin'}`;
   const g = buildGraph(profile, title);

@@ -1,3 +1,4 @@
+import { printHelp } from '../help-text.js';
 import { writeKallmodsyms } from '@kallmod/core/kallmodsyms-format';
 import { KallmodError } from '@kallmod/core/errors';
 import { loadFromFlags, objnameMode, parse, SOURCE_FLAGS_HELP } from '../common.js';
@@ -32,7 +33,7 @@ ${SOURCE_FLAGS_HELP}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { objname: { type: 'string' }, 'no-size': { type: 'boolean' }, text: { type: 'boolean' } });
-  if (values['help']) { process.stdout.write(HELP); return 0; }
+  if (values['help']) { printHelp(HELP); return 0; }
   if (positionals.length) throw new KallmodError(`takes no arguments (got ${positionals[0]}; see --help)`, { exitCode: 2 });
   // the shared flags include --json: this command has one format, the file's
   if (values['json']) throw new KallmodError('--json: prints /proc/kallmodsyms text only (`kallmod lookup --json` answers per symbol)', { exitCode: 2 });

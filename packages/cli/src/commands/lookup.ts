@@ -1,3 +1,4 @@
+import { printHelp } from '../help-text.js';
 import { keyFromHex, whyNoKey } from '@kallmod/core/address';
 import { HIDDEN_ADDRESSES, SymbolTable } from '@kallmod/core/table/symbol-table';
 import type { Resolution } from '@kallmod/core';
@@ -69,7 +70,7 @@ function faddr2line(r: Resolution, li: LineInfo): string {
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { lines: { type: 'boolean' } });
-  if (values['help']) { process.stdout.write(HELP); return 0; }
+  if (values['help']) { printHelp(HELP); return 0; }
   const loaded = await loadFromFlags(values);
   const { table } = loaded;
   const lines = values['lines'] ? (await import('../lines.js')).openLines(loaded, 'lookup', stderrWarn) : null;

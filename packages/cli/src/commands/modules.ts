@@ -1,3 +1,4 @@
+import { printHelp } from '../help-text.js';
 import { KallmodError } from '@kallmod/core/errors';
 import { moduleInventory, moduleListsOf, type ModuleRow } from '@kallmod/core/sources/module-inventory';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP, stderrWarn } from '../common.js';
@@ -25,7 +26,7 @@ function state(r: ModuleRow): string {
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv);
-  if (values['help']) { process.stdout.write(HELP); return 0; }
+  if (values['help']) { printHelp(HELP); return 0; }
   if (positionals.length) throw new KallmodError(`takes no arguments (got ${positionals[0]}; see --help)`, { exitCode: 2 });
   const l = await loadFromFlags(values);
   const { files, koDirs } = moduleListsOf(l);

@@ -20,8 +20,8 @@ export const PROFILE_FLAGS = {
 
 export const PROFILE_FLAGS_HELP = `Input: FILE or stdin, its format told by its first bytes: \`perf script\` text
 (any -F fields, -g callchains, -G one-line samples), perf JSON (\`perf data
-convert --to-json\`), or folded stacks (\`kallmod perf --fold\`, stackcollapse-
-perf.pl: the first frame is the comm, the count the weight).
+convert --to-json\`), or folded stacks (\`kallmod perf --fold\`,
+stackcollapse-perf.pl: the first frame is the comm, the count the weight).
   --input FORMAT     perf, json or folded: say it instead
   --kernel-only      only samples with a kernel leaf; user frames left out
   --period           weigh samples by the period perf printed (default: 1 each)

@@ -1,3 +1,4 @@
+import { printHelp } from '../help-text.js';
 import { KallmodError } from '@kallmod/core/errors';
 import { csv, json, rows, SORT_KEYS, table, type SortKey } from '@kallmod/report/format';
 import { parse, SOURCE_FLAGS_HELP } from '../common.js';
@@ -29,7 +30,7 @@ ${SOURCE_FLAGS_HELP}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...PROFILE_FLAGS, sort: { type: 'string' }, limit: { type: 'string' }, csv: { type: 'boolean' } });
-  if (values['help']) { process.stdout.write(HELP); return 0; }
+  if (values['help']) { printHelp(HELP); return 0; }
   const sort = (values['sort'] ?? 'self') as SortKey;
   if (!SORT_KEYS.includes(sort)) throw new KallmodError(`--sort must be ${SORT_KEYS.join(', ')} (got ${String(values['sort'])})`, { exitCode: 2 });
   const lim = values['limit'];

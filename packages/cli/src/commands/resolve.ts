@@ -1,3 +1,4 @@
+import { printHelp } from '../help-text.js';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -17,7 +18,7 @@ The reverse of every other command: a triplet → what the kernel's tracing inte
 so that exactly one copy of a duplicated name is traced. Without QUERY, one query per stdin line.
 
 QUERY, in the notation kallmod prints (parts left out are not constraints; quote it):
-  name   'name [mod]'   'name [m1] [m2] {obj.o}'   'name {path/obj.o}'   name+0xOFF
+  name, 'name [mod]', 'name [m1] [m2] {obj.o}', 'name {path/obj.o}', name+0xOFF,
   name+0xOFF/0xSIZE (as oopses print it: the kallsyms size picks the copy)
   {obj.o} matches by path suffix, whole components ({super.o} matches fs/ext4/super.o);
   * and ? are globs in the name and modules ('*_show [rapl]'). __pfx_ padding never counts.
@@ -45,8 +46,8 @@ Outputs (default: the address and the triplet):
                        kprobe:MOD:NAME when unique in its loadable module, else kprobe:0xADDR
                        (needs a bpftrace with address kprobes, run with --unsafe; older
                        versions map the address back to the name and the kernel refuses it)
-  --json               (alone: every output form) one object per query, in order: query, address, name, modules, builtin,
-                       objname, objnameShort, the output forms asked for — or error, candidates
+  --json               (alone: every output form) one object per query, in order: query,
+                       address, name, modules, builtin, objname, objnameShort, the output forms asked for — or error, candidates
 
 Applying (root; tracefs):
   --apply --instance NAME   append the --ftrace-index of every query to
@@ -130,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
 async function resolveCommand(argv: string[], seen: string[]): Promise<number> {
   const { values, positionals } = parse(expandProbeArgs(argv), FLAGS);
   seen.push(...positionals);
-  if (values['help']) { process.stdout.write(HELP); return 0; }
+  if (values['help']) { printHelp(HELP); return 0; }
   const json = Boolean(values['json']);
   const forms = (['address', 'kprobe', 'kretprobe', 'ftrace-index', 'perf-probe', 'bpftrace'] as const).filter((f) => values[f]);
   const group = typeof values['group'] === 'string' ? values['group'] : 'kallmod';

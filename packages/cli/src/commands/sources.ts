@@ -1,3 +1,4 @@
+import { printHelp } from '../help-text.js';
 import { F_LOADABLE, F_PADDING } from '@kallmod/core/table/symbol-table';
 import { duplicateCounts } from '@kallmod/core/table/duplicates';
 import type { LoadedTable } from '@kallmod/core/load';
@@ -55,7 +56,7 @@ export function summarize(l: LoadedTable, warnings: Warning[]) {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv);
-  if (values['help']) { process.stdout.write(HELP); return 0; }
+  if (values['help']) { printHelp(HELP); return 0; }
   const warnings: Warning[] = [];
   const l = await loadFromFlags(values, (w) => warnings.push(w));
   const all = [...l.report.warnings.filter((w) => !warnings.includes(w)), ...warnings];

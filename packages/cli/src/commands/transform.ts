@@ -5,6 +5,7 @@ import type { TransformerSpec, TransformInput } from '@kallmod/core/stream/spec'
 import type { SymbolTable } from '@kallmod/core/table/symbol-table';
 import { checkStdin, namedReadError, openInputFile } from '../input.js';
 import { mismatchWarning, mostlyDisagrees } from '../mismatch.js';
+import { printHelp } from '../help-text.js';
 import { jobsFlag, loadFromFlags, objnameMode, parse, stderrWarn, LINES_HELP, SOURCE_FLAGS_HELP } from '../common.js';
 
 const TRANSFORM_FLAGS = {
@@ -19,7 +20,7 @@ const TRANSFORM_FLAGS = {
 function genericLinesHelp(spec: { name: string; help: string }): string {
   if (!LINES_COMMANDS.has(spec.name) || /^ {2}--lines /m.test(spec.help)) return '';
   const entry = LINES_HELP.replace(/^ {2}--lines {2}/, '  --lines            ').replace(/\n {11}/g, '\n                     ');
-  return `${entry}\n                     (the form it takes: above; no worker pool)\n`;
+  return `${entry} The form it takes: above; no worker pool.\n`;
 }
 
 /** The transformers that take --lines. */
@@ -50,7 +51,7 @@ export async function runTransformer(spec: TransformerSpec, argv: string[]): Pro
   const { values, positionals } = parse(lv.argv, { ...TRANSFORM_FLAGS, ...spec.flags });
   if (lv.fold) values['lines-fold'] = true;
   if (values['help']) {
-    process.stdout.write(`usage: kallmod ${spec.name} [OPTIONS] [FILE]
+    printHelp(`usage: kallmod ${spec.name} [OPTIONS] [FILE]
 
 ${spec.summary}. Reads FILE or stdin, writes stdout; every byte it does not annotate passes
 through unchanged, line for line.

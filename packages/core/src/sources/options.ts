@@ -53,17 +53,19 @@ export const SOURCE_FLAGS = {
   'no-cache': { type: 'boolean' },
 } as const;
 
-export const SOURCE_FLAGS_HELP = `Symbol sources (default: the running kernel; any of these turns every default off):
+export const SOURCE_FLAGS_HELP = `Symbol sources (default: the running kernel; any of these turns the defaults off):
   --kallsyms F          /proc/kallsyms or a saved copy (.xz/.gz/.zst read directly)
   --kallmodsyms F       /proc/kallmodsyms (Oracle/patched kernels)
   --system-map F        System.map of the same build
   --ranges F            modules.builtin.ranges (Linux >= 6.12)
-  --builtin F           modules.builtin          --modinfo F   modules.builtin.modinfo
+  --builtin F           modules.builtin
+  --modinfo F           modules.builtin.modinfo
   --modules-order F     modules.order
   --linker-map F        vmlinux.map / vmlinux.o.map (repeat the flag for both)
   --vmlinux F           unstripped vmlinux (ELF symtab sizes, DWARF objnames)
   --modules-dir D       directory tree of .ko/.ko.xz/.ko.gz/.ko.zst files (repeatable)
-  --proc-modules F      /proc/modules copy  --module-sections F  saved "module section address" lines
+  --proc-modules F      /proc/modules copy
+  --module-sections F   saved "module section address" lines
   --snapshot F          a file written by \`kallmod capture\` (loads instantly, another machine's kernel)
   --kaslr-offset HEX    KASLR slide when only link-time sources are given
 Running-kernel defaults (these keep the defaults on):
