@@ -227,5 +227,11 @@ describe.skipIf(liveWhy !== null)('kallmod report on a profile recorded now (per
     const got = reportCounts(r);
     expect(sorted(got.total)).toEqual(sorted(ind.total));
     expect(sorted(got.self)).toEqual(sorted(ind.self));
+    // one line per sample with no dso (`comm  ffff... sym`): its frame is still the sample's
+    const bare = join(dir(), 'live-comm-ip-sym.perf');
+    writeFileSync(bare, perfLines('-G', '-F', 'comm,ip,sym').join('\n'));
+    const b = JSON.parse(run(['report', '--json', bare]).out) as ReportJson;
+    expect(b.samples).toBe(times);
+    expect(b.kernelSamples).toBe(leaves);
   }, 60_000);
 });

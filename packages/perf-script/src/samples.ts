@@ -229,9 +229,10 @@ export class SampleWalker {
   }
 
   private header(buf: Buffer, s: number, e: number): void {
-    // most headers end with the event (`cycles:`): when neither comm nor period is wanted, no
-    // string is made for them; one that ends with a frame's `(dso)` is read (-G, no -g)
-    if (!this.needs.comm && !this.needs.period && buf[e - 1] !== 41) return this.begin(null, 1);
+    // most headers end with the event (`cycles: `): when neither comm nor period is wanted, no
+    // string is made for them; any other may carry its own frame (-G, no -g: `... ([dso])`;
+    // `-F comm,ip,sym`: no dso at all) and is read
+    if (!this.needs.comm && !this.needs.period && endsWithColon(buf, s, e)) return this.begin(null, 1);
     const l = buf.toString('latin1', s, e);
     const comm = this.needs.comm ? eventComm(l.trimStart()) : null;
     // a kernel frame on the header line itself (-G one-line samples, no -g): the header's own frame
@@ -261,6 +262,11 @@ export class SampleWalker {
     }
     this.begin(comm, period);
   }
+}
+
+function endsWithColon(buf: Buffer, s: number, e: number): boolean {
+  while (e > s && buf[e - 1] === 32) e--;
+  return e > s && buf[e - 1] === 58;
 }
 
 /**
