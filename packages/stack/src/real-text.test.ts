@@ -12,7 +12,7 @@
  * machine's /proc/kallsyms (root, same kernel release; addresses only in the same boot).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, sourceFlags } from '../../../test/kernel-fixture.js';
@@ -117,6 +117,23 @@ describe('real stack text (fixtures/stack)', () => {
       expect(refs.length).toBeGreaterThanOrEqual(Math.max(floor, expected));
     });
   }
+
+  it('-j 1, 2, 3 and 4 give byte-identical output (text and --refs) on a file of several 1 MiB chunks', () => {
+    // every fixture text over and over: ~3.5 MiB, so that each worker count cuts it differently
+    const one = Buffer.concat(Object.keys(FILES).map((rel) => readFileSync(join(F, rel))));
+    const input = Buffer.concat(Array.from({ length: Math.ceil((7 << 19) / one.length) }, () => one));
+    const file = join(dir(), 'pool-input.txt');
+    writeFileSync(file, input);
+    const text = km(['-j', '1', '--snapshot', snapshot], file).out;
+    const refs = km(['-j', '1', '--snapshot', snapshot, '--refs'], file).out;
+    expect(lines(text).length).toBe(lines(input).length);
+    const lastRef = JSON.parse(refs.toString().trimEnd().split('\n').pop()!) as Ref;
+    expect(lastRef.line).toBeGreaterThan(lines(input).length - 5000); // numbered across every chunk
+    for (const j of ['2', '3', '4']) {
+      expect(km(['-j', j, '--snapshot', snapshot], file).out.equals(text), `text -j ${j}`).toBe(true);
+      expect(km(['-j', j, '--snapshot', snapshot, '--refs'], file).out.equals(refs), `--refs -j ${j}`).toBe(true);
+    }
+  }, 120_000);
 
   it('folded output still parses as `stack count` with the same frames and counts (flamegraph.pl)', () => {
     const file = join(F, 'bcc/profile_example.txt');

@@ -85,6 +85,6 @@ for (const boot of BOOTS) {
         expect(refs.length, f).toBeGreaterThanOrEqual(floor);
         expect(refs.filter((x) => x.symbolAddress === null), f).toEqual([]);
       }
-    }));
+    }), 180_000); // a CLI run per capture, each building the table from raw sources: 15-36 s alone, over 60 s at load 12
   });
 }
