@@ -73,6 +73,8 @@ describe.skipIf(why !== null)('kallmod flame in headless Chromium', () => {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
+      // its crash reporter writes $HOME/.config/chromium whatever the profile: the test's own directory instead
+      env: { ...process.env, HOME: dir(), XDG_CONFIG_HOME: join(dir(), 'config'), XDG_CACHE_HOME: join(dir(), 'cache') },
     }));
     const page = join(dir(), `${shot}.html`);
     writeFileSync(page, html);
