@@ -94,7 +94,10 @@ export function resolveQueryText(t: SymbolTable, text: string, o: ResolveOptions
       errorKind: 'ambiguous', candidates: m.indices.map((i) => candidateJson(t, i)),
     };
   }
-  return t.addressesHidden ? hiddenAnswer(t, m.indices[0]!, q, o) : answerFor(t, m.indices[0]!, q, o);
+  if (t.addressesHidden) return hiddenAnswer(t, m.indices[0]!, q, o, HIDDEN_REFUSAL);
+  // a probe at a link-time address on a KASLR boot is a probe somewhere else: refused as hidden
+  if (t.addressesAsLinked) return hiddenAnswer(t, m.indices[0]!, q, o, AS_LINKED_REFUSAL);
+  return answerFor(t, m.indices[0]!, q, o);
 }
 
 /** Said when an output form needs an address: what still works by name. */
@@ -102,11 +105,17 @@ export const HIDDEN_REFUSAL = `${HIDDEN_ADDRESSES}: no address, kprobe, perf pro
   'By name these still work: lookup NAME (its triplet), dups, the transformers (perf, trace, dmesg, json) on printed names, ' +
   'resolve --bpftrace for a name unique in the kernel or its module. Run as root, or use a snapshot `kallmod capture` took as root';
 
+/** Said when the only addresses are System.map's as linked, the running kernel's hidden. */
+export const AS_LINKED_REFUSAL = 'the running kernel hides its addresses (kallsyms all zero: kptr_restrict, or not root) and the ' +
+  'System.map addresses are as linked: on a KASLR boot they are off by a slide no source says, so no address, kprobe, perf probe ' +
+  'or ftrace index is made. Pass --kaslr-offset HEX (0 on a boot without KASLR), run as root, or use a snapshot `kallmod capture` ' +
+  'took as root; resolve --bpftrace still works by name';
+
 /**
- * The symbol, without any address: a zero would be taken for one. Only bpftrace's by-name
+ * The symbol, without any address: a zero (or a link-time address) would be taken for one. Only bpftrace's by-name
  * forms can be made; any other output form asked for (or the default, the address) is refused.
  */
-function hiddenAnswer(t: SymbolTable, i: number, q: ResolveQuery, o: ResolveOptions): ResolveAnswer {
+function hiddenAnswer(t: SymbolTable, i: number, q: ResolveQuery, o: ResolveOptions, refusal: string): ResolveAnswer {
   const s = t.symbolJson(i);
   const a: ResolveAnswer = {
     query: q.text, name: s.name, ...(q.offset ? { offset: q.offset } : {}),
@@ -118,7 +127,7 @@ function hiddenAnswer(t: SymbolTable, i: number, q: ResolveQuery, o: ResolveOpti
     if (!b.spec.startsWith('kprobe:0x')) { a.bpftrace = b.spec; a.bpftraceNote = b.note; byName = true; }
   }
   const needAddress = o.kprobe || o.kretprobe || o.perfProbe || o.ftraceIndex || !byName;
-  if (needAddress) { a.error = HIDDEN_REFUSAL; a.errorKind = 'hidden'; }
+  if (needAddress) { a.error = refusal; a.errorKind = 'hidden'; }
   return a;
 }
 

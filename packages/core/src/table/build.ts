@@ -213,6 +213,7 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
 
   // 1. the runtime symbol list
   let base: Base;
+  let asLinked = false;
   if (src.kallmodsyms && !src.kallmodsyms.addressesHidden) {
     const k = src.kallmodsyms;
     base = { label: 'kallmodsyms', keys: k.keys, types: k.types, names: NameStore.fromArray(k.names),
@@ -224,10 +225,12 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
       modAt: (i) => { const m = k.moduleIds[i]!; return m < 0 ? null : k.moduleNames[m]!; } };
   } else if (src.systemMap) {
     const s = src.systemMap;
+
     const off = src.kaslrOffset ?? 0;
     const keys = off ? s.keys.map((k) => (k === 0 ? 0 : k + off)) : s.keys;
     base = { label: 'system-map', keys, types: s.types, names: s.names, flags: s.flags, ...(off ? {} : { sortedPrefix: s.sortedPrefix }), modAt: noModules };
     if (src.kallsyms?.addressesHidden) {
+      if (!off) asLinked = true;
       warn(src.kallsyms.path, 'addresses are hidden (kptr_restrict or no CAP_SYSLOG): using System.map addresses' +
         (off ? ' moved by --kaslr-offset' : ' as linked; pass --kaslr-offset if this boot is KASLR-shifted'));
     }
@@ -490,6 +493,7 @@ function build(src: ParsedSources): { table: SymbolTable; report: BuildReport } 
     keys, ksizes, exactSizes, names, types, modSetIds, modSets, objIds, objnames, flags, modSrc, objSrc,
     provenance: [...PROV],
     ...(nameIndex ? { nameIndex: { heads: nameIndex.heads, next: nameIndex.next } } : {}),
+    ...(asLinked ? { addressesAsLinked: true } : {}),
   };
   stats['symbols'] = n;
   return { table: new SymbolTable(data), report: { warnings, slide, base: base.label, stats } };

@@ -11,6 +11,8 @@ import { keyFromHex } from '../address.js';
 import { duplicateCounts } from './duplicates.js';
 import { resolveQueryText } from '../resolve/resolve.js';
 import { k } from '../../../../test/kernel-fixture.js';
+import { decodeTable, encodeTable, tableFromSnapshot } from './snapshot.js';
+import { SymbolTable } from './symbol-table.js';
 
 const real = readSourceFile(k('boot-kaslr/kallsyms.xz'));
 const zeroed = Buffer.from(real.toString('latin1').replace(/^[0-9a-f]{16}/gm, '0000000000000000'), 'latin1');
@@ -61,5 +63,36 @@ describe('a zero address printed in the input (/proc/PID/stack as non-root, %pK)
     expect(r.name).toBe('vfs_read');
     expect(r.resolvedBy).toMatch(/^name/);
     expect(t.consistency.disagreed).toBe(0);
+  });
+});
+
+describe('hidden kallsyms with a System.map (a non-root user on a KASLR boot): addresses as linked', () => {
+  const map = parseNmList(readSourceFile(k('System.map.xz')), 'System.map');
+  const linked = buildTable({ kallsyms: parseNmList(zeroed, 'zeroed'), systemMap: map }).table;
+  const slid = buildTable({ kallsyms: parseNmList(zeroed, 'zeroed'), systemMap: map, kaslrOffset: 0x31e00000 }).table;
+  it('is known as such: not hidden, the addresses as linked (this boot ran 0x31e00000 above them)', () => {
+    expect(linked.addressesHidden).toBe(false);
+    expect(linked.addressesAsLinked).toBe(true);
+    expect(slid.addressesAsLinked).toBe(false);
+    expect(root.addressesAsLinked).toBe(false);
+    expect(linked.symbolJson(linked.indicesByName('vfs_read')[0]!).address).toBe('0xffffffff812da8e0');
+  });
+  it('resolve makes no address form from it (the kprobe would be off by the slide), bpftrace by name still', () => {
+    for (const o of [{}, { kprobe: true }, { perfProbe: true }, { kretprobe: true }, { ftraceIndex: true }]) {
+      const a = resolveQueryText(linked, 'vfs_read', o);
+      expect(a.errorKind, JSON.stringify(o)).toBe('hidden');
+      expect(a.error).toMatch(/--kaslr-offset/);
+      expect(JSON.stringify(a)).not.toMatch(/0xffffffff812da8e0/);
+    }
+    expect(resolveQueryText(linked, 'vfs_read', { bpftrace: true })).toMatchObject({ bpftrace: 'kprobe:vfs_read' });
+    // with the slide given, the address is this boot's (its kallsyms as root said so)
+    expect(resolveQueryText(slid, 'vfs_read', { kprobe: true }).kprobe).toBe('p:kallmod/vfs_read 0xffffffffb30da8e0');
+    expect(real.toString('latin1')).toMatch(/^ffffffffb30da8e0 T vfs_read$/m);
+  });
+  it('a snapshot and a worker copy keep knowing it', () => {
+    const meta = { format: 3, kallmodVersion: 'test', created: '', sources: [], warnings: [] };
+    expect(tableFromSnapshot(encodeTable(linked, meta), 'x.snap').table.addressesAsLinked).toBe(true);
+    expect(new SymbolTable(decodeTable(encodeTable(linked, meta, [], true), 'w', { trusted: true }).data).addressesAsLinked).toBe(true);
+    expect(tableFromSnapshot(encodeTable(slid, meta), 'y.snap').table.addressesAsLinked).toBe(false);
   });
 });

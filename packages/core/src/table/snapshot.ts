@@ -46,6 +46,8 @@ interface Header {
   meta: SnapshotMeta; blobs: BlobRef[]; counts: { n: number };
   /** With the 'addressStarts' blob: the table's address index (absent in older snapshots). */
   addressIndex?: { base: number; width: number };
+  /** TableData.addressesAsLinked (absent: false, as in older snapshots). */
+  addressesAsLinked?: boolean;
   /** Length of the whole file; CRC-32 of each `block` bytes of the table part (from the blob area's start). */
   check: { length: number; block: number; crcs: number[] };
 }
@@ -142,6 +144,7 @@ export function encodeTable(table: SymbolTable, meta: SnapshotMeta, files: { rol
   for (let a = 0; a < tableLength; a += block) crcs.push(crc32(area.subarray(a, Math.min(tableLength, a + block))));
   const header: Header = {
     meta, blobs: parts.map((p) => p.ref), counts: { n: d.keys.length }, addressIndex: { base: ax.base, width: ax.width },
+    ...(d.addressesAsLinked ? { addressesAsLinked: true } : {}),
     check: { length: 0, block, crcs },
   };
   // the header holds the file's length, which depends on the header's: it settles in two rounds
@@ -252,6 +255,7 @@ export function decodeTable(
     provenance: splitStrings(get('provenance')),
   };
   if (data.modSets.length === 0) data.modSets.push([]);
+  if (header.addressesAsLinked === true) data.addressesAsLinked = true;
   if (byName.has('nameHeads') && byName.has('nameNext')) {
     data.nameIndex = { heads: view('nameHeads', 'i32') as Int32Array, next: view('nameNext', 'i32') as Int32Array };
   }

@@ -39,6 +39,12 @@ export interface TableData {
   nameIndex?: { heads: Int32Array; next: Int32Array };
   /** The address index built earlier (snapshots carry it: ~2-3 ms of start-up). */
   addressIndex?: AddressIndex;
+  /**
+   * The keys are System.map's as linked although a running kernel's were wanted: its kallsyms
+   * hid them (kptr_restrict, not root) and no --kaslr-offset said the slide. Names, modules and
+   * objnames are right; on a KASLR boot every address is off by the unknown slide.
+   */
+  addressesAsLinked?: boolean;
 }
 
 /**
@@ -188,6 +194,8 @@ export class SymbolTable {
   readonly addressesHidden: boolean;
   /** Symbols in the kernel half (a 64-bit kernel): lower addresses are not kernel addresses. */
   readonly is64: boolean;
+  /** TableData.addressesAsLinked: the addresses may be off by an unknown KASLR slide. */
+  get addressesAsLinked(): boolean { return this.d.addressesAsLinked === true; }
 
   constructor(d: TableData) {
     this.d = d;
