@@ -162,6 +162,14 @@ describe('input from another kernel than the sources', () => {
     expect(r.code).toBe(0);
     expect(r.err.match(/do not match the symbol sources/g)).toHaveLength(1);
   });
+  it('says the same with a worker pool as with one thread: the figures and the first example (file order)', () => {
+    const d = mkdtempSync(join(tmp(), 'pool-mismatch-'));
+    const f = join(d, 'p.script');
+    writeFileSync(f, perfText.repeat(3), 'latin1'); // 10 MB: ten 1 MiB chunks
+    const one = run(['perf', '-j', '1', '--kallsyms', k('boot-kaslr/kallsyms.xz'), f]);
+    expect(one.err).toMatch(/do not match the symbol sources \(e\.g\. 0x[0-9a-f]+ /);
+    for (const j of ['2', '4']) expect(run(['perf', '-j', j, '--kallsyms', k('boot-kaslr/kallsyms.xz'), f]).err, `-j ${j}`).toBe(one.err);
+  });
   it('is not reported when they match (same capture, its own kallsyms; a real oops, its own boot)', () => {
     expect(run(['perf', '--kallsyms', join(k('..'), 'perf/kallsyms.xz')], perfText).err).toBe('');
     const oops = readFileSync(k('boot-kaslr/dmesg.txt'), 'latin1');

@@ -16,7 +16,11 @@ const ann = mod.createAnnotator(table, wd.opts);
 /** A chunk to annotate, and a buffer of an earlier result (written out by now) to reuse. */
 export interface PoolTask { buf: Uint8Array; firstLine: number; spare: ArrayBuffer | null; last: boolean }
 /** The output (a view of one of `buffers`) and every buffer this task had: all go back to main. */
-export interface PoolResult { out: Uint8Array; buffers: ArrayBuffer[] }
+export interface PoolResult {
+  out: Uint8Array; buffers: ArrayBuffer[];
+  /** This chunk's first disagreeing reference: main keeps the first in file order, as one thread would. */
+  example?: string;
+}
 
 export default function annotate(task: PoolTask): unknown {
   const input = Buffer.from(task.buf.buffer, task.buf.byteOffset, task.buf.byteLength);
@@ -28,6 +32,8 @@ export default function annotate(task: PoolTask): unknown {
   Atomics.add(counters, 0, c.checked - sentChecked);
   Atomics.add(counters, 1, c.disagreed - sentDisagreed);
   sentChecked = c.checked; sentDisagreed = c.disagreed;
+  const example = c.example;
+  c.example = '';
   // Buffers circulate between main and the workers instead of one being made per chunk: dead
   // ArrayBuffers pile up between garbage collections, ~50 MB in each thread (measured), which
   // put a 2-worker run at ~280 MB. Transferred, not cloned (aesthetics.md §5); a buffer of
@@ -42,7 +48,7 @@ export default function annotate(task: PoolTask): unknown {
     }
     buffers.push(out.buffer as ArrayBuffer);
   }
-  const result: PoolResult = { out: new Uint8Array(out.buffer, out.byteOffset, out.length), buffers };
+  const result: PoolResult = { out: new Uint8Array(out.buffer, out.byteOffset, out.length), buffers, ...(example ? { example } : {}) };
   // piscina's Transferable protocol: transfer `buffers`, send `result`
   const movable = { [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result };
   return Piscina.move(movable as unknown as Parameters<typeof Piscina.move>[0]);

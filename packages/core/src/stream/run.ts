@@ -239,7 +239,10 @@ async function runPool(o: RunOptions, jobs: number, chunks: Iterable<FileChunk>,
     workerData: { table: tableForWorkers(o.table), annotatorModule: o.annotatorModule, opts: o.opts, counters },
   });
   // the result's bytes out; its buffers back to the spares once written
-  const write = (r: PoolResult) => writeAsync(o.output, Buffer.from(r.out.buffer, r.out.byteOffset, r.out.byteLength), () => spares.give(r.buffers));
+  const write = (r: PoolResult) => {
+    if (r.example && !o.table.consistency.example) o.table.consistency.example = r.example;
+    return writeAsync(o.output, Buffer.from(r.out.buffer, r.out.byteOffset, r.out.byteLength), () => spares.give(r.buffers));
+  };
   try {
     const inflight: Promise<PoolResult>[] = [];
     const maxInflight = 2 * jobs;
