@@ -53,6 +53,11 @@ export interface KallmodNative {
   createLineMemo(): NativeLineMemo;
   /** Number of "\n" bytes in buf. */
   countLines(buf: Uint8Array): number;
+  /**
+   * The xz file `input` decoded by the system's liblzma (absent when the addon was built
+   * without liblzma.a); undefined when liblzma refuses it: the caller's decoder says why.
+   */
+  xzDecode?(input: Uint8Array): Buffer | undefined;
 }
 
 export declare const native: KallmodNative | null;

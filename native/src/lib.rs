@@ -12,6 +12,7 @@ mod line_memo;
 mod napi;
 mod perf;
 mod table;
+mod xz;
 
 use js::{args, check, kept, make_object, state, throw, Holder, Shared};
 use napi::*;
@@ -273,12 +274,42 @@ unsafe extern "C" fn count_lines(env: napi_env, info: napi_callback_info) -> nap
     js::double(env, perf::count_lines(buf) as f64)
 }
 
+/// xzDecode(input: Uint8Array) → Buffer of the decoded bytes, or undefined when liblzma refuses
+/// the input (the caller's own decoder then says why, in the words every path uses).
+#[cfg(liblzma)]
+unsafe extern "C" fn xz_decode(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut argv = [std::ptr::null_mut(); 1];
+    if args(env, info, &mut argv, 1, "xzDecode(input)").is_none() {
+        return std::ptr::null_mut();
+    }
+    let Some(input) = js::view::<u8>(env, argv[0], UINT8, "input") else { return std::ptr::null_mut() };
+    let Ok(out) = xz::decode(input) else { return js::undefined(env) };
+    // the Vec becomes the Buffer's memory, freed by its finalizer: no copy of ~7 MB
+    let mut out = std::mem::ManuallyDrop::new(out);
+    let (ptr, len, cap) = (out.as_mut_ptr(), out.len(), out.capacity());
+    let hint = Box::into_raw(Box::new((len, cap))) as *mut std::ffi::c_void;
+    let mut buf = std::ptr::null_mut();
+    if !check(napi_create_external_buffer(env, len, ptr as *mut std::ffi::c_void, free_vec, hint, &mut buf)) {
+        free_vec(env, ptr as *mut std::ffi::c_void, hint);
+        return throw(env, "kallmod native: cannot make the decoded buffer");
+    }
+    buf
+}
+
+#[cfg(liblzma)]
+unsafe extern "C" fn free_vec(_env: napi_env, data: *mut std::ffi::c_void, hint: *mut std::ffi::c_void) {
+    let (len, cap) = *Box::from_raw(hint as *mut (usize, usize));
+    drop(Vec::from_raw_parts(data as *mut u8, len, cap));
+}
+
 /// # Safety
 /// Called by node once per environment (main thread, each worker) with a valid env and exports.
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let fns: [(&std::ffi::CStr, napi_callback); 3] =
         [(c"createTable", create_table), (c"countLines", count_lines), (c"createLineMemo", create_line_memo)];
+    #[cfg(liblzma)]
+    let fns = [fns[0], fns[1], fns[2], (c"xzDecode", xz_decode as napi_callback)];
     for (name, cb) in fns {
         let mut f = std::ptr::null_mut();
         let ok = check(napi_create_function(env, name.as_ptr(), NAPI_AUTO_LENGTH, cb, std::ptr::null_mut(), &mut f))

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { KallmodError } from '../errors.js';
 import { fsErrorText } from '../fs-error.js';
+import { nativeAddon } from '../native.js';
 
 // node:zlib and node:child_process are required only for a compressed file: loading them
 // cost ~3-5 ms of every start-up from a plain kallsyms
@@ -23,10 +24,14 @@ export function readSourceFile(path: string): Buffer {
 }
 
 /**
- * xz: @napi-rs/lzma (pure-Rust, prebuilt per platform through npm: node has no xz); where its
- * platform package is missing, the system's `xz`.
+ * xz: the addon's liblzma where it has one (50 ms for a 6.12 kallsyms.xz, @napi-rs/lzma 85-100:
+ * most of a raw .xz start-up); else @napi-rs/lzma (pure-Rust, prebuilt per platform through
+ * npm: node has no xz); where its platform package is missing, the system's `xz`. A file
+ * liblzma refuses goes to the next decoder, so a damaged one gets the same error on every path.
  */
 function unxz(raw: Buffer): Buffer {
+  const viaLiblzma = nativeAddon()?.xzDecode?.(raw);
+  if (viaLiblzma) return viaLiblzma;
   type Xz = { decompressSync(b: Uint8Array): Buffer };
   let lzma: Xz | null;
   try { lzma = require('@napi-rs/lzma/xz') as Xz; } catch { lzma = null; }
