@@ -6,7 +6,9 @@
  * the commands without --lines refuse it.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, k } from './kernel-fixture.js';
 
@@ -48,6 +50,28 @@ describe('--lines in the transformers', () => {
       for (const i of frames.get(qs[n]!)!.lines) expect(b[i]!.includes(` ${o.file}:${o.line}`), `${qs[n]} on line ${i + 1}`).toBe(true);
     });
     expect([...frames.values()].some((f) => f.ret) && [...frames.values()].some((f) => !f.ret)).toBe(true);
+  });
+
+  it('--snapshot --lines: the snapshot says where its DWARF was; --modules-dir beside --snapshot names it; the same lines as raw sources', () => {
+    const input = readFileSync(k('boot-kaslr/trace-kprobes-stacktrace.txt'), 'latin1');
+    const src = sourceFlags('kaslr');
+    const want = run(['trace', '--lines', ...src], input);
+    expect(want.stdout).toMatch(/ drivers\/block\/null_blk\/main\.c:\d+/);
+    const d = mkdtempSync(join(tmpdir(), 'lines-snap-'));
+    try {
+      const withDirs = join(d, 'with.snap'), without = join(d, 'without.snap');
+      expect(run(['capture', '-o', withDirs, ...src]).status).toBe(0);
+      expect(run(['capture', '-o', without, ...src.slice(0, -2)]).status).toBe(0);
+      for (const args of [['--snapshot', withDirs], ['--snapshot', without, '--modules-dir', k('modules')]]) {
+        const r = run(['trace', '--lines', ...args], input);
+        expect(r.stdout, args.join(' ')).toBe(want.stdout);
+        expect(r.stderr, args.join(' ')).toBe(want.stderr);
+      }
+      // a snapshot without module directories, and none given: said once, no lines
+      const none = run(['trace', '--lines', '--snapshot', without], input);
+      expect(none.stderr).toMatch(/--lines: no DWARF to read/);
+      expect(none.stdout).toBe(run(['trace', ...src], input).stdout);
+    } finally { rmSync(d, { recursive: true, force: true }); }
   });
 
   it('--refs --lines: the lookup --json fields file, line, column, inlined on every reference', () => {

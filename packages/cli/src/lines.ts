@@ -13,13 +13,15 @@ import { cacheBaseDir } from '@kallmod/core/kernel/cache';
 /** The DWARF files a table was made from (explicit flags, the defaults, a cache or a snapshot's record). */
 export function lineSourceFiles(l: LoadedTable): LineSourceFiles {
   const all = [...l.loaded, ...(l.snapshot?.sources ?? [])];
-  const vm = all.find((x) => x.role === 'vmlinux')?.path ?? l.discovery?.vmlinux?.path ?? null;
-  const dirs = all.filter((x) => x.role === 'modules-dir').flatMap((x) => x.path.split(','));
+  const o = l.options;
+  // --vmlinux / --modules-dir given beside --snapshot: the table is the snapshot's, the DWARF theirs
+  const vm = (l.snapshot ? o?.vmlinux : undefined) ?? all.find((x) => x.role === 'vmlinux')?.path ?? l.discovery?.vmlinux?.path ?? null;
+  const dirs = l.snapshot && o?.modulesDir?.length ? [...o.modulesDir]
+    : all.filter((x) => x.role === 'modules-dir').flatMap((x) => x.path.split(','));
   if (!dirs.length && l.discovery?.debugModules) dirs.push(l.discovery.debugModules);
   const running = l.loaded.some((x) => x.origin === 'running-kernel');
   const root = l.kernel?.root ?? l.discovery?.root ?? '';
   // the vmlinux's line index beside the per-kernel cache (keyed by the same build-id), unless --no-cache
-  const o = l.options;
   const indexDir = o?.noCache ? null : cacheBaseDir({ ...(o?.cacheDir ? { cacheDir: o.cacheDir } : {}) });
   const progress = (m: string) => { if (process.stderr.isTTY) process.stderr.write(`kallmod: ${m}\n`); };
   return {

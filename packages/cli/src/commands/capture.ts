@@ -59,7 +59,8 @@ export async function run(argv: string[]): Promise<number> {
   const meta = {
     format: TABLE_FORMAT, kallmodVersion: VERSION, created: new Date().toISOString(),
     ...(here ? { host: hostname() } : {}), ...(running ? { release: l.kernel?.release ?? release() } : {}), ...(version ? { version } : {}),
-    sources: named.filter((f) => f.role !== 'modules-dir' && f.role !== 'cache').map(({ role, path }) => ({ role, path })), warnings,
+    // the module directories too: not embedded (bulky), but `--lines --snapshot` reads their DWARF where they are
+    sources: named.filter((f) => f.role !== 'cache').map(({ role, path }) => ({ role, path })), warnings,
     notes: l.report.warnings.filter((w) => !warnings.includes(w)),
   };
   try {
