@@ -131,16 +131,27 @@ const decode = (n) => {
   }
   return (performance.now() - t0) / 1000;
 };
-const kmDmesg = (n) => {
+// the user's path for an oops captured elsewhere: `kallmod capture` of the sources, once
+texts.forEach((t, i) => {
+  t.snap = join(tmp, `oops-${i}.snap`);
+  const r = spawnSync(km, ['capture', '-o', t.snap, ...t.src], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`capture: ${r.stderr}`);
+});
+const kmDmesg = (n, snap = false) => {
   let s = 0, rss = 0;
-  for (const t of texts) { const r = timed(km, ['dmesg', '--lines', ...t.src], n ? rep(t.text, n) : Buffer.alloc(0)); s += r.s; rss = Math.max(rss, r.rssMB); }
+  for (const t of texts) {
+    const r = timed(km, ['dmesg', '--lines', ...(snap ? ['--snapshot', t.snap] : t.src)], n ? rep(t.text, n) : Buffer.alloc(0));
+    s += r.s; rss = Math.max(rss, r.rssMB);
+  }
   return { s, rss };
 };
-const oops = { ds1: [], dsN: [], km0: [], km1: [], kmN: [] };
+const oops = { ds1: [], dsN: [], km0: [], km1: [], kmN: [], sn0: [], sn1: [], snN: [] };
 let dmRss = 0;
 for (let i = 0; i < 2; i++) {
   oops.ds1.push(decode(1));
-  for (const [k, n] of [['km0', 0], ['km1', 1], ['kmN', REPEAT]]) { const r = kmDmesg(n); oops[k].push(r.s); dmRss = Math.max(dmRss, r.rss); }
+  for (const [k, n, snap] of [['km0', 0], ['km1', 1], ['kmN', REPEAT], ['sn0', 0, true], ['sn1', 1, true], ['snN', REPEAT, true]]) {
+    const r = kmDmesg(n, snap); oops[k].push(r.s); dmRss = Math.max(dmRss, r.rss);
+  }
   if (i === 0) oops.dsN.push(decode(REPEAT)); // the slow one: once
 }
 const L1 = countLines(1), LN = countLines(REPEAT);
@@ -149,6 +160,7 @@ const f = (x, d = 0) => x.toFixed(d);
 const a2l = best(runs.a2l);
 const row = (what, s, n, unit, base) => `| ${what} | ${f(s, 2)} s | ${f(n / s)} ${unit}/s | ${f(base / s, 1)}× |`;
 const ds1 = best(oops.ds1), dsN = best(oops.dsN), km0 = best(oops.km0), km1 = best(oops.km1), kmN = best(oops.kmN);
+const sn0 = best(oops.sn0), sn1 = best(oops.sn1), snN = best(oops.snN);
 const lines = [
   `## Source lines (\`--lines\`): \`node bench/lines.mjs ${N} ${REPEAT}\``,
   '',
@@ -171,6 +183,9 @@ const lines = [
   row(`\`decode_stacktrace.sh\`, that text ${REPEAT} times (${LN} lines)`, dsN, LN, 'lines', dsN),
   row(`\`kallmod dmesg --lines\`, that text ${REPEAT} times`, kmN, LN, 'lines', dsN),
   `| the same, start-up excluded | ${f(kmN - km0, 2)} s | ${f(LN / (kmN - km0))} lines/s | ${f(dsN / (kmN - km0), 1)}× |`,
+  row('`kallmod dmesg --lines --snapshot` (a capture of the same sources), the text once', sn1, L1, 'lines', ds1),
+  `| the same on empty input (its start-up: three runs) | ${f(sn0, 2)} s | | |`,
+  row(`\`kallmod dmesg --lines --snapshot\`, the text ${REPEAT} times`, snN, LN, 'lines', dsN),
   '',
   `Peak RSS: \`kallmod lookup --lines\` on the distro vmlinux ${f(rssFirst)} MB on the first run (index built), ${f(rssWarm)} MB from the index;`
     + ` \`kallmod dmesg --lines\` ${f(dmRss)} MB.`,
