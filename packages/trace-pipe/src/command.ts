@@ -1,4 +1,4 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync, openSync } from 'node:fs';
 import { KallmodError } from '@kallmod/core/errors';
 import type { TransformerSpec, FlagValues, TransformInput } from '@kallmod/core/stream/spec';
 
@@ -59,17 +59,12 @@ Input:
       return null;
     }
     const path = tracePipePath(values);
-    // a stream, not an fd: trace_pipe stats as a regular file but blocks like a pipe, so the
-    // driver must run live (each read's complete lines written at once)
-    const stream = createReadStream(path, { highWaterMark: 1 << 16 });
-    await new Promise<void>((res, rej) => {
-      stream.once('open', () => res());
-      stream.once('error', (e: NodeJS.ErrnoException) => rej(new KallmodError(`cannot open: ${e.code ?? e}`, { file: path })));
-    });
-    // Ctrl-C: stop quietly (the blocked read on trace_pipe must not keep us alive)
-    const quit = () => process.exit(130);
-    process.once('SIGINT', quit);
-    process.once('SIGTERM', () => process.exit(143));
-    return { stream };
+    try {
+      // read by a thread of its own (core's blocking-reader.ts says why); Ctrl-C ends the
+      // process by its default action, the output written so far is out
+      return { fd: openSync(path, 'r'), path, blocking: true };
+    } catch (e) {
+      throw new KallmodError(`cannot open: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: path });
+    }
   },
 };

@@ -119,6 +119,28 @@ describe.skipIf(!!skip)('trace --follow on this machine', () => {
     }
   }, 60_000);
 
+  it('SIGTERM ends it while trace_pipe is idle (the reader sits in read(2))', async () => {
+    try {
+      mkdirSync(dir);
+      put('tracing_on', '1');
+      const p = spawn(process.execPath, [CLI, 'trace', '--follow', '--instance', inst], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => p.on('exit', (code, signal) => res({ code, signal })));
+      await new Promise((r) => setTimeout(r, 1500));
+      const t0 = Date.now();
+      p.kill('SIGTERM');
+      const e = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+      if (!e) p.kill('SIGKILL');
+      expect(e, 'still running 5 s after SIGTERM').not.toBeNull();
+      expect(e!.signal === 'SIGTERM' || e!.code === 143).toBe(true);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect(err).not.toMatch(/Error|at .*\.js/);
+    } finally {
+      cleanup();
+    }
+  }, 30_000);
+
   it('a missing instance is a clear error', () => {
     const r = spawnSync(process.execPath, [CLI, 'trace', '--follow', '--instance', `no-such-${process.pid}`], { encoding: 'utf8' });
     expect(r.status).toBe(2);

@@ -101,7 +101,7 @@ ${SOURCE_FLAGS_HELP}
   // real figures (both counts are of printed references, the same on the TS and native paths):
   // a file's once at the end; a live stream's as soon as it is clear, and its totals at the end
   let live = true;
-  try { live = !('fd' in input) || !fstatSync(input.fd).isFile(); } catch { /* not a file descriptor we can stat: live */ }
+  try { live = !('fd' in input) || Boolean(input.blocking) || !fstatSync(input.fd).isFile(); } catch { /* not a file descriptor we can stat: live */ }
   let warnedAt: { checked: number; disagreed: number } | null = null;
   const mismatch = (c: SymbolTable['consistency'], soFar: boolean) => {
     warnedAt = { checked: c.checked, disagreed: c.disagreed };

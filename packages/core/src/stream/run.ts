@@ -15,6 +15,7 @@ import type { SymbolTable } from '../table/symbol-table.js';
 import { encodeTable, TABLE_FORMAT } from '../table/snapshot.js';
 import type { Annotator, AnnotatorModule, AnnotatorOptions } from './annotator.js';
 import type { PoolResult, PoolTask } from './pool-worker.js';
+import type { TransformInput } from './spec.js';
 import { createProgress, type Progress } from './progress.js';
 import { exitQuietlyOnEpipe } from './quiet-exit.js';
 // newline count per chunk: the addon's when loaded (the indexOf loop cost ~10% of a native run)
@@ -26,7 +27,7 @@ export interface RunOptions {
   /** Package specifier of the module exporting createAnnotator, for worker threads. */
   annotatorModule: string;
   opts: AnnotatorOptions;
-  input: { fd: number; path?: string } | { stream: Readable };
+  input: TransformInput;
   output: Writable;
   /** undefined: choose (pool for large regular files); 1: inline; N: N workers. */
   jobs?: number;
@@ -57,39 +58,67 @@ export async function runTransform(o: RunOptions): Promise<void> {
   let st: Stats | null = null;
   if ('fd' in o.input) { try { st = fstatSync(o.input.fd); } catch { st = null; } }
   const regular = st?.isFile() ?? false;
+  if ('fd' in o.input && o.input.blocking) return runBlocking(o, o.input.fd);
   const mode = o.mode && o.mode !== 'auto' ? o.mode : regular ? 'batch' : 'live';
   if (mode === 'batch' && 'fd' in o.input && regular) return runBatch(o, o.input.fd, st!.size);
   return runLive(o);
 }
 
+/**
+ * Complete lines out of arbitrary reads: each read's lines annotated and written at once, a
+ * partial last line kept until its newline (or the end) arrives.
+ */
+function liveFeeder(o: RunOptions): { feed(chunk: Buffer): Promise<void> | void; end(): Promise<void> | void } {
+  const ann = o.annotator.createAnnotator(o.table, o.opts);
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  let line = 1;
+  const emit = (buf: Buffer) => {
+    const out = ann.chunk(buf, line);
+    line = ann.nextLine ?? line + countLines(buf);
+    return writeAsync(o.output, out);
+  };
+  return {
+    feed(chunk) {
+      const last = chunk.lastIndexOf(10);
+      if (last < 0) { pending.push(chunk); pendingLen += chunk.length; return; }
+      let head = chunk.subarray(0, last + 1);
+      if (pendingLen) { head = Buffer.concat([...pending, head], pendingLen + head.length); pending = []; pendingLen = 0; }
+      const w = emit(head);
+      if (last + 1 < chunk.length) { pending.push(chunk.subarray(last + 1)); pendingLen += chunk.length - last - 1; }
+      return w;
+    },
+    async end() {
+      if (pendingLen) await emit(Buffer.concat(pending, pendingLen));
+      if (ann.end) await writeAsync(o.output, ann.end());
+    },
+  };
+}
+
 /** Line-at-a-time: annotate every complete line as soon as it has arrived. */
 async function runLive(o: RunOptions): Promise<void> {
-  const ann = o.annotator.createAnnotator(o.table, o.opts);
+  const feeder = liveFeeder(o);
   const { createReadStream } = await import('node:fs');
   // stdin as a pipe or tty: process.stdin is polled by the event loop; an fs stream would read
   // through the thread pool, which added ~1.5 ms at p99 to every line (bench/trace-latency)
   const input: Readable = 'stream' in o.input ? o.input.stream
     : o.input.fd === 0 ? process.stdin
     : createReadStream('', { fd: o.input.fd, highWaterMark: 1 << 16, autoClose: false });
-  let pending: Buffer[] = [];
-  let pendingLen = 0;
-  let line = 1;
-  const emit = async (buf: Buffer) => {
-    const out = ann.chunk(buf, line);
-    line = ann.nextLine ?? line + countLines(buf);
-    await writeAsync(o.output, out);
-  };
-  for await (const c of input as AsyncIterable<Buffer>) {
-    const chunk = typeof c === 'string' ? Buffer.from(c, 'latin1') : c;
-    const last = chunk.lastIndexOf(10);
-    if (last < 0) { pending.push(chunk); pendingLen += chunk.length; continue; }
-    let head = chunk.subarray(0, last + 1);
-    if (pendingLen) { head = Buffer.concat([...pending, head], pendingLen + head.length); pending = []; pendingLen = 0; }
-    await emit(head);
-    if (last + 1 < chunk.length) { pending.push(chunk.subarray(last + 1)); pendingLen += chunk.length - last - 1; }
+  for await (const c of input as AsyncIterable<Buffer>) await feeder.feed(typeof c === 'string' ? Buffer.from(c, 'latin1') : c);
+  await feeder.end();
+}
+
+/** trace_pipe: read by a thread of its own (blocking-reader.ts says why). */
+async function runBlocking(o: RunOptions, fd: number): Promise<void> {
+  const feeder = liveFeeder(o);
+  const { blockingReads } = await import('./blocking-reader.js');
+  for await (const chunk of blockingReads(fd)) {
+    const w = feeder.feed(chunk);
+    if (w) await w;
+    // a write error (EPIPE from `| head`) is reported on a later tick, which this loop must reach
+    else await new Promise(setImmediate);
   }
-  if (pendingLen) await emit(Buffer.concat(pending, pendingLen));
-  if (ann.end) await writeAsync(o.output, ann.end());
+  await feeder.end();
 }
 
 /**

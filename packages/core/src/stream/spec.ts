@@ -6,7 +6,12 @@ import type { AnnotatorModule, AnnotatorOptions } from './annotator.js';
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
 export type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-export type TransformInput = { fd: number; path?: string } | { stream: Readable };
+/**
+ * Where a transformer reads: a file descriptor (regular files are read in chunks, pipes and ttys
+ * live), a stream, or a file that stats as regular but blocks like a pipe (trace_pipe:
+ * `blocking`), read live by blocking reads on the main thread.
+ */
+export type TransformInput = { fd: number; path?: string; blocking?: true } | { stream: Readable };
 
 /**
  * What a transformer package tells the CLI: its command name, help, own flags, and the module
