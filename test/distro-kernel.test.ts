@@ -214,6 +214,36 @@ describe.skipIf(!ready)(`a distro kernel (Debian ${REL}) with --root and no othe
     expect(s.skipped).toContainEqual({ path: VMLINUX.replace(R, wrong), why: expect.stringContaining('another build') });
   });
 
+  it('--lines --snapshot: the capture keeps the build-ids the kernel said; DWARF of another build beside it is refused, once each', () => {
+    const dbg = join(R, `usr/lib/debug/lib/modules/${REL}`);
+    const qs = ['vfs_read+0x10', 'udf_fill_super+0x60 [udf]'];
+    const lines = (snap: string) => run(['lookup', '--lines', '--json', '--snapshot', snap, '--vmlinux', VMLINUX, '--modules-dir', dbg, ...qs]);
+    // the tree as it is: its snapshot, with the DWARF named beside it, gives the lines --root gives
+    const good = join(tmp, 'ids.snap');
+    expect(run(['capture', '-o', good, '--root', R, '--cache-dir', cache]).code).toBe(0);
+    const ok = lines(good);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.err).toBe('');
+    const direct = run(['lookup', '--lines', '--json', '--root', R, '--cache-dir', cache, ...qs]);
+    expect(ok.out).toBe(direct.out);
+    expect(ok.out.trim().split('\n').map((l) => JSON.parse(l).file)).toEqual(['fs/read_write.c', 'fs/udf/super.c']);
+    // a kernel that said other build-ids when captured (labelled edge case: its notes doctored)
+    const notes = readFileSync(join(R, 'sys/kernel/notes'));
+    const other = Buffer.from(notes); other[notes.indexOf(Buffer.from('GNU\0')) + 4]! ^= 0xff;
+    const udfNote = readFileSync(join(R, 'sys/module/udf/notes/.note.gnu.build-id'));
+    const otherUdf = Buffer.from(udfNote); otherUdf[udfNote.length - 1]! ^= 0xff;
+    const wrong = variant('other-build-snap', { 'sys/kernel/notes': other, 'sys/module/udf/notes/.note.gnu.build-id': otherUdf });
+    const bad = join(tmp, 'other-ids.snap');
+    expect(run(['capture', '-o', bad, '--root', wrong, '--no-cache']).code).toBe(0);
+    const r = lines(bad);
+    expect(r.code, r.err).toBe(0);
+    const err = r.err.trim().split('\n');
+    const said = (re: RegExp) => err.filter((l) => re.test(l));
+    expect(said(/vmlinux-[^:]*: not used for --lines: build-id [0-9a-f]{40}, the kernel's is [0-9a-f]{40} \(another build\)/)).toHaveLength(1);
+    expect(said(/udf\.ko: not used for --lines: build-id [0-9a-f]{40}, the loaded udf has [0-9a-f]{40} \(another build\)/)).toHaveLength(1);
+    for (const o of r.out.trim().split('\n').map((l) => JSON.parse(l))) expect(o).toMatchObject({ file: null, line: null, inlined: [] });
+  });
+
   it('without /sys/kernel/notes: the cache is keyed by release and System.map digest, the vmlinux used with a note', () => {
     const d = variant('no-notes', { 'sys/kernel/notes': null });
     const c = join(tmp, 'cache-no-notes');

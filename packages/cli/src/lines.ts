@@ -24,9 +24,12 @@ export function lineSourceFiles(l: LoadedTable): LineSourceFiles {
   // the vmlinux's line index beside the per-kernel cache (keyed by the same build-id), unless --no-cache
   const indexDir = o?.noCache ? null : cacheBaseDir({ ...(o?.cacheDir ? { cacheDir: o.cacheDir } : {}) });
   const progress = (m: string) => { if (process.stderr.isTTY) process.stderr.write(`kallmod: ${m}\n`); };
+  // which build the DWARF must be of: what the running kernel says, or what it said when captured
+  const ids = l.snapshot?.buildIds;
   return {
     vmlinux: vm, modulesDirs: [...new Set(dirs)], indexDir, progress,
-    ...(running ? { moduleBuildId: (m: string) => moduleBuildId(root, m) } : {}),
+    ...(running ? { moduleBuildId: (m: string) => moduleBuildId(root, m), kernelBuildId: l.kernel?.buildId ?? null } : {}),
+    ...(ids ? { moduleBuildId: (m: string) => ids.modules[m] ?? null, kernelBuildId: ids.kernel } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { hostname, release } from 'node:os';
 import { KallmodError, type Warning } from '@kallmod/core/errors';
 import { fsErrorText } from '@kallmod/core/fs-error';
 import { TABLE_FORMAT, writeSnapshot } from '@kallmod/core/table/snapshot';
+import { kernelBuildIds } from '@kallmod/core/kernel/identity';
 import { loadFromFlags, parse, SOURCE_FLAGS_HELP } from '../common.js';
 import { VERSION } from '../main.js';
 
@@ -62,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     // the module directories too: not embedded (bulky), but `--lines --snapshot` reads their DWARF where they are
     sources: named.filter((f) => f.role !== 'cache').map(({ role, path }) => ({ role, path })), warnings,
     notes: l.report.warnings.filter((w) => !warnings.includes(w)),
+    ...(running && l.kernel ? { buildIds: kernelBuildIds(l.kernel) } : {}),
   };
   try {
     writeSnapshot(out, l.table, meta, files);

@@ -3,7 +3,7 @@
  * GNU build-id. Cheap on purpose (a few small reads, no parser): the cached start-up path asks
  * it before anything else.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { KallmodError } from '../errors.js';
@@ -65,4 +65,19 @@ export function identifyKernel(opts: { root?: string; release?: string }): Kerne
 export function moduleBuildId(root: string, mod: string): string | null {
   const b = readOrNull(rootPath(root, `/sys/module/${mod}/notes/.note.gnu.build-id`));
   return b ? gnuBuildId(b) : null;
+}
+
+/**
+ * The build-ids a kernel says of itself and of every loaded module (ROOT/sys/module/M/notes), for
+ * a snapshot: `--lines --snapshot` on another machine then refuses DWARF of another build.
+ */
+export function kernelBuildIds(k: KernelIdentity): { kernel: string | null; modules: Record<string, string> } {
+  const modules: Record<string, string> = {};
+  let dirs: string[];
+  try { dirs = readdirSync(rootPath(k.root, '/sys/module')); } catch { dirs = []; }
+  for (const m of dirs.sort()) {
+    const id = moduleBuildId(k.root, m);
+    if (id !== null) modules[m] = id;
+  }
+  return { kernel: k.buildId, modules };
 }

@@ -20,11 +20,13 @@ const moduleObjects = () => lazyModule('@kallmod/core/sources/module-objects') a
 import type { FrameJson, LineInfo } from './line-text.js';
 export { lineFields, lineSuffix, type FrameJson, type LineInfo } from './line-text.js';
 
-/** Where the DWARF is: the vmlinux, module directories, and (running kernel) the loaded modules' build-ids. */
+/** Where the DWARF is: the vmlinux, module directories, and the build-ids the kernel says (running, or a snapshot's record). */
 export interface LineSourceFiles {
   vmlinux: string | null;
   modulesDirs: string[];
   moduleBuildId?: (mod: string) => string | null;
+  /** The kernel's GNU build-id: a vmlinux with another is not used (null or absent: not known, not checked). */
+  kernelBuildId?: string | null;
   /** Where the vmlinux's line index is kept (sources/elf/line-index.ts; the cache base directory), null: none. */
   indexDir?: string | null;
   /** Said when the index is built (the CLI: when stderr is a terminal). */
@@ -90,6 +92,12 @@ export class LineSource {
       warn: (source, message) => this.warn({ source, message }),
       ...(this.files.progress ? { progress: this.files.progress } : {}),
     });
+    const want = this.files.kernelBuildId ?? null;
+    if (want !== null && lines.buildId() !== want) {
+      this.warn({ source: path, message: `not used for --lines: build-id ${lines.buildId() ?? '(none)'}, the kernel's is ${want} (another build)` });
+      lines.close();
+      return null;
+    }
     let slide: number | null;
     try {
       // the vote reads symbols only until it has tried enough (a vmlinux's 190k symbols made whole cost ~0.2 s)

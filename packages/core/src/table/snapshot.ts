@@ -35,6 +35,8 @@ export interface SnapshotMeta {
   warnings: { source: string; message: string }[];
   /** Informational notes (a source the kernel does not have), shown by `sources`, not on every load. */
   notes?: { source: string; message: string }[];
+  /** A running kernel's capture: its GNU build-id and its loaded modules' (DWARF beside --snapshot is checked against them). */
+  buildIds?: { kernel: string | null; modules: Record<string, string> };
 }
 
 interface BlobRef {
