@@ -76,9 +76,36 @@ export class AbbrevTable {
 /**
  * Declarations by their bytes (tag, children, attribute specs): a kernel's units each have a
  * table of their own, mostly of the same declarations (one object each instead of ~150 MB of
- * copies for a vmlinux's units).
+ * copies for a vmlinux's units). Keyed by a hash of the bytes, each candidate compared byte for
+ * byte with where it was first read: a table read makes no object for a declaration seen before
+ * (building strings as keys was a third of reading the tables, and most of their garbage).
  */
-const interned = new Map<string, AbbrevDecl>();
+interface Interned { d: AbbrevDecl; buf: Buffer; start: number; end: number }
+const interned = new Map<number, Interned | Interned[]>();
+let internedCount = 0;
+
+function sameBytes(a: Buffer, as: number, ae: number, b: Buffer, bs: number): boolean {
+  for (let i = as, j = bs; i < ae; i++, j++) if (a[i] !== b[j]) return false;
+  return true;
+}
+
+function lookup(h: number, buf: Buffer, start: number, end: number): AbbrevDecl | null {
+  const e = interned.get(h);
+  if (e === undefined) return null;
+  const len = end - start;
+  if (!Array.isArray(e)) return e.end - e.start === len && sameBytes(buf, start, end, e.buf, e.start) ? e.d : null;
+  for (const x of e) if (x.end - x.start === len && sameBytes(buf, start, end, x.buf, x.start)) return x.d;
+  return null;
+}
+
+function remember(h: number, x: Interned): void {
+  if (internedCount >= 1 << 20) return;
+  internedCount++;
+  const e = interned.get(h);
+  if (e === undefined) interned.set(h, x);
+  else if (Array.isArray(e)) e.push(x);
+  else interned.set(h, [e, x]);
+}
 
 /** The table at `off` of .debug_abbrev (kept by its unit; its declarations shared). */
 export function abbrevTable(abbrev: Buffer, off: number): AbbrevTable {
@@ -88,7 +115,20 @@ export function abbrevTable(abbrev: Buffer, off: number): AbbrevTable {
     for (;;) {
       const code = c.uleb();
       if (code === 0) break;
+      // the declaration's extent and hash first: (tag, children, then (at, form[, const]) pairs up to (0, 0))
       const start = c.pos;
+      c.uleb(); c.u8();
+      for (;;) {
+        const at = c.uleb(), form = c.uleb();
+        if (at === 0 && form === 0) break;
+        if (form === DW_FORM.implicit_const) c.sleb();
+      }
+      const end = c.pos;
+      let h = 0x811c9dc5;
+      for (let i = start; i < end; i++) h = Math.imul(h ^ abbrev[i]!, 0x01000193);
+      const have = lookup(h, abbrev, start, end);
+      if (have) { t.set(code, have); continue; }
+      c.pos = start;
       const tag = c.uleb();
       const hasChildren = c.u8() !== 0;
       const d: AbbrevDecl = { tag, hasChildren, attrs: [], forms: [], consts: [], sibling: -1, fixed: -1, siblingAt: -1, fixedFor: -1 };
@@ -100,10 +140,8 @@ export function abbrevTable(abbrev: Buffer, off: number): AbbrevTable {
         d.forms.push(form);
         d.consts.push(form === DW_FORM.implicit_const ? c.sleb() : 0);
       }
-      const key = abbrev.toString('latin1', start, c.pos);
-      const have = interned.get(key);
-      if (have) t.set(code, have);
-      else { if (interned.size < 1 << 20) interned.set(key, d); t.set(code, d); }
+      remember(h, { d, buf: abbrev, start, end });
+      t.set(code, d);
     }
   } catch (e) {
     if (e instanceof DwarfOutOfBounds) throw new DwarfError('.debug_abbrev truncated');

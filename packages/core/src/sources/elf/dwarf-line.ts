@@ -11,9 +11,22 @@ import { RangeIndex } from './range-index.js';
 /** One sequence: [start, end) in section `sec` (-1 in linked files), rows [lo, hi) of the table. */
 export interface LineSequence { sec: number; start: number; end: number; lo: number; hi: number }
 
+/**
+ * A program's file table: file register value → path as the program names it (directory joined;
+ * "" where unnamed), made a string when first asked for (a unit is mostly asked about a few of
+ * its files, and the names were a fifth of reading a table).
+ */
+export class LineFiles {
+  private readonly names: (string | undefined)[];
+  constructor(readonly length: number, private readonly make: (i: number) => string) { this.names = new Array<string | undefined>(length); }
+  get(i: number): string | undefined {
+    if (i < 0 || i >= this.length) return undefined;
+    return (this.names[i] ??= this.make(i));
+  }
+}
+
 export interface LineTable {
-  /** file register value → path as the program names it (directory joined; "" where unnamed) */
-  files: string[];
+  files: LineFiles;
   seqs: LineSequence[];
   /** which sequence holds an address (a tombstoned copy may overlap another) */
   seqIndex: RangeIndex;
@@ -62,39 +75,53 @@ export function readLineTable(ds: DwarfSections, offset: number, compDir: string
   const opLengths: number[] = [0];
   for (let i = 1; i < opcodeBase; i++) opLengths.push(c.u8());
   const u: FormUnit = { offset, version, offsetSize, addrSize };
-  const files: string[] = [];
+  let files: LineFiles;
+  const data = s.data;
   if (version < 5) {
-    const dirs = [compDir ?? ''];
-    for (;;) { const p = c.cstr(); if (s.data[p] === 0) break; dirs.push(cstring(s.data, p)); }
-    files.push(''); // file register 0 names nothing before DWARF 5
+    // directory and file names: where their strings are, decoded when asked
+    const dirAt: number[] = [];
+    for (;;) { const p = c.cstr(); if (data[p] === 0) break; dirAt.push(p); }
+    const nameAt: number[] = [0], dirOf: number[] = [0]; // file register 0 names nothing before DWARF 5
     for (;;) {
       const p = c.cstr();
-      if (s.data[p] === 0) break;
-      const name = cstring(s.data, p);
-      const d = c.uleb(); c.uleb(); c.uleb();
-      files.push(join(dirs[d] ?? '', name));
+      if (data[p] === 0) break;
+      nameAt.push(p); dirOf.push(c.uleb()); c.uleb(); c.uleb();
     }
+    const dir = (d: number) => (d === 0 ? compDir ?? '' : d <= dirAt.length ? cstring(data, dirAt[d - 1]!) : '');
+    files = new LineFiles(nameAt.length, (i) => (i === 0 ? '' : join(dir(dirOf[i]!), cstring(data, nameAt[i]!))));
   } else {
-    const entries = (): { path: string; dir: number }[] => {
+    // v5 entries: each its path's form and value and its directory index, the strings made when asked
+    const entries = (): { form: number; path: number[]; dir: number[] } => {
       const fmt: number[] = [];
       const n = c.u8();
       for (let i = 0; i < n; i++) fmt.push(c.uleb(), c.uleb());
       const count = c.uleb();
-      const out: { path: string; dir: number }[] = [];
+      const out = { form: 0, path: [] as number[], dir: [] as number[] };
       for (let e = 0; e < count; e++) {
-        let path = '', dir = 0;
+        let path = -1, dir = 0;
         for (let i = 0; i < fmt.length; i += 2) {
           const form = fmt[i + 1]!;
           const v = readForm(c, form, 0, u, false, EMPTY);
-          if (fmt[i] === DW_LNCT_path) path = form === DW_FORM.string ? cstring(s.data, v) : formString(ds, form, v, u, strOffsetsBase) ?? '';
-          else if (fmt[i] === DW_LNCT_directory_index) dir = v;
+          if (fmt[i] === DW_LNCT_path) { path = v; out.form = form; } else if (fmt[i] === DW_LNCT_directory_index) dir = v;
         }
-        out.push({ path, dir });
+        out.path.push(path); out.dir.push(dir);
       }
       return out;
     };
-    const dirs = entries().map((d, i) => (i > 0 && !d.path.startsWith('/') && compDir ? join(compDir, d.path) : d.path));
-    for (const f of entries()) files.push(join(dirs[f.dir] ?? '', f.path));
+    const text = (form: number, v: number) => (v < 0 ? '' : form === DW_FORM.string ? cstring(data, v) : formString(ds, form, v, u, strOffsetsBase) ?? '');
+    const d = entries(), f = entries();
+    const dirNames: (string | undefined)[] = [];
+    const dir = (i: number): string => {
+      if (i >= d.path.length) return '';
+      let n = dirNames[i];
+      if (n === undefined) {
+        n = text(d.form, d.path[i]!);
+        if (i > 0 && !n.startsWith('/') && compDir) n = join(compDir, n);
+        dirNames[i] = n;
+      }
+      return n;
+    };
+    files = new LineFiles(f.path.length, (i) => join(dir(f.dir[i]!), text(f.form, f.path[i]!)));
   }
   c.pos = programStart;
   return runProgram(s.data, s.sectionAt, c, end, { minInst, lineBase, lineRange, opcodeBase, opLengths, addrSize, asKey, version }, files);
@@ -109,7 +136,7 @@ interface Params {
 /** Rows as a program runs, before the used part is copied out: one set for every program (most of the allocation otherwise). */
 let rowsA = new Float64Array(0), rowsF = new Uint32Array(0), rowsL = new Uint32Array(0), rowsC = new Uint32Array(0);
 
-function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end: number, p: Params, files: string[]): LineTable {
+function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end: number, p: Params, files: LineFiles): LineTable {
   // every row takes at least one opcode byte: the program's length bounds the row count
   const cap = Math.max(1, end - c.pos);
   if (rowsA.length < cap) {
@@ -120,8 +147,15 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
   const seqs: LineSequence[] = [];
   let n = 0, addr = 0, sec = -1, file = 1, line = 1, col = 0, seqLo = 0, seqStart = 0, dropped = false;
   const { minInst, lineRange, lineBase, opcodeBase } = p;
-  while (c.pos < end) {
-    const op = buf[c.pos++]!;
+  // the program's position in a local, one-byte LEB128s (nearly all) decoded in place: the
+  // Cursor's methods serve the rest (the loop was the largest part of a cold lookup)
+  let pos = c.pos;
+  const uleb = (): number => {
+    if (pos < end) { const b = buf[pos]!; if (b < 0x80) { pos++; return b; } }
+    c.pos = pos; const v = c.uleb(); pos = c.pos; return v;
+  };
+  while (pos < end) {
+    const op = buf[pos++]!;
     if (op >= opcodeBase) {
       const adj = op - opcodeBase;
       addr += minInst * ((adj / lineRange) | 0);
@@ -130,8 +164,9 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
     else {
       switch (op) {
         case 0: {
-          const len = c.uleb();
-          const next = c.pos + len;
+          const len = uleb();
+          const next = pos + len;
+          c.pos = pos;
           const sub = len > 0 ? c.u8() : 0;
           if (sub === 1) { // end_sequence
             if (n > seqLo && !dropped && (seqStart !== 0 || !p.asKey) && addr > seqStart) seqs.push({ sec, start: seqStart, end: addr, lo: seqLo, hi: n });
@@ -146,23 +181,28 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
               if (sec < 0 && sectionAt.size) dropped = true; // an address no relocation placed
             }
           }
-          c.pos = next; // define_file, set_discriminator and unknown ones: skipped by their length
+          pos = next; // define_file, set_discriminator and unknown ones: skipped by their length
           break;
         }
-        case 2: addr += minInst * c.uleb(); break;
-        case 3: line += c.sleb(); break;
-        case 4: file = c.uleb(); break;
-        case 5: col = c.uleb(); break;
+        case 2: addr += minInst * uleb(); break;
+        case 3: {
+          const b = pos < end ? buf[pos]! : 0x80;
+          if (b < 0x80) { pos++; line += b & 0x40 ? b - 0x80 : b; } else { c.pos = pos; line += c.sleb(); pos = c.pos; }
+          break;
+        }
+        case 4: file = uleb(); break;
+        case 5: col = uleb(); break;
         case 6: case 7: case 10: case 11: break;
         case 8: addr += minInst * Math.floor((255 - opcodeBase) / lineRange); break;
-        case 9: addr += c.u16(); break;
-        default: for (let i = 0; i < p.opLengths[op]!; i++) c.uleb();
+        case 9: c.pos = pos; addr += c.u16(); pos = c.pos; break;
+        default: for (let i = 0; i < p.opLengths[op]!; i++) uleb();
       }
       continue;
     }
     if (n === seqLo) seqStart = addr;
     if (n < cap) { A[n] = addr; F[n] = file; L[n] = line; C[n] = col; n++; }
   }
+  c.pos = pos;
   seqs.sort((a, b) => a.sec - b.sec || a.start - b.start);
   // copies of the used part (the scratch arrays are the next program's)
   const seqIndex = RangeIndex.of(seqs.map((q) => q.sec), seqs.map((q) => q.start), seqs.map((q) => q.end));

@@ -374,7 +374,10 @@ export class SourceLines {
         return i;
       };
       const lt = cu.stmtList >= 0 ? readLineTable(this.ds, cu.stmtList, cu.compDir, cu.strOffsetsBase) : null;
-      const fileIds = lt ? lt.files.map((f) => str(f ? treeRelative(f, cu.compDir) : null)) : [];
+      const fileIds = lt ? Array.from({ length: lt.files.length }, (_, i) => {
+        const f = lt.files.get(i);
+        return str(f ? treeRelative(f, cu.compDir) : null);
+      }) : [];
       const fileOf = (i: number): number => fileIds[i] ?? -1;
       // functions: one per DIE, in the order their first range appears
       const fnOfDie = new Map<number, number>(), fnDies: number[] = [];
@@ -438,7 +441,7 @@ export class SourceLines {
     const compDir = fns.cu.compDir;
     const lt = this.lines(u, fns);
     const fileName = (i: number): string | null => {
-      const f = lt?.files[i];
+      const f = lt?.files.get(i);
       return f ? treeRelative(f, compDir) : null;
     };
     let file: string | null = null, line = 0, column = 0;
