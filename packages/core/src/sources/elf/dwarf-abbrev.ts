@@ -17,6 +17,8 @@ export interface AbbrevDecl {
   /** byte offset of the DW_AT_sibling value within them (-1: none, or after a variable-size form) */
   siblingAt: number;
   fixedFor: number;
+  /** a subprogram that has no address (no low_pc, no ranges) and is a declaration (flag_present): nothing a walk keeps */
+  bare: boolean;
 }
 
 /** Size of a form's value in a unit with these offset and address sizes; -1 when it varies. */
@@ -131,15 +133,19 @@ export function abbrevTable(abbrev: Buffer, off: number): AbbrevTable {
       c.pos = start;
       const tag = c.uleb();
       const hasChildren = c.u8() !== 0;
-      const d: AbbrevDecl = { tag, hasChildren, attrs: [], forms: [], consts: [], sibling: -1, fixed: -1, siblingAt: -1, fixedFor: -1 };
+      const d: AbbrevDecl = { tag, hasChildren, attrs: [], forms: [], consts: [], sibling: -1, fixed: -1, siblingAt: -1, fixedFor: -1, bare: false };
+      let declaration = false, pc = false;
       for (;;) {
         const at = c.uleb(), form = c.uleb();
         if (at === 0 && form === 0) break;
         if (at === DW_AT.sibling) d.sibling = d.attrs.length;
+        if (at === DW_AT.declaration && form === DW_FORM.flag_present) declaration = true;
+        if (at === DW_AT.low_pc || at === DW_AT.ranges) pc = true;
         d.attrs.push(at);
         d.forms.push(form);
         d.consts.push(form === DW_FORM.implicit_const ? c.sleb() : 0);
       }
+      d.bare = declaration && !pc;
       remember(h, { d, buf: abbrev, start, end });
       t.set(code, d);
     }

@@ -15,6 +15,8 @@ import {
 import { readRangeList, resolveAddrx, type RawRange } from './dwarf-ranges.js';
 import { formString, type CompUnit } from './dwarf-units.js';
 
+const EMPTY_F64 = new Float64Array(0), EMPTY_I32 = new Int32Array(0);
+
 /** Smallest key of a DWARF tombstone (-2 / -1) in a linked file. */
 const TOMBSTONE_KEY = (0xffffffff - 0xffff0000) * 4294967296 + 0xfffffffe + 2 ** 48;
 
@@ -23,17 +25,20 @@ export interface InlineNode { die: number; ranges: RawRange[]; callFile: number;
 
 /** What a unit's walk yields. Offsets are .debug_info offsets. */
 export class UnitFunctions {
-  /** one entry per range of a function: sorted by (sec, start) */
-  readonly start: number[] = [];
-  readonly end: number[] = [];
-  readonly sec: number[] = [];
-  readonly die: number[] = [];
+  /**
+   * One entry per range of a function, sorted by (sec, start); `subtreeEnd`: where the function's
+   * DIE subtree ends (its sibling; the unit's end when it has none). Typed arrays: every unit
+   * asked about keeps them, and the young-generation GC copies arrays of numbers but not these.
+   */
+  start = EMPTY_F64;
+  end = EMPTY_F64;
+  sec = EMPTY_I32;
+  die = EMPTY_F64;
+  subtreeEnd = EMPTY_F64;
   /** the function ranges flattened (values: entry indices) */
   rangeIndex = RangeIndex.EMPTY;
   /** the whole unit's bytes while an index is built (at() then reads nothing) */
   private bytes: Buffer | null = null;
-  /** function DIE offset → the offset its subtree ends at (its sibling; the unit's end when it has none) */
-  private readonly dieEnd = new Map<number, number>();
   private readonly inlines = new Map<number, InlineNode[]>();
   private abbrevTable: AbbrevTable | null;
   readonly asKey: boolean;
@@ -67,9 +72,9 @@ export class UnitFunctions {
   }
 
   /** Keep the unit's bytes (from its first DIE offset) for the reads that follow, or drop them (null). */
-  useBytes(info: Buffer | null, sectionAt: Map<number, number>): void {
+  useBytes(info: Buffer | null, sectionAt?: Map<number, number>): void {
     this.bytes = info;
-    this.sectionAt = sectionAt;
+    if (sectionAt) this.sectionAt = sectionAt;
   }
 
   /** Cursor at a .debug_info offset of this unit, over at least `len` bytes (clipped to the unit). */
@@ -85,7 +90,8 @@ export class UnitFunctions {
 
   private walk(c: Cursor): void {
     const end = c.buf.length;
-    const rs: number[] = [], rStart: number[] = [], rEnd: number[] = [], rDie: number[] = [];
+    const rs: number[] = [], rStart: number[] = [], rEnd: number[] = [], rDie: number[] = [], rSub: number[] = [];
+    const nDie: number[] = [], nInfo: number[] = [];
     let depth = 0;
     while (c.pos < end) {
       const dieOff = c.base + c.pos;
@@ -93,11 +99,16 @@ export class UnitFunctions {
       if (code === 0) { if (--depth <= 0) break; continue; }
       const d = this.abbrevs.get(code);
       let sibling = -1;
-      if (d.tag === DW_TAG_subprogram) {
-        const r = this.ranges(c, d.attrs, d.forms, d.consts);
-        sibling = r.sibling;
-        if (r.ranges.length) this.dieEnd.set(dieOff, sibling > dieOff ? sibling : this.cu.end);
-        for (const x of r.ranges) { rs.push(x.sec); rStart.push(x.start); rEnd.push(x.end); rDie.push(dieOff); }
+      if (d.tag === DW_TAG_subprogram && !d.bare) {
+        const rr = this.ranges(c, d.attrs, d.forms, d.consts);
+        sibling = this.last.sibling;
+        const sub = sibling > dieOff ? sibling : this.cu.end;
+        for (const x of rr) { rs.push(x.sec); rStart.push(x.start); rEnd.push(x.end); rDie.push(dieOff); rSub.push(sub); }
+        const l = this.last;
+        // a DW_FORM_string name is in the DIE's own bytes: such a DIE is read again when asked
+        if ((rr.length || !l.declaration) && l.nameForm !== DW_FORM.string && l.linkForm !== DW_FORM.string) {
+          nDie.push(dieOff); nInfo.push(l.nameForm, l.nameVal, l.linkForm, l.linkVal, l.ref);
+        }
       } else {
         fixedLayout(d, this.cu.offsetSize, this.cu.addrSize, this.cu.version);
         if (d.fixed >= 0 && (d.sibling < 0 || d.siblingAt >= 0)) {
@@ -123,8 +134,16 @@ export class UnitFunctions {
     const cmp = (a: number, b: number) => rs[a]! - rs[b]! || rStart[a]! - rStart[b]! || rEnd[a]! - rEnd[b]!;
     let sorted = true; // most units list their functions in address order: no sort then (a stable sort would keep it)
     for (let i = 1; i < rs.length && sorted; i++) sorted = cmp(i - 1, i) <= 0;
-    const order = sorted ? rs.map((_, i) => i) : rs.map((_, i) => i).sort(cmp);
-    for (const i of order) { this.sec.push(rs[i]!); this.start.push(rStart[i]!); this.end.push(rEnd[i]!); this.die.push(rDie[i]!); }
+    if (nDie.length) { this.nameDies = Float64Array.from(nDie); this.nameInfo = Float64Array.from(nInfo); }
+    const n = rs.length;
+    if (n === 0) return;
+    const order = sorted ? null : rs.map((_, i) => i).sort(cmp);
+    this.sec = new Int32Array(n); this.start = new Float64Array(n); this.end = new Float64Array(n);
+    this.die = new Float64Array(n); this.subtreeEnd = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = order ? order[k]! : k;
+      this.sec[k] = rs[i]!; this.start[k] = rStart[i]!; this.end[k] = rEnd[i]!; this.die[k] = rDie[i]!; this.subtreeEnd[k] = rSub[i]!;
+    }
     this.rangeIndex = RangeIndex.of(this.sec, this.start, this.end);
   }
 
@@ -133,14 +152,30 @@ export class UnitFunctions {
     return form === DW_FORM.ref_addr ? v : this.cu.offset + v;
   }
 
-  /** The ranges of the DIE whose attributes start at c (low/high_pc or DW_AT_ranges), and its sibling. */
-  /** call_file, call_line, call_column, abstract_origin of the DIE ranges() read last (-1: absent) */
-  private readonly last = { callFile: -1, callLine: -1, callColumn: -1, origin: -1 };
+  /**
+   * Of the DIE ranges() read last (-1: absent): sibling, call_file, call_line, call_column,
+   * abstract_origin; its name's and linkage name's form and value, the first of abstract_origin
+   * and specification (`ref`), whether it is a declaration.
+   */
+  private readonly last = {
+    sibling: -1, callFile: -1, callLine: -1, callColumn: -1, origin: -1,
+    nameForm: 0, nameVal: 0, linkForm: 0, linkVal: 0, ref: -1, declaration: false,
+  };
+  /**
+   * The unit's subprogram DIEs but declarations, by offset (the walk's order), with what names
+   * them: nameAt reads no DIE for them (each name of a lookup's frames was a read of its own).
+   */
+  private nameDies = EMPTY_F64;
+  private nameInfo = EMPTY_F64; // per DIE: nameForm, nameVal, linkForm, linkVal, ref
+  /** what ranges() returns, the same array each time (one per subprogram DIE of every walk made most of its garbage) */
+  private readonly rangeOut: RawRange[] = [];
 
-  private ranges(c: Cursor, attrs: number[], forms: number[], consts: number[]): { ranges: RawRange[]; sibling: number } {
+  /** The ranges of the DIE whose attributes start at c (low/high_pc or DW_AT_ranges): valid until the next call. */
+  private ranges(c: Cursor, attrs: number[], forms: number[], consts: number[]): RawRange[] {
     let low = -1, lowSec = -1, lowForm = 0, high = -1, highForm = 0, highSec = -1, rng = -1, rngForm = 0, sibling = -1;
     const other = this.last;
-    other.callFile = other.callLine = other.callColumn = other.origin = -1;
+    other.sibling = other.callFile = other.callLine = other.callColumn = other.origin = other.ref = -1;
+    other.nameForm = other.linkForm = 0; other.declaration = false;
     for (let i = 0; i < attrs.length; i++) {
       const at = attrs[i]!;
       const v = readForm(c, forms[i]!, consts[i]!, this.cu, this.asKey, this.sectionAt);
@@ -152,9 +187,15 @@ export class UnitFunctions {
       else if (at === DW_AT.call_file) other.callFile = v;
       else if (at === DW_AT.call_line) other.callLine = v;
       else if (at === DW_AT.call_column) other.callColumn = v;
-      else if (at === DW_AT.abstract_origin) other.origin = this.ref(f, v);
+      else if (at === DW_AT.abstract_origin) { other.origin = this.ref(f, v); if (other.ref < 0) other.ref = other.origin; }
+      else if (at === DW_AT.name) { other.nameForm = f; other.nameVal = v; }
+      else if (at === DW_AT.linkage_name || at === DW_AT.MIPS_linkage_name) { other.linkForm = f; other.linkVal = v; }
+      else if (at === DW_AT.specification) { if (other.ref < 0) other.ref = this.ref(f, v); }
+      else if (at === DW_AT.declaration) other.declaration = v !== 0;
     }
-    const out: RawRange[] = [];
+    const out = this.rangeOut;
+    out.length = 0;
+    other.sibling = sibling;
     const cu = this.cu;
     if (rng >= 0) {
       readRangeList(this.ds, cu, rngForm, rng, cu.rnglistsBase, cu.addrBase, cu.lowPc, out);
@@ -166,8 +207,13 @@ export class UnitFunctions {
       else { e = low + high; highSec = lowSec; }
       if (highSec === lowSec && e > low) out.push({ sec: lowSec, start: low, end: e });
     }
-    const kept = this.asKey ? out.filter((r) => r.start !== 0 && r.start < TOMBSTONE_KEY) : out.filter((r) => r.sec >= 0 || this.sectionAt.size === 0);
-    return { ranges: kept, sibling };
+    let k = 0;
+    for (let i = 0; i < out.length; i++) {
+      const r = out[i]!;
+      if (this.asKey ? r.start !== 0 && r.start < TOMBSTONE_KEY : r.sec >= 0 || this.sectionAt.size === 0) out[k++] = r;
+    }
+    out.length = k;
+    return out;
   }
 
   /** Entry index of the function range containing (sec, addr), the innermost (last starting) one; -1 when none. */
@@ -175,12 +221,12 @@ export class UnitFunctions {
     return this.rangeIndex.at(sec, addr);
   }
 
-  /** The inline tree of the function whose DIE is at `die` (read once). */
-  inlineTree(die: number): InlineNode[] {
+  /** The inline tree of the function whose DIE is at `die` and whose subtree ends before `end` (read once). */
+  inlineTree(die: number, end: number): InlineNode[] {
     const hit = this.inlines.get(die);
     if (hit) return hit;
     const out: InlineNode[] = [];
-    const c = this.at(die, (this.dieEnd.get(die) ?? this.cu.end) - die);
+    const c = this.at(die, end - die);
     const stack: number[] = []; // per open DIE with children: the inline node it is, or the enclosing one
     let cur = -1;
     const first = this.abbrevs.get(c.uleb());
@@ -197,7 +243,7 @@ export class UnitFunctions {
           me = out.length;
           const l = this.last;
           out.push({
-            die: l.origin >= 0 ? l.origin : dieOff, ranges: r.ranges, parent: cur,
+            die: l.origin >= 0 ? l.origin : dieOff, ranges: r.slice(), parent: cur,
             callFile: Math.max(0, l.callFile), callLine: Math.max(0, l.callLine), callColumn: Math.max(0, l.callColumn),
           });
         } else {
@@ -215,6 +261,14 @@ export class UnitFunctions {
   /** The name of the DIE at `off` in this unit: DW_AT_name, else its abstract_origin's or specification's. */
   nameAt(off: number, resolveElsewhere: (off: number) => string | null, depth = 0): string | null {
     if (off < this.cu.offset || off >= this.cu.end) return resolveElsewhere(off);
+    const k = this.walkedName(off);
+    if (k >= 0) {
+      const info = this.nameInfo, j = 5 * k;
+      const name = (info[j] ? this.text(info[j]!, info[j + 1]!) : null) ?? (info[j + 2] ? this.text(info[j + 2]!, info[j + 3]!) : null);
+      if (name !== null) return name;
+      const ref = info[j + 4]!;
+      return ref >= 0 && depth < 8 ? this.nameAt(ref, resolveElsewhere, depth + 1) : null;
+    }
     let r: { name: string | null; origin: number };
     try { r = this.nameDie(this.at(off, 512)); } catch (e) {
       if (!(e instanceof DwarfOutOfBounds)) throw e;
@@ -223,6 +277,23 @@ export class UnitFunctions {
     if (r.name !== null) return r.name;
     if (r.origin >= 0 && depth < 8) return this.nameAt(r.origin, resolveElsewhere, depth + 1);
     return null;
+  }
+
+  /** Index of the walked subprogram DIE at `off` in nameDies, -1 when it is none of them. */
+  private walkedName(off: number): number {
+    const a = this.nameDies;
+    let lo = 0, hi = a.length - 1;
+    while (lo <= hi) {
+      const m = (lo + hi) >> 1, v = a[m]!;
+      if (v === off) return m;
+      if (v < off) lo = m + 1; else hi = m - 1;
+    }
+    return -1;
+  }
+
+  /** A name attribute's string (not DW_FORM_string: those DIEs are not in nameDies). */
+  private text(form: number, v: number): string | null {
+    return formString(this.ds, form, v, this.cu, this.cu.strOffsetsBase);
   }
 
   /** The DIE at c: its name (DW_AT_name, else a linkage name) and its abstract_origin/specification. */

@@ -24,7 +24,7 @@ export const DW_FORM = {
 
 export const DW_AT = {
   sibling: 0x01, name: 0x03, stmt_list: 0x10, low_pc: 0x11, high_pc: 0x12, comp_dir: 0x1b, inline: 0x20,
-  abstract_origin: 0x31, specification: 0x47, ranges: 0x55,
+  abstract_origin: 0x31, declaration: 0x3c, specification: 0x47, ranges: 0x55,
   call_column: 0x57, call_file: 0x58, call_line: 0x59, linkage_name: 0x6e,
   str_offsets_base: 0x72, addr_base: 0x73, rnglists_base: 0x74,
   MIPS_linkage_name: 0x2007, GNU_addr_base: 0x2133,

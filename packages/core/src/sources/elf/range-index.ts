@@ -25,6 +25,16 @@ export class RangeIndex {
   static of(secs: ArrayLike<number>, starts: ArrayLike<number>, ends: ArrayLike<number>): RangeIndex {
     const n = starts.length;
     if (n === 0) return RangeIndex.EMPTY;
+    // most inputs (a unit's functions, a table's sequences) are disjoint already: they are their own segments
+    let disjoint = true;
+    for (let i = 0; i < n && disjoint; i++) {
+      disjoint = ends[i]! > starts[i]! && (i === 0 || secs[i]! > secs[i - 1]! || starts[i]! >= ends[i - 1]!);
+    }
+    if (disjoint) {
+      const v = new Int32Array(n);
+      for (let i = 0; i < n; i++) v[i] = i;
+      return new RangeIndex(Int32Array.from(secs), Float64Array.from(starts), Float64Array.from(ends), v);
+    }
     const oSec: number[] = [], oStart: number[] = [], oEnd: number[] = [], oVal: number[] = [];
     const emit = (s: number, a: number, b: number, v: number) => {
       const k = oVal.length - 1;

@@ -100,6 +100,8 @@ export class SourceLines {
   /** set by unit() when this run has parsed enough units: built after the lookup at hand */
   private pendingBuild = false;
   private scratch = Buffer.alloc(0);
+  /** the unit reading its bytes from `scratch` (UnitFunctions.useBytes) */
+  private scratchUser: UnitFunctions | null = null;
 
   constructor(elf: ElfFile, private readonly indexOpts: LineIndexOptions | null = null) {
     this.elf = elf;
@@ -196,11 +198,17 @@ export class SourceLines {
     const h = this.headers![u]!;
     const cu = readCompUnit(this.ds, h, false);
     if (!cu) throw new DwarfError(`unit at 0x${h.offset.toString(16)} is no compile unit`);
-    // the walk keeps nothing of the unit's bytes: one buffer serves every unit's walk
+    // the walk keeps nothing of the unit's bytes: one buffer serves every unit's walk, and the
+    // unit last walked reads its inline trees and names from it until the next walk (the lookup
+    // that made the walk asks for one at once: no second read of those bytes)
     const len = h.end - h.offset;
+    this.scratchUser?.useBytes(null);
+    this.scratchUser = null;
     if (this.scratch.length < len) this.scratch = Buffer.allocUnsafe(Math.max(len, 2 * this.scratch.length));
     const { data, sectionAt } = this.ds.infoRange(h.offset, len, this.scratch);
     const fns = new UnitFunctions(this.ds, cu, data, sectionAt);
+    fns.useBytes(data, sectionAt);
+    this.scratchUser = fns;
     this.units.set(u, fns);
     this.touch(u, fns);
     if (this.mayBuild && this.units.size >= (this.indexOpts?.buildAfterUnits ?? BUILD_AFTER_UNITS)) { this.mayBuild = false; this.pendingBuild = true; }
@@ -380,16 +388,17 @@ export class SourceLines {
       }) : [];
       const fileOf = (i: number): number => fileIds[i] ?? -1;
       // functions: one per DIE, in the order their first range appears
-      const fnOfDie = new Map<number, number>(), fnDies: number[] = [];
-      for (const d of fns.die) if (!fnOfDie.has(d)) { fnOfDie.set(d, fnDies.length); fnDies.push(d); }
+      const fnOfDie = new Map<number, number>(), fnDies: number[] = [], fnEnds: number[] = [];
+      fns.die.forEach((d, i) => { if (!fnOfDie.has(d)) { fnOfDie.set(d, fnDies.length); fnDies.push(d); fnEnds.push(fns.subtreeEnd[i]!); } });
       const fr = fns.rangeIndex;
       const fnName: number[] = [], inlLo: number[] = [], inlHi: number[] = [], inlName: number[] = [], inlFile: number[] = [];
       const inlLine: number[] = [], inlColumn: number[] = [], inlParent: number[] = [], inlRngLo: number[] = [], inlRngHi: number[] = [];
       const rngStart: number[] = [], rngEnd: number[] = [];
-      for (const d of fnDies) {
+      for (let k = 0; k < fnDies.length; k++) {
+        const d = fnDies[k]!;
         fnName.push(nameOf(d));
         inlLo.push(inlName.length);
-        for (const n of fns.inlineTree(d)) {
+        for (const n of fns.inlineTree(d, fnEnds[k]!)) {
           inlName.push(nameOf(n.die)); inlFile.push(fileOf(n.callFile)); inlLine.push(n.callLine); inlColumn.push(n.callColumn);
           inlParent.push(n.parent);
           inlRngLo.push(rngStart.length);
@@ -452,7 +461,7 @@ export class SourceLines {
     const f = fns.functionAt(sec, addr);
     if (f < 0) return [{ name: null, file, line, column }];
     const die = fns.die[f]!;
-    const tree = fns.inlineTree(die);
+    const tree = fns.inlineTree(die, fns.subtreeEnd[f]!);
     const chain: InlineNode[] = [];
     let parent = -1;
     for (let i = 0; i < tree.length; i++) {
