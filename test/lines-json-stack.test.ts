@@ -25,9 +25,12 @@ const ok = (args: string[], input: string) => {
   return r.stdout;
 };
 
-interface Frame { name: string | null; file: string | null; line: number | null }
-interface Lines { file: string | null; line: number | null; column: number | null; inlined: Frame[] }
-const pick = (o: Lines): Lines => ({ file: o.file, line: o.line, column: o.column, inlined: o.inlined });
+interface Frame { name: string | null; file: string | null; line: number | null; discriminator?: number }
+interface Lines { file: string | null; line: number | null; column: number | null; discriminator?: number; inlined: Frame[] }
+/** The lines fields; `discriminator` only where non-zero (the innermost frame's, the top level's when not inlined). */
+const pick = (o: Lines): Lines => ({
+  file: o.file, line: o.line, column: o.column, ...(o.discriminator ? { discriminator: o.discriminator } : {}), inlined: o.inlined,
+});
 
 describe.skipIf(skip !== null)(`json and stack --lines on Debian ${distroMeta.release}`, () => {
   let text = '';
@@ -39,11 +42,15 @@ describe.skipIf(skip !== null)(`json and stack --lines on Debian ${distroMeta.re
       perfLines = ok(['perf', '--refs', '--lines'], text).trim().split('\n').map((l) => pick(JSON.parse(l) as Lines));
       expect(perfLines.length).toBeGreaterThan(50);
       expect(perfLines.filter((l) => l.inlined.length > 0).length).toBeGreaterThan(10);
+      const discs = perfLines.filter((l) => l.discriminator !== undefined || l.inlined.some((f) => f.discriminator !== undefined));
+      console.log(`perf --refs --lines: ${perfLines.length} frames, ${discs.length} with a discriminator`);
+      expect(discs.length, 'frames whose line row has a discriminator (JSON: the field; stack: no text)').toBeGreaterThan(0);
     }
     return text;
   };
 
-  it('json --lines: every kernel entry gains file, line, column, inlined on its last field\'s line; the document is the same otherwise', () => {
+  it('json --lines: every kernel entry gains file, line, column, inlined (and discriminator where non-zero) on its last field\'s line; '
+    + 'the document is the same otherwise', () => {
     const input = perfJsonFromText(perfText());
     const out = ok(['json', '--lines'], input);
     expect(out.split('\n').length).toBe(input.split('\n').length);
@@ -53,7 +60,7 @@ describe.skipIf(skip !== null)(`json and stack --lines on Debian ${distroMeta.re
     expect(entries.map(pick)).toEqual(perfLines);
     // nothing else changed: without the added fields, the input
     const plain = JSON.parse(ok(['json'], input)) as Doc;
-    for (const e of entries) for (const f of ['file', 'line', 'column', 'inlined'] as const) delete (e as Partial<Lines>)[f];
+    for (const e of entries) for (const f of ['file', 'line', 'column', 'discriminator', 'inlined'] as const) delete (e as Partial<Lines>)[f];
     expect(b).toEqual(plain);
     expect(b.samples.length).toBe(a.samples.length);
     // --refs --lines: the same fields

@@ -1,6 +1,6 @@
 /**
  * Source lines of the Debian 6.12 cloud kernel (DWARF 5, gcc 12) against binutils
- * `addr2line -fi`: 10,000 text addresses of the debug vmlinux and 1,000 of each of three debug
+ * `addr2line -fi` (file:line and ` (discriminator N)` of every frame): 10,000 text addresses of the debug vmlinux and 1,000 of each of three debug
  * .ko files, sampled with a fixed seed. addr2line runs once per file and its answers are kept
  * beside the unpacked kernel (it takes ~15 s for the vmlinux), keyed by build-id and sample.
  * Then the same through the CLI: `kallmod lookup --lines` against faddr2line's layout made
@@ -68,9 +68,9 @@ function parseA2l(text: string): string[][] {
   return out;
 }
 
-/** The build directory off (as kallmod prints paths), discriminators and binutils' "//" joins dropped, ":?" as ":0". */
+/** The build directory off (as kallmod prints paths), binutils' "//" joins dropped, ":?" as ":0"; a discriminator kept. */
 function normPath(fl: string): string {
-  let p = fl.replace(/ \(discriminator \d+\)$/, '').replace(/:\?$/, ':0');
+  let p = fl.replace(/:\?$/, ':0');
   if (p.startsWith(BUILD_DIR)) p = p.slice(BUILD_DIR.length);
   return p.replace(/\/\//g, '/');
 }
@@ -102,14 +102,23 @@ async function reference(file: string, id: string, addrs: string[], extra: strin
   return parseA2l(parts.join(''));
 }
 
+/**
+ * As addr2line -fi prints it: the discriminator is the address's line row's (the innermost
+ * frame's), and binutils prints it after every line of the chain (none after an unknown line).
+ */
 const render = (fr: SourceFrame[], sym: string) => {
   if (fr.length === 0) return [`${sym} ??:0`]; // no unit covers it: addr2line names the symtab symbol
-  return fr.map((f, i) => `${f.name ?? (i === fr.length - 1 ? sym : '??')} ${f.file ?? '??'}:${f.line}`);
+  const d = fr[0]!.discriminator;
+  return fr.map((f, i) => `${f.name ?? (i === fr.length - 1 ? sym : '??')} ${f.file ?? '??'}:${f.line}${d && f.line ? ` (discriminator ${d})` : ''}`);
 };
+const DISC = / \(discriminator \d+\)$/;
+const noDisc = (chain: string[]) => chain.map((x) => x.replace(DISC, '')).join(' | ');
+const discs = (chain: string[]) => chain.map((x) => DISC.exec(x)?.[0] ?? '').join('|');
 
 /**
  * Compare; a difference counts as explained when llvm-addr2line (a second, independent reader)
- * gives kallmod's answer. The one kind seen here: binutils 2.40 names the unit's primary .c file
+ * gives kallmod's file:line chain (llvm prints a discriminator on the innermost line only: not
+ * compared) and the discriminators are addr2line's. The one kind seen here: binutils 2.40 names the unit's primary .c file
  * for rows whose DWARF 5 file register is 1 and entry 1 is a header (tracepoint functions
  * expanded from include/trace/events/*.h): same line, other file; readelf --debug-dump=decodedline
  * and llvm agree with kallmod.
@@ -126,10 +135,13 @@ async function compare(file: string, rel: boolean, samples: Sample[], id: string
   const ms = performance.now() - t;
   sl.close();
   const diffs: number[] = [];
-  let inlined = 0;
+  let inlined = 0, withDisc = 0, refDisc = 0, discDiffs = 0;
   for (let i = 0; i < samples.length; i++) {
     if (mine[i]!.join(' | ') !== ref[i]!.join(' | ')) diffs.push(i);
     if (mine[i]!.length > 1) inlined++;
+    if (frames[i]![0]?.discriminator) withDisc++;
+    if (DISC.test(ref[i]![0] ?? '')) refDisc++;
+    if (discs(mine[i]!) !== discs(ref[i]!)) discDiffs++;
   }
   let explained = 0;
   const unexplained: string[] = [];
@@ -138,17 +150,46 @@ async function compare(file: string, rel: boolean, samples: Sample[], id: string
       input: diffs.map((i) => (rel ? `.text ${hex[i]}` : hex[i])).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28,
     }).stdout);
     diffs.forEach((i, k) => {
-      if (llvm[k]?.join(' | ') === mine[i]!.join(' | ')) { explained++; return; }
+      if (llvm[k] && noDisc(llvm[k]) === noDisc(mine[i]!) && discs(mine[i]!) === discs(ref[i]!)) { explained++; return; }
       const at = `${hex[i]} ${samples[i]!.sym}+0x${samples[i]!.off.toString(16)}`;
       unexplained.push(`${at}: kallmod ${mine[i]!.join(' | ')}; addr2line ${ref[i]!.join(' | ')}; llvm ${llvm[k]?.join(' | ')}`);
     });
   } else for (const i of diffs) unexplained.push(`${hex[i]}: kallmod ${mine[i]!.join(' | ')}; addr2line ${ref[i]!.join(' | ')}`);
   const same = samples.length - diffs.length;
-  console.log(`${file.split('/').pop()}: ${samples.length} addresses (${inlined} in inlined code): ${same} as addr2line -fi, `
+  console.log(`${file.split('/').pop()}: ${samples.length} addresses (${inlined} in inlined code, ${withDisc} with a discriminator; `
+    + `addr2line: ${refDisc}; ${discDiffs} discriminator chains differ): ${same} as addr2line -fi, `
     + `${explained} others as llvm-addr2line` +
     `${HAVE_LLVM ? '' : ' (not installed: differences unexplained)'}, ${unexplained.length} unexplained; kallmod ${ms.toFixed(0)} ms`);
   for (const u of unexplained.slice(0, 20)) console.log('  ' + u);
-  return { same, explained, unexplained, inlined, answers: frames.map((f) => JSON.stringify(f)) };
+  return { same, explained, unexplained, inlined, withDisc, refDisc, discDiffs, answers: frames.map((f) => JSON.stringify(f)) };
+}
+
+let discPicked: Sample[] | null = null;
+/**
+ * Sampled vmlinux addresses whose line row has a discriminator: three in inlined code, then one
+ * not, of functions whose name is unique (a query names the function).
+ */
+function discSamples(): Sample[] {
+  if (discPicked) return discPicked;
+  const names = new Map<string, number>();
+  for (const s of openElfSymbols(VMLINUX)) names.set(s, (names.get(s) ?? 0) + 1);
+  const sl = SourceLines.open(VMLINUX);
+  const inl: Sample[] = [], flat: Sample[] = [];
+  for (const x of sample(VMLINUX, 3000, 4242)) {
+    const fr = sl.frames(x.addr);
+    if (!fr[0]?.discriminator || names.get(x.sym) !== 1 || x.off === 0) continue;
+    const to = fr.length > 1 ? inl : flat;
+    if (to.length < (fr.length > 1 ? 3 : 1)) to.push(x);
+    if (inl.length === 3 && flat.length === 1) break;
+  }
+  sl.close();
+  expect(inl.length + flat.length, 'sampled addresses with a discriminator').toBe(4);
+  return (discPicked = [...inl, ...flat]);
+}
+
+function openElfSymbols(path: string): string[] {
+  const o = openElf(path);
+  try { return o.symbols().map((s) => s.name); } finally { o.close(); }
 }
 
 /** The vmlinux sample's frames as the DWARF gives them (the first test's, for the index test). */
@@ -163,6 +204,9 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
     const r = await compare(VMLINUX, false, s, `vmlinux-${REL}-20261203-10000`);
     vmlinuxAnswers = r.answers;
     expect(r.inlined).toBeGreaterThan(1000);
+    expect(r.withDisc, 'addresses whose line row has a discriminator').toBeGreaterThan(300);
+    expect(r.withDisc).toBe(r.refDisc);
+    expect(r.discDiffs, 'discriminators (every line of the chain) as addr2line').toBe(0);
     expect(r.same, 'addr2line itself').toBeGreaterThanOrEqual(9_700);
     if (HAVE_LLVM) expect(r.same + r.explained).toBeGreaterThanOrEqual(9_990);
   }, 120_000);
@@ -175,6 +219,7 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
       want = s.map((x) => JSON.stringify(lazy.frames(x.addr)));
       lazy.close();
     }
+    expect(want.filter((x) => /"discriminator":[1-9]/.test(x)).length, 'answers with a discriminator').toBeGreaterThan(300);
     const warnings: string[] = [];
     const opts = { dir: join(T(), 'index'), buildAfterUnits: 1, warn: (f: string, m: string) => warnings.push(`${f}: ${m}`) };
     let t = performance.now();
@@ -197,11 +242,14 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
       const s = sample(KO(ko), 1_000, 7);
       const r = await compare(KO(ko), true, s, `${ko.replace(/\W/g, '_')}-${REL}-7-1000`);
       expect(r.inlined).toBeGreaterThan(50);
+      expect(r.withDisc).toBe(r.refDisc);
+      expect(r.discDiffs).toBe(0);
       expect(r.same + r.explained).toBeGreaterThanOrEqual(999);
     }, 60_000);
   }
 
-  it('kallmod lookup --lines prints what faddr2line prints (addr2line -fpi), core kernel and loaded modules at their runtime addresses', () => {
+  it('kallmod lookup --lines prints what faddr2line prints (addr2line -fpi, discriminators too), core kernel and loaded modules at their '
+    + 'runtime addresses', () => {
     // link address = kallsyms address - slide for vmlinux; module symbols by their .ko offset
     const qs: { q: string; file: string; addr: string; extra: string[] }[] = [];
     const nmOut = spawnSync('nm', [VMLINUX], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout.split('\n');
@@ -210,6 +258,8 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
       expect(nm, sym).toBeDefined();
       qs.push({ q: `${sym}+0x${off.toString(16)}`, file: VMLINUX, addr: '0x' + (BigInt('0x' + nm!.split(' ')[0]) + BigInt(off)).toString(16), extra: [] });
     }
+    // and four addresses whose line row has a discriminator, three of them in inlined code
+    for (const x of discSamples()) qs.push({ q: `${x.sym}+0x${x.off.toString(16)}`, file: VMLINUX, addr: keyToHex(x.addr), extra: [] });
     for (const [ko, sym, off] of [['fs/udf/udf.ko', 'udf_fill_super', 0x60], ['drivers/net/virtio_net.ko', 'virtnet_poll', 0x80], ['fs/fat/fat.ko',
       'fat_fill_super', 0x100]] as const) {
       const o = openElf(KO(ko));
@@ -219,37 +269,60 @@ describe.skipIf(skip !== null)(`source lines of Debian ${REL} vs addr2line -fi`,
     }
     const r = spawnSync(CLI, ['lookup', '--lines', '--root', R, ...cache(), ...qs.map((q) => q.q)], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
+    let withDisc = 0;
     for (const q of qs) {
       const a2l = spawnSync('addr2line', ['-f', '-p', '-i', ...q.extra, '-e', q.file, q.addr], { encoding: 'utf8' }).stdout
-        .split('\n').filter(Boolean).map((l) => l.replace(/ \(discriminator \d+\)$/, '').replace(BUILD_DIR, '').replace(/^ \(inlined by\)/, '(inlined by)'));
+        .split('\n').filter(Boolean).map((l) => l.replace(BUILD_DIR, '').replace(/^ \(inlined by\)/, '(inlined by)'));
       expect(a2l.length, q.q).toBeGreaterThan(0);
       const block = r.stdout.split('\n');
       const at = block.findIndex((l) => l.startsWith(`${q.q.split('+')[0]}+${q.q.split('+')[1]}/`) && l.endsWith(':'));
       expect(at, `${q.q} block in\n${r.stdout}`).toBeGreaterThan(0);
       expect(block.slice(at + 1, at + 1 + a2l.length), q.q).toEqual(a2l);
+      if (a2l.some((l) => l.includes('(discriminator '))) withDisc++;
     }
+    expect(withDisc, 'queries whose faddr2line block has discriminators').toBeGreaterThanOrEqual(4);
   }, 120_000);
 
-  it('kallmod dmesg --lines: syzbot layout on hand-written call-trace lines with this kernel\'s symbols (labelled edge case: no real oops of it)', () => {
-    const input = '[   12.000000] Call Trace:\n[   12.000001]  <TASK>\n[   12.000002]  dump_stack_lvl+0x21/0x80\n'
-      + '[   12.000003]  ? udf_fill_super+0x61/0x710 [udf]\n';
+  it('kallmod dmesg --lines: syzbot layout on hand-written call-trace lines with this kernel\'s symbols, discriminators as binutils '
+    + 'prints them (labelled edge case: no real oops of it)', () => {
+    // return addresses: looked up at address - 1 (the lookups below ask for it)
+    const qs = ['dump_stack_lvl+0x20', 'udf_fill_super+0x60 [udf]', ...discSamples().map((x) => `${x.sym}+0x${x.off.toString(16)}`)];
+    const want = spawnSync(CLI, ['lookup', '--lines', '--json', '--root', R, ...cache(), ...qs], { encoding: 'utf8' });
+    expect(want.status, want.stderr).toBe(0);
+    type Frame = { name: string; file: string; line: number; discriminator?: number };
+    type Lines = Frame & { offset: number; size: number; inlined: Frame[] };
+    const ls = want.stdout.trim().split('\n').map((l) => JSON.parse(l) as Lines);
+    expect(ls[0]!.inlined.length).toBeGreaterThan(0);
+    expect(ls[1]!.inlined.length).toBeGreaterThan(0);
+    // JSON: the discriminator once, on the innermost frame (of these four: three inlined, one not)
+    const disc = (x: Lines) => x.inlined[0]?.discriminator ?? x.discriminator ?? 0;
+    ls.slice(2).forEach((x, i) => {
+      expect(disc(x), qs[i + 2]).toBeGreaterThan(0);
+      expect([x, ...x.inlined].filter((f) => 'discriminator' in f), qs[i + 2]).toHaveLength(1);
+    });
+    const printed = ['dump_stack_lvl+0x21/0x80', '? udf_fill_super+0x61/0x710 [udf]',
+      ...ls.slice(2).map((x) => `${x.name}+0x${(x.offset + 1).toString(16)}/0x${x.size.toString(16)}`)];
+    const ts = (i: number) => `[   12.${String(i + 2).padStart(6, '0')}]  `;
+    const input = '[   12.000000] Call Trace:\n[   12.000001]  <TASK>\n' + printed.map((p, i) => `${ts(i)}${p}\n`).join('');
     const r = spawnSync(CLI, ['dmesg', '--lines', '--root', R, ...cache()], { input, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const want = spawnSync(CLI, ['lookup', '--lines', '--json', '--root', R, ...cache(), 'dump_stack_lvl+0x20', 'udf_fill_super+0x60 [udf]'],
-      { encoding: 'utf8' });
-    type Lines = { file: string; line: number; inlined: { name: string; file: string; line: number }[] };
-    const [a, b] = want.stdout.trim().split('\n').map((l) => JSON.parse(l) as Lines);
-    expect(a!.inlined.length).toBeGreaterThan(0);
-    expect(b!.inlined.length).toBeGreaterThan(0);
-    // return addresses: looked up at address - 1 (the lookups above ask for it)
-    const lines = [
-      '[   12.000000] Call Trace:', '[   12.000001]  <TASK>',
-      ...a!.inlined.map((x) => `[   12.000002]  ${x.name} ${x.file}:${x.line} [inline]`),
-      `[   12.000002]  dump_stack_lvl+0x21/0x80 ${a!.file}:${a!.line}`,
-      ...b!.inlined.map((x) => `[   12.000003]  ${x.name} ${x.file}:${x.line} [inline]`),
-      `[   12.000003]  ? udf_fill_super+0x61/0x710 [udf] ${b!.file}:${b!.line}`, '',
-    ];
-    expect(r.stdout).toBe(lines.join('\n'));
+    // binutils (so decode_stacktrace.sh) prints the address's discriminator after every line of its chain
+    const lines = ['[   12.000000] Call Trace:', '[   12.000001]  <TASK>'];
+    ls.forEach((x, i) => {
+      const d = disc(x) ? ` (discriminator ${disc(x)})` : '';
+      for (const f of x.inlined) lines.push(`${ts(i)}${f.name} ${f.file}:${f.line}${d} [inline]`);
+      lines.push(`${ts(i)}${printed[i]} ${x.file}:${x.line}${d}`);
+    });
+    expect(r.stdout).toBe(lines.join('\n') + '\n');
+    expect(r.stdout.match(/\(discriminator \d+\)/g)?.length ?? 0).toBeGreaterThanOrEqual(7);
+    // its own output read again: the [inline] lines (with a discriminator) are inline frames, the frames already decoded
+    const again = spawnSync(CLI, ['dmesg', '--lines', '--refs', '--root', R, ...cache()], { input: r.stdout, encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    const refs = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; resolvedBy: string });
+    expect(refs.length).toBe(lines.length - 2);
+    expect(refs.filter((x) => x.resolvedBy.includes('inline frame')).length).toBe(ls.reduce((n, x) => n + x.inlined.length, 0));
+    const again2 = spawnSync(CLI, ['dmesg', '--lines', '--root', R, ...cache()], { input: r.stdout, encoding: 'utf8' });
+    expect(again2.stdout).toBe(r.stdout);
   }, 60_000);
 
   const PERF_LINES = 'kallmod perf --lines: file:line after each frame\'s (dso), folded by stackcollapse-perf.pl as without it'

@@ -12,7 +12,7 @@ import type { Hints } from '@kallmod/core/table/resolve-policy';
 import { ChunkWords } from '@kallmod/core/stream/chunk-words';
 import { perLineAnnotator, type Annotator, type AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { PrintedRef, Resolution } from '@kallmod/core/types';
-import { lineSuffix } from '@kallmod/core/lines/line-text';
+import { addressDiscriminator, discriminatorSuffix, lineSuffix } from '@kallmod/core/lines/line-text';
 import { messageEnd, messageStart, isKmsgContinuation } from './prefix.js';
 import { findFrames, type FoundRef } from './frames.js';
 import { findNamed, isOpaque } from './headers.js';
@@ -134,11 +134,15 @@ export function createAnnotator(table: SymbolTable, opts: AnnotatorOptions): Ann
       if (a) (ins ??= []).push(place === 'before' ? [f.wordStart, a.slice(1) + ' '] : [f.end, a]);
       if (li && !decodedAlready(s, f.end)) {
         // syzbot's layout: one "func file:line [inline]" line per inlined function, innermost
-        // first, before the frame; the frame gains its own file:line
+        // first, before the frame; the frame gains its own file:line; the address's
+        // " (discriminator N)" after each file:line, as binutils (decode_stacktrace.sh) prints it
         const eol = v.end > v.start && v.buf[v.end - 1] === 13 ? '\r\n' : '\n';
         const indent = s.slice(0, f.wordStart).replace(/\? $/, '');
-        for (const x of li.inlined) (ins ??= []).push([0, `${indent}${x.name ?? '??'} ${x.file ?? '??'}:${x.line ?? 0} [inline]${eol}`]);
-        (ins ??= []).push([f.end, lineSuffix(li)]);
+        const disc = addressDiscriminator(li);
+        for (const x of li.inlined) {
+          (ins ??= []).push([0, `${indent}${x.name ?? '??'} ${x.file ?? '??'}:${x.line ?? 0}${discriminatorSuffix(disc, x.line)} [inline]${eol}`]);
+        }
+        (ins ??= []).push([f.end, li.file ? lineSuffix(li) + discriminatorSuffix(disc, li.line) : '']);
       }
     }
     if (ins && ins.length > 1) ins.sort((x, y) => x[0] - y[0]);

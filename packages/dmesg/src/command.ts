@@ -21,7 +21,9 @@ The printed /size picks between same-name symbols (the kernel's kallsyms size).
   --lines            adds lines: before a frame, one "func file:line [inline]" line
                      per function inlined into it, innermost first (syzbot's layout),
                      and " file:line" after the frame (a call trace's frames are
-                     return addresses: looked up at address - 1; RIP:/pc : exactly).
+                     return addresses: looked up at address - 1; RIP:/pc : exactly);
+                     " (discriminator N)" after each file:line when the address's
+                     line row has one, as addr2line (decode_stacktrace.sh) prints it.
                      Without --lines the line count is always kept.
   -f, --follow       read ${KMSG_PATH} and keep following it (records pass through raw, as
                      cat ${KMSG_PATH} prints them); or pipe: dmesg -w | kallmod dmesg`,

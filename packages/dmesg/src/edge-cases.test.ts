@@ -77,6 +77,9 @@ describe('recognition (hand-written)', () => {
     expect(refs('Workqueue: events vmstat_update')[0]).toMatchObject({ name: 'vmstat_update' });
     expect(refs('Workqueue: kblockd null_queue_rq [null_blk] (kblockd)')[0]).toMatchObject({ name: 'null_queue_rq', module: 'null_blk' });
     expect(refs(' __dump_stack lib/dump_stack.c:94 [inline]')[0]).toMatchObject({ name: '__dump_stack' });
+    expect(refs(' __dump_stack lib/dump_stack.c:94 (discriminator 2) [inline]'))
+      .toEqual([{ name: '__dump_stack', module: null, address: null, text: '__dump_stack' }]);
+    expect(findRefs(' __dump_stack lib/dump_stack.c:94 (discriminator 2) [inline]')[0]!.inline).toBe(true);
     expect(refs(' dump_stack_lvl+0x53/0x70 lib/dump_stack.c:120')[0]).toMatchObject({ name: 'dump_stack_lvl', module: null });
   });
   it('markers and info lines are not references', () => {

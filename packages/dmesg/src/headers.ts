@@ -2,7 +2,8 @@
  * Name-only references (no `+off/size`) that a kernel log prints in fixed places, and the lines
  * that must never be read as frames.
  *   `Workqueue: events func`, `Workqueue: wq func [mod] (desc)`   (print_worker_info, %ps)
- *   ` func path/file.c:NN [inline]`                             (symbolised reports: syzbot, KASAN)
+ *   ` func path/file.c:NN [inline]`                             (symbolised reports: syzbot, KASAN;
+ *                                                                kallmod dmesg --lines: ` (discriminator N)` before ` [inline]`)
  *   `[<c0123>] (func) from [<c0456>] (caller+0x10/0x14)`       (arm, old: the address decides)
  *   ` func from caller+0x10/0x14`                              (arm, current)
  */
@@ -10,7 +11,7 @@ import type { FoundRef } from './frames.js';
 import { wordStartAt } from './frames.js';
 
 const WORKQUEUE = /(?:^|\s)Workqueue: \S+ ([A-Za-z_][\w.$]*)( \[([\w-]+)\])?/;
-const INLINE = /^\s*(?:\?\s+)?([A-Za-z_][\w.$]*) \S+:\d+(?::\d+)? \[inline\]\s*$/;
+const INLINE = /^\s*(?:\?\s+)?([A-Za-z_][\w.$]*) \S+:\d+(?::\d+)?(?: \(discriminator \d+\))? \[inline\]\s*$/;
 const ARM_OLD = /\[<([0-9a-fA-F]{4,16})>\] \(([A-Za-z_][\w.$]*)(?: \[([\w-]+)\])?\) from /g;
 const ARM_NEW = /^\s*([A-Za-z_][\w.$]*)(?: \[([\w-]+)\])? from (?=[A-Za-z_][\w.$]*\+0x)/;
 

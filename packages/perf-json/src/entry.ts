@@ -110,7 +110,8 @@ export class EntryAnnotator {
     if (this.opts.lines) {
       // lookup --json's names; inlined: the chain innermost first, on the same line
       const li = lineFields(this.opts.lines.lines(r, returnAddress));
-      ins += field('file', li.file) + field('line', li.line) + field('column', li.column) + field('inlined', li.inlined);
+      ins += field('file', li.file) + field('line', li.line) + field('column', li.column)
+        + (li.discriminator ? field('discriminator', li.discriminator) : '') + field('inlined', li.inlined);
     }
     return Buffer.concat([e.subarray(0, at), Buffer.from(ins, 'utf8'), e.subarray(at)]);
   }

@@ -6,7 +6,7 @@ import { formatTriplet } from '@kallmod/core/notation';
 import { createInterface } from 'node:readline';
 import { checkStdin } from '../input.js';
 import { loadFromFlags, parse, stderrWarn, LINES_HELP, SOURCE_FLAGS_HELP } from '../common.js';
-import { lineFields, type LineInfo } from '@kallmod/core/lines/line-source';
+import { addressDiscriminator, discriminatorSuffix, lineFields, type LineInfo } from '@kallmod/core/lines/line-source';
 
 const HELP = `usage: kallmod lookup [SOURCES] [--json] [--lines] [QUERY...]
 
@@ -19,11 +19,13 @@ answer names without one and refuse addresses (exit 2).
 
   --json   one JSON object per query, in order: query, address, name, offset, size,
            sizeInferred, kallsymsSize, type, modules, builtin, objname, objnameShort,
-           ambiguous, candidates, resolvedBy (with --lines: file, line, column, inlined)
+           ambiguous, candidates, resolvedBy (with --lines: file, line, column, inlined;
+           discriminator on the innermost frame when its line row has one)
 ${LINES_HELP}
            As faddr2line prints them, after each answer: NAME+0xOFF/0xSIZE:, then
            FUNC at FILE:LINE, innermost first, each inlining caller as (inlined by) FUNC at
-           FILE:LINE. The exact address is looked up (an oops frame's return address is
+           FILE:LINE; " (discriminator N)" after each when the address's line row has one
+           (as binutils prints it). The exact address is looked up (an oops frame's return address is
            not moved back by one, as faddr2line does not)
 
 ${SOURCE_FLAGS_HELP}
@@ -61,9 +63,14 @@ function text(q: string, r: Resolution, table: SymbolTable): string {
     `${r.objname ? `  (${r.objname})` : ''}`;
 }
 
-/** faddr2line's block for a resolved query: NAME+0xOFF/0xSIZE:, then FUNC at FILE:LINE lines, innermost first. */
+/**
+ * faddr2line's block for a resolved query: NAME+0xOFF/0xSIZE:, then FUNC at FILE:LINE lines,
+ * innermost first; the address's ` (discriminator N)` after each, as binutils prints it.
+ */
 function faddr2line(r: Resolution, li: LineInfo): string {
-  const at = (name: string | null, file: string | null, line: number | null) => `${name ?? '??'} at ${file ?? '??'}:${line ?? '?'}`;
+  const disc = addressDiscriminator(li);
+  const at = (name: string | null, file: string | null, line: number | null) =>
+    `${name ?? '??'} at ${file ?? '??'}:${line ?? '?'}${discriminatorSuffix(disc, line)}`;
   const chain = [...li.inlined.map((f) => at(f.name, f.file, f.line)), at(r.name, li.file, li.line)];
   return `\n${r.name}+0x${(r.offset ?? 0).toString(16)}/0x${(r.size ?? 0).toString(16)}:\n` + chain.map((l, i) => (i ? `(inlined by) ${l}` : l)).join('\n');
 }

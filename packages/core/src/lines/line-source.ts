@@ -18,7 +18,7 @@ const elfReader = () => lazyModule('@kallmod/core/sources/elf/index') as typeof 
 const moduleObjects = () => lazyModule('@kallmod/core/sources/module-objects') as typeof import('../sources/module-objects.js');
 
 import type { FrameJson, LineInfo } from './line-text.js';
-export { lineFields, lineSuffix, type FrameJson, type LineInfo } from './line-text.js';
+export { addressDiscriminator, discriminatorSuffix, lineFields, lineSuffix, type FrameJson, type LineInfo } from './line-text.js';
 
 /** Where the DWARF is: the vmlinux, module directories, and the build-ids the kernel says (running, or a snapshot's record). */
 export interface LineSourceFiles {
@@ -35,7 +35,9 @@ export interface LineSourceFiles {
 
 interface ModuleLines { lines: SourceLines; sections: { index: number; base: number; end: number }[] }
 
-const asJson = (f: SourceFrame): FrameJson => ({ name: f.name, file: f.file, line: f.line || null, column: f.column || null });
+const asJson = (f: SourceFrame): FrameJson => (f.discriminator
+  ? { name: f.name, file: f.file, line: f.line || null, column: f.column || null, discriminator: f.discriminator }
+  : { name: f.name, file: f.file, line: f.line || null, column: f.column || null });
 
 export class LineSource {
   private vmlinux: { lines: SourceLines; slide: number } | null | undefined;
@@ -78,7 +80,10 @@ export class LineSource {
     if (frames.length === 0) return null;
     const outer = frames[frames.length - 1]!;
     if (outer.name === null && frames.length === 1) outer.name = r.name; // no DWARF function here: the symbol's name (as addr2line falls back to its symtab)
-    return { file: outer.file, line: outer.line || null, column: outer.column || null, inlined: frames.slice(0, -1).map(asJson) };
+    const inlined = frames.slice(0, -1).map(asJson);
+    return outer.discriminator
+      ? { file: outer.file, line: outer.line || null, column: outer.column || null, discriminator: outer.discriminator, inlined }
+      : { file: outer.file, line: outer.line || null, column: outer.column || null, inlined };
   }
 
   /** The vmlinux and its slide: the kallsyms address minus the link address, by a vote of the names both have. */

@@ -34,6 +34,12 @@ export interface LineTable {
   file: Uint32Array;
   line: Uint32Array;
   column: Uint32Array;
+  /**
+   * Discriminators (DW_LNE_set_discriminator), sparse: most rows have none. Rows discRow[k]
+   * (ascending) have discVal[k] (non-zero); every other row 0. See lineDiscriminator.
+   */
+  discRow: Uint32Array;
+  discVal: Uint32Array;
 }
 
 const DW_LNCT_path = 1, DW_LNCT_directory_index = 2;
@@ -145,7 +151,9 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
   }
   const A = rowsA, F = rowsF, L = rowsL, C = rowsC;
   const seqs: LineSequence[] = [];
-  let n = 0, addr = 0, sec = -1, file = 1, line = 1, col = 0, seqLo = 0, seqStart = 0, dropped = false;
+  // the discriminator register applies to the next row only (DWARF 5 6.2.5.1: reset after each row)
+  const discRow: number[] = [], discVal: number[] = [];
+  let n = 0, addr = 0, sec = -1, file = 1, line = 1, col = 0, disc = 0, seqLo = 0, seqStart = 0, dropped = false;
   const { minInst, lineRange, lineBase, opcodeBase } = p;
   // the program's position in a local, one-byte LEB128s (nearly all) decoded in place: the
   // Cursor's methods serve the rest (the loop was the largest part of a cold lookup)
@@ -170,8 +178,11 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
           const sub = len > 0 ? c.u8() : 0;
           if (sub === 1) { // end_sequence
             if (n > seqLo && !dropped && (seqStart !== 0 || !p.asKey) && addr > seqStart) seqs.push({ sec, start: seqStart, end: addr, lo: seqLo, hi: n });
-            else n = seqLo;
-            addr = 0; sec = -1; file = 1; line = 1; col = 0; seqLo = n; dropped = false;
+            else {
+              n = seqLo;
+              while (discRow.length && discRow[discRow.length - 1]! >= n) { discRow.pop(); discVal.pop(); }
+            }
+            addr = 0; sec = -1; file = 1; line = 1; col = 0; disc = 0; seqLo = n; dropped = false;
           } else if (sub === 2) { // set_address
             const at = c.pos;
             addr = readAddress(c, p.addrSize, p.asKey);
@@ -180,8 +191,8 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
               sec = sectionAt.get(at) ?? -1;
               if (sec < 0 && sectionAt.size) dropped = true; // an address no relocation placed
             }
-          }
-          pos = next; // define_file, set_discriminator and unknown ones: skipped by their length
+          } else if (sub === 4) disc = c.uleb(); // set_discriminator
+          pos = next; // define_file and unknown ones: skipped by their length
           break;
         }
         case 2: addr += minInst * uleb(); break;
@@ -200,13 +211,32 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
       continue;
     }
     if (n === seqLo) seqStart = addr;
-    if (n < cap) { A[n] = addr; F[n] = file; L[n] = line; C[n] = col; n++; }
+    if (n < cap) {
+      if (disc !== 0) { discRow.push(n); discVal.push(disc); }
+      A[n] = addr; F[n] = file; L[n] = line; C[n] = col; n++;
+    }
+    disc = 0;
   }
   c.pos = pos;
   seqs.sort((a, b) => a.sec - b.sec || a.start - b.start);
   // copies of the used part (the scratch arrays are the next program's)
   const seqIndex = RangeIndex.of(seqs.map((q) => q.sec), seqs.map((q) => q.start), seqs.map((q) => q.end));
-  return { files, seqs, seqIndex, addr: A.slice(0, n), file: F.slice(0, n), line: L.slice(0, n), column: C.slice(0, n) };
+  return { files, seqs, seqIndex, addr: A.slice(0, n), file: F.slice(0, n), line: L.slice(0, n), column: C.slice(0, n),
+    discRow: Uint32Array.from(discRow), discVal: Uint32Array.from(discVal) };
+}
+
+/** Index into t.discRow of the first entry for a row at or after `row` (discRow.length when none). */
+export function discriminatorFrom(t: Pick<LineTable, 'discRow'>, row: number): number {
+  const d = t.discRow;
+  let a = 0, b = d.length;
+  while (a < b) { const m = (a + b) >> 1; if (d[m]! < row) a = m + 1; else b = m; }
+  return a;
+}
+
+/** The discriminator of row `row` (0: none). */
+export function lineDiscriminator(t: Pick<LineTable, 'discRow' | 'discVal'>, row: number): number {
+  const k = discriminatorFrom(t, row);
+  return k < t.discRow.length && t.discRow[k] === row ? t.discVal[k]! : 0;
 }
 
 /** Smallest key of a DWARF tombstone (-2 / -1) in a linked file (keyFromParts(0xffffffff, 0xfffffffe)). */

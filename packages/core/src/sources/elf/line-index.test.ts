@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openElf } from './index.js';
 import { RangeIndex } from './range-index.js';
+import { LINE_INDEX_FORMAT } from './line-index.js';
+import { crc32Js } from '../../table/snapshot.js';
 import { SourceLines, type LineIndexOptions } from './source-lines.js';
 
 describe('RangeIndex (hand-made ranges: no DWARF file here nests this deep; the distro vmlinux nests none past the old look-back)', () => {
@@ -107,6 +109,8 @@ describe.skipIf(!HAVE)('line index of a gcc-linked program', () => {
     it(`DWARF ${dw}: built after 2 units, then every byte of .text answered from it as from the DWARF`, () => {
       const p = progs[dw]!, addrs = textAddrs(p), want = lazy(p, addrs), d = join(dir, `cache${dw}`), w: string[] = [];
       expect(want.filter((x) => x.includes('},{')).length, 'some addresses are in inlined code').toBeGreaterThan(20);
+      // the cold splits' rows (work1.cold, ...) have discriminators: the index keeps them
+      expect(want.filter((x) => /"discriminator":[1-9]/.test(x)).length, 'some rows have a discriminator').toBeGreaterThan(5);
       const first = SourceLines.open(p, opts(d, w));
       expect(answers(first, addrs)).toEqual(want);
       expect(first.indexed).toBe(true);
@@ -169,6 +173,28 @@ describe.skipIf(!HAVE)('line index of a gcc-linked program', () => {
     w.length = 0;
     expect(build()).toEqual({ r: want, ix: true });
     expect(w).toEqual([`${f}: line index damaged (truncated (19 bytes)): rebuilt`]);
+  });
+
+  it(`an index of the previous format (${LINE_INDEX_FORMAT - 1}: no discriminators) is stale: rebuilt quietly, answers with discriminators`, () => {
+    const p = progs[5]!, d = join(dir, 'cache-old'), addrs = textAddrs(p), want = lazy(p, addrs), w: string[] = [];
+    const sl = SourceLines.open(p, opts(d, w));
+    answers(sl, addrs);
+    sl.close();
+    const f = indexFile(d, p);
+    const good = readFileSync(f);
+    expect(good.readUInt32LE(8)).toBe(LINE_INDEX_FORMAT);
+    // the header as the previous format wrote it: its number, its checksum (the layout behind it is never read)
+    const old = Buffer.from(good);
+    old.writeUInt32LE(LINE_INDEX_FORMAT - 1, 8);
+    old.writeUInt32LE(crc32Js(old.subarray(0, 124)), 124);
+    writeFileSync(f, old);
+    const again = SourceLines.open(p, opts(d, w));
+    expect(answers(again, addrs)).toEqual(want);
+    expect(again.indexed).toBe(true);
+    again.close();
+    expect(w).toEqual([]);
+    expect(readFileSync(f).equals(good), 'rebuilt in the current format').toBe(true);
+    expect(want.some((x) => /"discriminator":[1-9]/.test(x))).toBe(true);
   });
 
   it('a cache directory that cannot be written: said once, answers from the DWARF', () => {

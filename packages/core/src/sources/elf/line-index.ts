@@ -21,7 +21,7 @@ import type { SourceFrame } from './source-lines.js';
 
 export const LINE_INDEX_MAGIC = 'KMLINES\0';
 /** Bump when the layout or what the index answers changes (an older file is then rebuilt). */
-export const LINE_INDEX_FORMAT = 1;
+export const LINE_INDEX_FORMAT = 2; // 2: discriminators
 const HEADER = 128;
 
 type Crc32 = (data: Uint8Array, value?: number) => number;
@@ -70,6 +70,9 @@ export interface UnitLines {
   rowColumn: Uint32Array;
   /** file register → string (-1: no name) */
   files: Int32Array;
+  /** rows (indices into rowDelta, ascending) with a non-zero discriminator, and its value */
+  discRow: Uint32Array;
+  discVal: Uint32Array;
   strings: string[];
 }
 
@@ -162,7 +165,7 @@ export function encodeUnit(x: UnitLines): Uint8Array {
   for (const a of [x.fnName, x.inlLo, x.inlHi, x.inlName, x.inlFile, x.inlLine, x.inlColumn, x.inlParent, x.inlRngLo, x.inlRngHi,
     x.rngStart, x.rngEnd]) p.add(a);
   encodeRanges(p, x.seqIndex);
-  for (const a of [x.seqStart, x.seqLo, x.seqHi, x.rowDelta, x.rowFile, x.rowLine, x.rowColumn, x.files]) p.add(a);
+  for (const a of [x.seqStart, x.seqLo, x.seqHi, x.rowDelta, x.rowFile, x.rowLine, x.rowColumn, x.files, x.discRow, x.discVal]) p.add(a);
   return p.bytes(encodeStrings(x.strings));
 }
 
@@ -173,15 +176,17 @@ export function decodeUnit(buf: Uint8Array, what: string): UnitLines {
     fnIndex, fnName: u.i32(), inlLo: u.i32(), inlHi: u.i32(), inlName: u.i32(), inlFile: u.i32(), inlLine: u.u32(), inlColumn: u.u32(),
     inlParent: u.i32(), inlRngLo: u.i32(), inlRngHi: u.i32(), rngStart: u.f64(), rngEnd: u.f64(),
     seqIndex: decodeRanges(u), seqStart: u.f64(), seqLo: u.u32(), seqHi: u.u32(),
-    rowDelta: u.u32(), rowFile: u.u32(), rowLine: u.u32(), rowColumn: u.u32(), files: u.i32(), strings: decodeStrings(u.strings, what),
+    rowDelta: u.u32(), rowFile: u.u32(), rowLine: u.u32(), rowColumn: u.u32(), files: u.i32(),
+    discRow: u.u32(), discVal: u.u32(), strings: decodeStrings(u.strings, what),
   };
+  if (x.discVal.length !== x.discRow.length) throw new LineIndexUnusable('damaged', `${what}: discriminator arrays`);
   return x;
 }
 
 /** Frames of `addr` in one unit's answers: what SourceLines.framesOf computes from the DWARF. */
 export function unitFrames(x: UnitLines, addr: number): SourceFrame[] {
   const str = (i: number): string | null => (i >= 0 ? x.strings[i]! : null);
-  let file: string | null = null, line = 0, column = 0;
+  let file: string | null = null, line = 0, column = 0, discriminator = 0;
   const s = x.seqIndex.at(-1, addr);
   if (s >= 0) {
     const d = addr - x.seqStart[s]!;
@@ -189,9 +194,15 @@ export function unitFrames(x: UnitLines, addr: number): SourceFrame[] {
     while (a <= b) { const m = (a + b) >> 1; if (x.rowDelta[m]! <= d) { r = m; a = m + 1; } else b = m - 1; }
     const fi = x.rowFile[r]!;
     file = fi < x.files.length ? str(x.files[fi]!) : null; line = x.rowLine[r]!; column = x.rowColumn[r]!;
+    let da = 0, db = x.discRow.length - 1; // sparse: most rows have none
+    while (da <= db) {
+      const m = (da + db) >> 1, v = x.discRow[m]!;
+      if (v === r) { discriminator = x.discVal[m]!; break; }
+      if (v < r) da = m + 1; else db = m - 1;
+    }
   }
   const f = x.fnIndex.at(-1, addr);
-  if (f < 0) return [{ name: null, file, line, column }];
+  if (f < 0) return [{ name: null, file, line, column, discriminator }];
   const lo = x.inlLo[f]!, hi = x.inlHi[f]!;
   const chain: number[] = [];
   let parent = -1;
@@ -204,10 +215,10 @@ export function unitFrames(x: UnitLines, addr: number): SourceFrame[] {
   const out: SourceFrame[] = [];
   for (let k = chain.length - 1; k >= 0; k--) {
     const n = chain[k]!;
-    out.push({ name: str(x.inlName[n]!), file, line, column });
-    file = str(x.inlFile[n]!); line = x.inlLine[n]!; column = x.inlColumn[n]!;
+    out.push({ name: str(x.inlName[n]!), file, line, column, discriminator });
+    file = str(x.inlFile[n]!); line = x.inlLine[n]!; column = x.inlColumn[n]!; discriminator = 0;
   }
-  out.push({ name: str(x.fnName[f]!), file, line, column });
+  out.push({ name: str(x.fnName[f]!), file, line, column, discriminator });
   return out;
 }
 

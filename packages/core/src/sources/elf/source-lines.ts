@@ -14,7 +14,7 @@ import { readSourceFile } from '../read-file.js';
 import { readAranges } from './aranges.js';
 import { DwarfOutOfBounds, DwarfError } from './dwarf-reader.js';
 import { UnitFunctions, type InlineNode } from './dwarf-inlines.js';
-import { lineRowAt, readLineTable, type LineTable } from './dwarf-line.js';
+import { discriminatorFrom, lineDiscriminator, lineRowAt, readLineTable, type LineTable } from './dwarf-line.js';
 import { DwarfSections } from './dwarf-sections.js';
 import { readCompUnit, readUnitHeaders, type UnitHeader } from './dwarf-units.js';
 import { ElfFile, SHT_NOBITS } from './elf-file.js';
@@ -32,6 +32,11 @@ export interface SourceFrame {
   /** 0 when unknown */
   line: number;
   column: number;
+  /**
+   * The line row's DW_LNE_set_discriminator, 0 when none: on the innermost frame only (the row
+   * is the address's; the outer frames' call sites carry none in this DWARF).
+   */
+  discriminator: number;
 }
 
 /**
@@ -410,20 +415,26 @@ export class SourceLines {
       // line rows: only those that can be an answer (the last at an address; not a repeat of the one before)
       const seqStart: number[] = [], seqLo: number[] = [], seqHi: number[] = [];
       const rowDelta: number[] = [], rowFile: number[] = [], rowLine: number[] = [], rowColumn: number[] = [];
+      const discRow: number[] = [], discVal: number[] = [];
       for (const q of lt?.seqs ?? []) {
         seqStart.push(q.start); seqLo.push(rowDelta.length);
         const lo = rowDelta.length;
+        let dk = lt ? discriminatorFrom(lt, q.lo) : 0; // the sequence's rows are consecutive: its discriminators too
         for (let r = q.lo; r < q.hi; r++) {
           const a = lt!.addr[r]!;
+          while (dk < lt!.discRow.length && lt!.discRow[dk]! < r) dk++;
+          const disc = dk < lt!.discRow.length && lt!.discRow[dk] === r ? lt!.discVal[dk]! : 0;
           if (r + 1 < q.hi) {
             const next = lt!.addr[r + 1]!;
             if (next < a) return null; // not sorted: the lazy binary search's answer could not be kept
             if (next === a) continue;
           }
           const k = rowDelta.length - 1;
-          if (k >= lo && rowFile[k] === lt!.file[r] && rowLine[k] === lt!.line[r] && rowColumn[k] === lt!.column[r]) continue;
+          if (k >= lo && rowFile[k] === lt!.file[r] && rowLine[k] === lt!.line[r] && rowColumn[k] === lt!.column[r]
+            && (discRow.length && discRow[discRow.length - 1] === k ? discVal[discVal.length - 1]! : 0) === disc) continue;
           const d = a - q.start;
           if (d < 0 || d >= 4294967296) return null;
+          if (disc !== 0) { discRow.push(rowDelta.length); discVal.push(disc); }
           rowDelta.push(d); rowFile.push(lt!.file[r]!); rowLine.push(lt!.line[r]!); rowColumn.push(lt!.column[r]!);
         }
         seqHi.push(rowDelta.length);
@@ -434,7 +445,8 @@ export class SourceLines {
         fnName: i32(fnName), inlLo: i32(inlLo), inlHi: i32(inlHi), inlName: i32(inlName), inlFile: i32(inlFile), inlLine: u32(inlLine),
         inlColumn: u32(inlColumn), inlParent: i32(inlParent), inlRngLo: i32(inlRngLo), inlRngHi: i32(inlRngHi), rngStart: f64(rngStart), rngEnd: f64(rngEnd),
         seqIndex: lt ? lt.seqIndex : RangeIndex.EMPTY, seqStart: f64(seqStart), seqLo: u32(seqLo), seqHi: u32(seqHi),
-        rowDelta: u32(rowDelta), rowFile: u32(rowFile), rowLine: u32(rowLine), rowColumn: u32(rowColumn), files: i32(fileIds), strings,
+        rowDelta: u32(rowDelta), rowFile: u32(rowFile), rowLine: u32(rowLine), rowColumn: u32(rowColumn), files: i32(fileIds),
+        discRow: u32(discRow), discVal: u32(discVal), strings,
       };
     } finally {
       fns.useBytes(null, sectionAt);
@@ -453,13 +465,13 @@ export class SourceLines {
       const f = lt?.files.get(i);
       return f ? treeRelative(f, compDir) : null;
     };
-    let file: string | null = null, line = 0, column = 0;
+    let file: string | null = null, line = 0, column = 0, discriminator = 0;
     if (lt) {
       const r = lineRowAt(lt, sec, addr);
-      if (r >= 0) { file = fileName(lt.file[r]!); line = lt.line[r]!; column = lt.column[r]!; }
+      if (r >= 0) { file = fileName(lt.file[r]!); line = lt.line[r]!; column = lt.column[r]!; discriminator = lineDiscriminator(lt, r); }
     }
     const f = fns.functionAt(sec, addr);
-    if (f < 0) return [{ name: null, file, line, column }];
+    if (f < 0) return [{ name: null, file, line, column, discriminator }];
     const die = fns.die[f]!;
     const tree = fns.inlineTree(die, fns.subtreeEnd[f]!);
     const chain: InlineNode[] = [];
@@ -473,10 +485,10 @@ export class SourceLines {
     const name = (d: number) => fns.nameAt(d, this.nameElsewhere);
     for (let k = chain.length - 1; k >= 0; k--) {
       const n = chain[k]!;
-      out.push({ name: name(n.die), file, line, column });
-      file = fileName(n.callFile); line = n.callLine; column = n.callColumn;
+      out.push({ name: name(n.die), file, line, column, discriminator });
+      file = fileName(n.callFile); line = n.callLine; column = n.callColumn; discriminator = 0;
     }
-    out.push({ name: name(die), file, line, column });
+    out.push({ name: name(die), file, line, column, discriminator });
     return out;
   }
 }
