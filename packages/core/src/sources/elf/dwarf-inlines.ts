@@ -89,15 +89,22 @@ export class UnitFunctions {
   }
 
   private walk(c: Cursor): void {
-    const end = c.buf.length;
+    const buf = c.buf, end = buf.length;
     const rs: number[] = [], rStart: number[] = [], rEnd: number[] = [], rDie: number[] = [], rSub: number[] = [];
     const nDie: number[] = [], nInfo: number[] = [];
+    const abbrevs = this.abbrevs;
+    const { offsetSize, addrSize, version } = this.cu;
+    const layout = offsetSize * 1000 + addrSize * 10 + version; // fixedLayout's key
     let depth = 0;
+    // a unit's every top-level DIE passes here: the code's one-byte LEB128 read in place, the
+    // abbreviation table and the layout key held in locals
     while (c.pos < end) {
       const dieOff = c.base + c.pos;
-      const code = c.uleb();
+      const b0 = buf[c.pos]!;
+      let code: number;
+      if (b0 < 0x80) { code = b0; c.pos++; } else code = c.uleb();
       if (code === 0) { if (--depth <= 0) break; continue; }
-      const d = this.abbrevs.get(code);
+      const d = abbrevs.get(code);
       let sibling = -1;
       if (d.tag === DW_TAG_subprogram && !d.bare) {
         const rr = this.ranges(c, d.attrs, d.forms, d.consts);
@@ -110,7 +117,7 @@ export class UnitFunctions {
           nDie.push(dieOff); nInfo.push(l.nameForm, l.nameVal, l.linkForm, l.linkVal, l.ref);
         }
       } else {
-        fixedLayout(d, this.cu.offsetSize, this.cu.addrSize, this.cu.version);
+        if (d.fixedFor !== layout) fixedLayout(d, offsetSize, addrSize, version);
         if (d.fixed >= 0 && (d.sibling < 0 || d.siblingAt >= 0)) {
           if (d.sibling >= 0) {
             const p = c.pos, form = d.forms[d.sibling]!;
@@ -118,7 +125,8 @@ export class UnitFunctions {
             sibling = this.ref(form, readForm(c, form, 0, this.cu, this.asKey, this.sectionAt));
             c.pos = p;
           }
-          c.skip(d.fixed);
+          if (c.pos + d.fixed > end) throw new DwarfOutOfBounds();
+          c.pos += d.fixed;
         } else {
           for (let i = 0; i < d.attrs.length; i++) {
             const v = readForm(c, d.forms[i]!, d.consts[i]!, this.cu, this.asKey, this.sectionAt);

@@ -142,6 +142,8 @@ interface Params {
 /** Rows as a program runs, before the used part is copied out: one set for every program (most of the allocation otherwise). */
 let rowsA = new Float64Array(0), rowsF = new Uint32Array(0), rowsL = new Uint32Array(0), rowsC = new Uint32Array(0);
 
+const specialAddr = new Int32Array(256), specialLine = new Int32Array(256);
+
 function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end: number, p: Params, files: LineFiles): LineTable {
   // every row takes at least one opcode byte: the program's length bounds the row count
   const cap = Math.max(1, end - c.pos);
@@ -155,24 +157,29 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
   const discRow: number[] = [], discVal: number[] = [];
   let n = 0, addr = 0, sec = -1, file = 1, line = 1, col = 0, disc = 0, seqLo = 0, seqStart = 0, dropped = false;
   const { minInst, lineRange, lineBase, opcodeBase } = p;
-  // the program's position in a local, one-byte LEB128s (nearly all) decoded in place: the
-  // Cursor's methods serve the rest (the loop was the largest part of a cold lookup)
+  // the program's position in a local, one-byte LEB128s (nearly all) decoded in place, the
+  // Cursor's methods for the rest (the loop was the largest part of a cold lookup). No closure
+  // may capture `pos`: V8 would keep it in a context slot, a memory access per opcode byte.
   let pos = c.pos;
-  const uleb = (): number => {
-    if (pos < end) { const b = buf[pos]!; if (b < 0x80) { pos++; return b; } }
-    c.pos = pos; const v = c.uleb(); pos = c.pos; return v;
-  };
+  const uleb = (): number => { const v = c.uleb(); return v; };
+  // special opcodes' address and line advances, looked up (a division and a remainder per row otherwise)
+  const addAddr = specialAddr, addLine = specialLine;
+  for (let op = opcodeBase; op < 256; op++) {
+    const adj = op - opcodeBase;
+    addAddr[op] = minInst * Math.floor(adj / lineRange);
+    addLine[op] = lineBase + (adj % lineRange);
+  }
   while (pos < end) {
     const op = buf[pos++]!;
     if (op >= opcodeBase) {
-      const adj = op - opcodeBase;
-      addr += minInst * ((adj / lineRange) | 0);
-      line += lineBase + (adj % lineRange);
+      addr += addAddr[op]!;
+      line += addLine[op]!;
     } else if (op === 1) { /* copy */ }
     else {
       switch (op) {
         case 0: {
-          const len = uleb();
+          let len = buf[pos]!;
+          if (len < 0x80) pos++; else { c.pos = pos; len = uleb(); pos = c.pos; }
           const next = pos + len;
           c.pos = pos;
           const sub = len > 0 ? c.u8() : 0;
@@ -195,18 +202,30 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
           pos = next; // define_file and unknown ones: skipped by their length
           break;
         }
-        case 2: addr += minInst * uleb(); break;
+        case 2: {
+          const b = pos < end ? buf[pos]! : 0x80;
+          if (b < 0x80) { pos++; addr += minInst * b; } else { c.pos = pos; addr += minInst * uleb(); pos = c.pos; }
+          break;
+        }
         case 3: {
           const b = pos < end ? buf[pos]! : 0x80;
           if (b < 0x80) { pos++; line += b & 0x40 ? b - 0x80 : b; } else { c.pos = pos; line += c.sleb(); pos = c.pos; }
           break;
         }
-        case 4: file = uleb(); break;
-        case 5: col = uleb(); break;
+        case 4: {
+          const b = pos < end ? buf[pos]! : 0x80;
+          if (b < 0x80) { pos++; file = b; } else { c.pos = pos; file = uleb(); pos = c.pos; }
+          break;
+        }
+        case 5: {
+          const b = pos < end ? buf[pos]! : 0x80;
+          if (b < 0x80) { pos++; col = b; } else { c.pos = pos; col = uleb(); pos = c.pos; }
+          break;
+        }
         case 6: case 7: case 10: case 11: break;
         case 8: addr += minInst * Math.floor((255 - opcodeBase) / lineRange); break;
         case 9: c.pos = pos; addr += c.u16(); pos = c.pos; break;
-        default: for (let i = 0; i < p.opLengths[op]!; i++) uleb();
+        default: c.pos = pos; for (let i = 0; i < p.opLengths[op]!; i++) uleb(); pos = c.pos;
       }
       continue;
     }
