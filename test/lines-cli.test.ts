@@ -74,13 +74,19 @@ describe('--lines in the transformers', () => {
     } finally { rmSync(d, { recursive: true, force: true }); }
   });
 
-  it('--refs --lines: the lookup --json fields file, line, column, inlined on every reference', () => {
+  it('--refs --lines: the lookup --json fields file, line, column, inlined on every reference; the input line number as inputLine', () => {
     const input = readFileSync(k('boot-kaslr/trace-kprobes-stacktrace.txt'), 'latin1');
     const r = run(['trace', '--lines', '--refs', ...sourceFlags('kaslr')], input);
     const objs = r.stdout.trim().split('\n').map((x) => JSON.parse(x) as Record<string, unknown>);
     expect(objs.length).toBeGreaterThanOrEqual(6);
-    for (const o of objs) for (const f of ['file', 'line', 'column', 'inlined']) expect(o, f).toHaveProperty(f);
+    for (const o of objs) for (const f of ['file', 'line', 'column', 'inlined', 'inputLine']) expect(o, f).toHaveProperty(f);
     expect(objs.some((o) => o['file'] !== null)).toBe(true);
+    // the same references as without --lines, their `line` now inputLine (the source line took its name)
+    const plain = run(['trace', '--refs', ...sourceFlags('kaslr')], input).stdout.trim().split('\n').map((x) => JSON.parse(x) as Record<string, unknown>);
+    expect(objs.map((o) => [o['inputLine'], o['text']])).toEqual(plain.map((o) => [o['line'], o['text']]));
+    const inputLines = input.split('\n');
+    for (const o of objs) expect(inputLines[(o['inputLine'] as number) - 1]).toContain(o['text']);
+    expect(objs.filter((o) => o['file'] !== null).every((o) => o['line'] !== o['inputLine'])).toBe(true);
   });
 
   it('json and stack take --lines (test/lines-json-stack.test.ts); a command without it refuses it (exit 2, one line)', () => {

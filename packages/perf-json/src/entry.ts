@@ -16,7 +16,7 @@ import type { Hints } from '@kallmod/core/table/resolve-policy';
 import type { AnnotatorOptions } from '@kallmod/core/stream/annotator';
 import type { OutBuffer } from '@kallmod/core/stream/out-buffer';
 import type { Resolution } from '@kallmod/core/types';
-import { lineFields } from '@kallmod/core/lines/line-text';
+import { lineFields, refWithLines } from '@kallmod/core/lines/line-text';
 
 const PERF_CONTEXT_MAX = keyFromHex('fffffffffffff001');
 
@@ -124,7 +124,7 @@ export class EntryAnnotator {
     const r = this.resolve(f);
     const text = e.toString('utf8').replace(/\s+/g, ' ');
     const o = { ...refJson(line, { text, name: f.symbol, offset: null, size: null, address: f.ip }, r), symbolName: r.name };
-    out.str(JSON.stringify(this.opts.lines ? { ...o, ...lineFields(this.opts.lines.lines(r, ret)) } : o) + '\n');
+    out.str(JSON.stringify(this.opts.lines ? refWithLines(o, this.opts.lines.lines(r, ret)) : o) + '\n');
   }
 
   /**

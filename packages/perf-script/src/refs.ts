@@ -6,7 +6,7 @@
 import { refJson, type SymbolTable } from '@kallmod/core/table/symbol-table';
 import type { OutBuffer } from '@kallmod/core/stream/out-buffer';
 import type { PrintedRef, Resolution } from '@kallmod/core/types';
-import { lineFields, type LineInfo } from '@kallmod/core/lines/line-text';
+import { refWithLines, type LineInfo } from '@kallmod/core/lines/line-text';
 import { NAMED, frameOffset, type Frame } from './frame-parse.js';
 import type { FrameResolver } from './frame-resolver.js';
 
@@ -25,7 +25,8 @@ export class RefSink {
   }
 
   private write(line: number, p: PrintedRef, r: Resolution, li?: LineInfo | null): void {
-    this.out.str(JSON.stringify({ ...refJson(line, p, r), symbolName: r.name, ...(li === undefined ? {} : lineFields(li)) }) + '\n');
+    const o = { ...refJson(line, p, r), symbolName: r.name };
+    this.out.str(JSON.stringify(li === undefined ? o : refWithLines(o, li)) + '\n');
   }
 
   /** A frame with a printed address, and its resolution. */

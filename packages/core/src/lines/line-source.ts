@@ -18,7 +18,7 @@ const elfReader = () => lazyModule('@kallmod/core/sources/elf/index') as typeof 
 const moduleObjects = () => lazyModule('@kallmod/core/sources/module-objects') as typeof import('../sources/module-objects.js');
 
 import type { FrameJson, LineInfo } from './line-text.js';
-export { addressDiscriminator, discriminatorSuffix, lineFields, lineSuffix, type FrameJson, type LineInfo } from './line-text.js';
+export { addressDiscriminator, discriminatorSuffix, lineFields, lineSuffix, refWithLines, type FrameJson, type LineInfo } from './line-text.js';
 
 /** Where the DWARF is: the vmlinux, module directories, and the build-ids the kernel says (running, or a snapshot's record). */
 export interface LineSourceFiles {

@@ -20,6 +20,16 @@ export function lineFields(li: LineInfo | null): LineInfo {
   return li?.discriminator ? { file: o.file, line: o.line, column: o.column, discriminator: li.discriminator, inlined: o.inlined } : o;
 }
 
+/**
+ * A `--refs` object with a reference's lines: lookup --json's fields (`file`, `line`, ...), so
+ * the input line number a ref carries as `line` moves to `inputLine` (it was overwritten by the
+ * source line).
+ */
+export function refWithLines<T extends { line: number }>(ref: T, li: LineInfo | null): Omit<T, 'line'> & { inputLine: number } & LineInfo {
+  const { line, ...rest } = ref;
+  return { inputLine: line, ...rest, ...lineFields(li) };
+}
+
 /** ` file:line` as perf, trace and stack append it, and dmesg before its discriminator ('' when unknown). */
 export function lineSuffix(li: Pick<LineInfo, 'file' | 'line'> | null): string {
   return li && li.file ? ` ${li.file}:${li.line ?? 0}` : '';

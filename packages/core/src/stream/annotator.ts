@@ -10,7 +10,7 @@ import type { CheckRecord } from '../table/symbol-table.js';
  * A transformer is a module exporting `createAnnotator` (and optionally `cutPoint`); the
  * driver feeds it whole lines and writes what it returns, in order.
  */
-import { lineFields, type LineInfo } from '../lines/line-text.js';
+import { refWithLines, type LineInfo } from '../lines/line-text.js';
 import type { LineSource } from '../lines/line-source.js';
 
 export interface AnnotatorOptions {
@@ -106,7 +106,7 @@ export class LineWriter {
   /** In refs mode: record one reference. */
   ref(line: number, p: PrintedRef, r: Resolution, lines?: LineInfo | null): void {
     const o = refJson(line, p, r);
-    this.out.str(JSON.stringify(lines === undefined ? o : { ...o, ...lineFields(lines) }) + '\n');
+    this.out.str(JSON.stringify(lines === undefined ? o : refWithLines(o, lines)) + '\n');
   }
 
   refObject(o: RefJson): void { this.out.str(JSON.stringify(o) + '\n'); }
