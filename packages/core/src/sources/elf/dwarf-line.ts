@@ -161,7 +161,6 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
   // Cursor's methods for the rest (the loop was the largest part of a cold lookup). No closure
   // may capture `pos`: V8 would keep it in a context slot, a memory access per opcode byte.
   let pos = c.pos;
-  const uleb = (): number => { const v = c.uleb(); return v; };
   // special opcodes' address and line advances, looked up (a division and a remainder per row otherwise)
   const addAddr = specialAddr, addLine = specialLine;
   for (let op = opcodeBase; op < 256; op++) {
@@ -179,7 +178,7 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
       switch (op) {
         case 0: {
           let len = buf[pos]!;
-          if (len < 0x80) pos++; else { c.pos = pos; len = uleb(); pos = c.pos; }
+          if (len < 0x80) pos++; else { c.pos = pos; len = c.uleb(); pos = c.pos; }
           const next = pos + len;
           c.pos = pos;
           const sub = len > 0 ? c.u8() : 0;
@@ -204,7 +203,7 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
         }
         case 2: {
           const b = pos < end ? buf[pos]! : 0x80;
-          if (b < 0x80) { pos++; addr += minInst * b; } else { c.pos = pos; addr += minInst * uleb(); pos = c.pos; }
+          if (b < 0x80) { pos++; addr += minInst * b; } else { c.pos = pos; addr += minInst * c.uleb(); pos = c.pos; }
           break;
         }
         case 3: {
@@ -214,18 +213,18 @@ function runProgram(buf: Buffer, sectionAt: Map<number, number>, c: Cursor, end:
         }
         case 4: {
           const b = pos < end ? buf[pos]! : 0x80;
-          if (b < 0x80) { pos++; file = b; } else { c.pos = pos; file = uleb(); pos = c.pos; }
+          if (b < 0x80) { pos++; file = b; } else { c.pos = pos; file = c.uleb(); pos = c.pos; }
           break;
         }
         case 5: {
           const b = pos < end ? buf[pos]! : 0x80;
-          if (b < 0x80) { pos++; col = b; } else { c.pos = pos; col = uleb(); pos = c.pos; }
+          if (b < 0x80) { pos++; col = b; } else { c.pos = pos; col = c.uleb(); pos = c.pos; }
           break;
         }
         case 6: case 7: case 10: case 11: break;
         case 8: addr += minInst * Math.floor((255 - opcodeBase) / lineRange); break;
         case 9: c.pos = pos; addr += c.u16(); pos = c.pos; break;
-        default: c.pos = pos; for (let i = 0; i < p.opLengths[op]!; i++) uleb(); pos = c.pos;
+        default: c.pos = pos; for (let i = 0; i < p.opLengths[op]!; i++) c.uleb(); pos = c.pos;
       }
       continue;
     }
