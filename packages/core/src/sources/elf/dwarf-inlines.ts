@@ -17,6 +17,12 @@ import { formString, type CompUnit } from './dwarf-units.js';
 
 const EMPTY_F64 = new Float64Array(0), EMPTY_I32 = new Int32Array(0);
 
+/** Whether one of `ranges` holds (sec, addr). */
+function holds(ranges: RawRange[], sec: number, addr: number): boolean {
+  for (const r of ranges) if (r.sec === sec && addr >= r.start && addr < r.end) return true;
+  return false;
+}
+
 /** Smallest key of a DWARF tombstone (-2 / -1) in a linked file. */
 const TOMBSTONE_KEY = (0xffffffff - 0xffff0000) * 4294967296 + 0xfffffffe + 2 ** 48;
 
@@ -265,6 +271,77 @@ export class UnitFunctions {
     this.inlines.set(die, out);
     return out;
   }
+
+  /**
+   * The inline chain of (sec, addr) in the function whose DIE is at `die` (subtree ending before
+   * `end`), outermost first: what filtering inlineTree's nodes by containment gives (at each
+   * level the first node under the chain so far whose ranges hold the address), without the
+   * rest of the tree: the subtree of an inlined_subroutine that does not hold the address is
+   * stepped over (by its DW_AT_sibling), as nothing in it can be on the chain.
+   */
+  inlineChain(die: number, end: number, sec: number, addr: number): InlineNode[] {
+    const tree = this.inlines.get(die);
+    if (tree) {
+      const chain: InlineNode[] = [];
+      let parent = -1;
+      for (let i = 0; i < tree.length; i++) {
+        const n = tree[i]!;
+        if (n.parent === parent && holds(n.ranges, sec, addr)) { chain.push(n); parent = i; }
+      }
+      return chain;
+    }
+    const chain: InlineNode[] = [];
+    const c = this.at(die, end - die);
+    const abbrevs = this.abbrevs;
+    const first = abbrevs.get(c.uleb());
+    for (let i = 0; i < first.attrs.length; i++) readForm(c, first.forms[i]!, first.consts[i]!, this.cu, this.asKey, this.sectionAt);
+    if (!first.hasChildren) return chain;
+    let depth = 1, tipDepth = 1; // depth of the DIEs read next; of the children of the chain's last node
+    while (c.pos < c.buf.length) {
+      const dieOff = c.base + c.pos;
+      const code = c.uleb();
+      if (code === 0) { if (--depth < tipDepth) break; continue; }
+      const d = abbrevs.get(code);
+      if (d.tag === DW_TAG_inlined_subroutine) {
+        const r = this.ranges(c, d.attrs, d.forms, d.consts);
+        const l = this.last;
+        if (holds(r, sec, addr)) {
+          chain.push({
+            die: l.origin >= 0 ? l.origin : dieOff, ranges: r.slice(), parent: chain.length - 1,
+            callFile: Math.max(0, l.callFile), callLine: Math.max(0, l.callLine), callColumn: Math.max(0, l.callColumn),
+          });
+          if (!d.hasChildren) break;
+          tipDepth = ++depth;
+          continue;
+        }
+        if (d.hasChildren) {
+          if (l.sibling > dieOff) c.pos = l.sibling - c.base;
+          else depth = this.skipChildren(c, depth);
+        }
+        continue;
+      }
+      if (d.fixedFor !== this.layoutKey) fixedLayout(d, this.cu.offsetSize, this.cu.addrSize, this.cu.version);
+      if (d.fixed >= 0) c.skip(d.fixed);
+      else for (let i = 0; i < d.attrs.length; i++) readForm(c, d.forms[i]!, d.consts[i]!, this.cu, this.asKey, this.sectionAt);
+      if (d.hasChildren) depth++;
+    }
+    return chain;
+  }
+
+  /** Read past the children of the DIE just read (it has no sibling attribute); the depth after them. */
+  private skipChildren(c: Cursor, depth: number): number {
+    let n = 1;
+    while (n > 0 && c.pos < c.buf.length) {
+      const code = c.uleb();
+      if (code === 0) { n--; continue; }
+      const d = this.abbrevs.get(code);
+      for (let i = 0; i < d.attrs.length; i++) readForm(c, d.forms[i]!, d.consts[i]!, this.cu, this.asKey, this.sectionAt);
+      if (d.hasChildren) n++;
+    }
+    return depth;
+  }
+
+  private get layoutKey(): number { return this.cu.offsetSize * 1000 + this.cu.addrSize * 10 + this.cu.version; }
 
   /** The name of the DIE at `off` in this unit: DW_AT_name, else its abstract_origin's or specification's. */
   nameAt(off: number, resolveElsewhere: (off: number) => string | null, depth = 0): string | null {

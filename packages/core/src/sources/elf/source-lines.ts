@@ -13,7 +13,7 @@ import { KallmodError } from '../../errors.js';
 import { readSourceFile } from '../read-file.js';
 import { readAranges } from './aranges.js';
 import { DwarfOutOfBounds, DwarfError } from './dwarf-reader.js';
-import { UnitFunctions, type InlineNode } from './dwarf-inlines.js';
+import { UnitFunctions } from './dwarf-inlines.js';
 import { discriminatorFrom, lineDiscriminator, lineRowAt, readLineTable, type LineTable } from './dwarf-line.js';
 import { DwarfSections } from './dwarf-sections.js';
 import { readCompUnit, readUnitHeaders, type UnitHeader } from './dwarf-units.js';
@@ -473,14 +473,7 @@ export class SourceLines {
     const f = fns.functionAt(sec, addr);
     if (f < 0) return [{ name: null, file, line, column, discriminator }];
     const die = fns.die[f]!;
-    const tree = fns.inlineTree(die, fns.subtreeEnd[f]!);
-    const chain: InlineNode[] = [];
-    let parent = -1;
-    for (let i = 0; i < tree.length; i++) {
-      const n = tree[i]!;
-      if (n.parent !== parent) continue;
-      if (n.ranges.some((r) => r.sec === sec && addr >= r.start && addr < r.end)) { chain.push(n); parent = i; }
-    }
+    const chain = fns.inlineChain(die, fns.subtreeEnd[f]!, sec, addr);
     const out: SourceFrame[] = [];
     const name = (d: number) => fns.nameAt(d, this.nameElsewhere);
     for (let k = chain.length - 1; k >= 0; k--) {
